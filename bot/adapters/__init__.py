@@ -1,0 +1,1 @@
+"""Platform adapters. The core never imports the modules in here; app.py wires them in."""

@@ -1,0 +1,195 @@
+"""The `k8stip` command (also `python -m bot`). Thin: parse arguments, call the core, print.
+
+Heavy modules (slack_bolt, discord, sqlalchemy, apscheduler) are imported inside the
+subcommands that need them, so `k8stip tip secrets` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot import __version__
+from bot.config import Config, ConfigError, load_config
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config)
+
+
+def cmd_tip(args: argparse.Namespace) -> int:
+    from bot.engine import Engine
+
+    engine = Engine.from_config(_config(args))
+    query = " ".join(args.query)
+    answer = engine.tip(query)
+    if args.json:
+        _print_json(answer.tip_json() if answer.tip else None)
+    else:
+        sys.stdout.write(answer.render_text() + "\n")
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from bot.engine import Engine
+
+    if args.limit < 1:
+        sys.stderr.write("k8stip search: --limit must be 1 or more, e.g. --limit 5\n")
+        return EXIT_USAGE
+    engine = Engine.from_config(_config(args))
+    result = engine.search(" ".join(args.query), limit=args.limit)
+    if args.json:
+        _print_json(result.hits_json())
+    else:
+        sys.stdout.write(result.render_text() + "\n")
+    return EXIT_OK
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from bot.engine import Engine
+
+    engine = Engine.from_config(_config(args))
+    rows = engine.topics()
+    if args.json:
+        _print_json(rows)
+    else:
+        width = max((len(r["id"]) for r in rows), default=0)
+        for r in rows:
+            sys.stdout.write(f"{r['id']:<{width}}  {r['count']:>3}  {r['title']}\n")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from bot.loader import load_corpus
+
+    paths = args.paths or [str(p) for p in _config(args).corpus_paths]
+    corpus = load_corpus(paths)
+    for problem in corpus.problems:
+        sys.stdout.write(f"{problem}\n")
+    errors = len(corpus.errors)
+    warnings = len(corpus.problems) - errors
+    sys.stderr.write(
+        f"checked {len(corpus.tips)} tips, {len(corpus.topics)} topics in "
+        f"{', '.join(paths)}: {errors} error(s), {warnings} warning(s)\n"
+    )
+    return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.importers import run_import
+
+    return run_import(args)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import run
+
+    return run(_config(args), args)
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    from bot.app import deliver_once
+
+    return deliver_once(_config(args), args)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from bot.app import migrate
+
+    return migrate(_config(args), args)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from bot.app import status
+
+    return status(_config(args), args)
+
+
+def cmd_discord_invite_url(args: argparse.Namespace) -> int:
+    from bot.adapters.discord_invite import invite_url
+
+    sys.stdout.write(invite_url(args.application_id) + "\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="k8stip", description="One Kubernetes tip a day, for Slack, Discord and the terminal."
+    )
+    parser.add_argument("--version", action="version", version=f"k8stip {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: $K8STIP_CONFIG)")
+    parser.add_argument("--debug", action="store_true", help="verbose logs (never secrets)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("tip", cmd_tip, "a tip for a topic or a few words (what `/k8stip QUERY` answers)")
+    p.add_argument("query", nargs="*", help="topic, alias or words; none: a random tip")
+    p.add_argument("--json", action="store_true", help="print one JSON object, or null")
+
+    p = add("search", cmd_search, "ranked tips for a question in plain words")
+    p.add_argument("query", nargs="+", help="what you want to know")
+    p.add_argument("--limit", type=int, default=5, help="how many results (default 5)")
+    p.add_argument("--json", action="store_true", help="print a JSON array ([] when none)")
+
+    p = add("topics", cmd_topics, "the topics and how many tips each has")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+    p = add("validate", cmd_validate, "check tip files and the topic taxonomy")
+    p.add_argument("paths", nargs="*", help="files or folders (default: the configured corpus)")
+
+    p = add("import", cmd_import, "turn an external highlights file into corpus YAML")
+    p.add_argument("path", help="the file to import")
+    p.add_argument("--format", default="highlights", choices=["highlights"], help="input format")
+    p.add_argument("--output", "-o", help="write here (default: standard output)")
+    p.add_argument("--topics", help="taxonomy to tag with (default: the bundled topics.yaml)")
+    p.add_argument("--source-id", help="id for the source block (default: from the title)")
+
+    p = add("run", cmd_run, "run the bot: scheduler, adapters, health server")
+    p.add_argument("--no-console", action="store_true", help="don't read commands from stdin")
+
+    p = add("deliver", cmd_deliver, "one delivery pass: post what is due and not yet delivered")
+    p.add_argument("--at", metavar="ISO8601", help="the instant to deliver for (default: now)")
+    p.add_argument("--json", action="store_true", help="print a JSON array of deliveries")
+
+    add("migrate", cmd_migrate, "create or upgrade the database schema")
+
+    p = add("status", cmd_status, "subscriptions, next posts and paused channels")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = add("discord", cmd_discord_invite_url, "Discord helpers")
+    dsub = p.add_subparsers(dest="discord_command", metavar="SUBCOMMAND", required=True)
+    inv = dsub.add_parser("invite-url", help="print the link that adds the bot to a server")
+    inv.add_argument("--application-id", help="default: from the token or DISCORD_APPLICATION_ID")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as e:
+        for problem in e.problems:
+            sys.stderr.write(f"config error: {problem}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `k8stip search … | head`
+        return EXIT_OK

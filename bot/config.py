@@ -1,0 +1,351 @@
+"""Load and validate the config once, at start-up, into a frozen object.
+
+Sources, in order: `--config PATH`, `K8STIP_CONFIG`, `./config/config.yaml` if present, else the
+embedded defaults (console only, SQLite under `data/`, the bundled tips). Secrets never live in
+the config file: they come from the environment (`NAME`) or a mounted file (`NAME_FILE`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
+# Slack OAuth (multi-workspace install) secrets, read the same way.
+OPTIONAL_SECRET_NAMES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DEFAULT_CONFIG_PATH = Path("config/config.yaml")
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class ConfigError(Exception):
+    """A config mistake the operator can fix. `str()` names file, line, key and the fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def parse_time(value: str) -> dtime:
+    """'09:00' -> time(9, 0). Raises ValueError with an example on anything else."""
+    m = _TIME_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"{value!r} is not a time of day; use 24-hour HH:MM, e.g. 09:00")
+    return dtime(int(m.group(1)), int(m.group(2)))
+
+
+def parse_timezone(value: str) -> ZoneInfo:
+    """'Europe/Amsterdam' -> ZoneInfo. Raises ValueError that suggests the nearest names."""
+    try:
+        if "/" in value or value.upper() == "UTC":
+            return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    close = difflib.get_close_matches(value, sorted(available_timezones()), n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}?" if close else "use an IANA name like Europe/Amsterdam"
+    raise ValueError(f"{value!r} is not a known timezone; {hint}")
+
+
+def parse_days(value: str | list[str]) -> tuple[int, ...]:
+    """'daily' | 'weekdays' | 'mon,wed,fri' | [mon, wed] -> ISO weekday numbers (Mon=1)."""
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in ("daily", "every day", "everyday"):
+            return (1, 2, 3, 4, 5, 6, 7)
+        if v in ("weekdays", "workdays"):
+            return (1, 2, 3, 4, 5)
+        if v == "weekends":
+            return (6, 7)
+        items = [p for p in re.split(r"[,\s]+", v) if p]
+    else:
+        items = [str(p).strip().lower() for p in value]
+    out: set[int] = set()
+    for item in items:
+        key = item[:3]
+        if key not in DAY_NAMES or item not in (key, _FULL_DAY_NAMES[DAY_NAMES.index(key)]):
+            raise ValueError(
+                f"{item!r} is not a day; use daily, weekdays, or a list like mon,wed,fri"
+            )
+        out.add(DAY_NAMES.index(key) + 1)
+    if not out:
+        raise ValueError("no days given; use daily, weekdays, or a list like mon,wed,fri")
+    return tuple(sorted(out))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SubscriptionConfig(_Strict):
+    """A subscription declared in config: config wins over chat changes for these."""
+
+    platform: Literal["slack", "discord", "console"]
+    workspace: str = ""
+    channel: str
+    time: str = "09:00"
+    timezone: str | None = None  # None: the top-level `timezone`
+    days: str | list[str] = "weekdays"
+    topics: list[str] = Field(default_factory=list)
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        parse_time(v)
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_timezone(v)
+        return v
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: str | list[str]) -> str | list[str]:
+        parse_days(v)
+        return v
+
+
+class SlackConfig(_Strict):
+    enabled: bool | None = None  # None: on when its tokens are set
+    mode: Literal["socket", "http"] = "socket"
+    api_url: str = "https://slack.com/api/"
+    http_port: int = 3000
+    admins: list[str] = Field(default_factory=list)  # user ids allowed to run admin commands
+    oauth: bool = False  # multi-workspace install flow (HTTP mode)
+    command: str = "/k8stip"
+
+
+class DiscordConfig(_Strict):
+    enabled: bool | None = None  # None: on when DISCORD_TOKEN is set
+    api_url: str = "https://discord.com/api/v10"
+    shard_count: int | None = None
+    shard_ids: list[int] | None = None
+    dev_guild_ids: list[int] = Field(default_factory=list)
+    admins: list[str] = Field(default_factory=list)
+
+
+class HealthConfig(_Strict):
+    enabled: bool = True
+    host: str = "0.0.0.0"  # noqa: S104 - a container's health port must be reachable
+    port: int = 8080
+
+
+class DeliveryConfig(_Strict):
+    catch_up_hours: float = 6.0
+    max_attempts: int = 5
+    backoff_base_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
+    tick_seconds: int = 30
+
+
+class RateLimitConfig(_Strict):
+    commands_per_minute: int = 30
+
+
+class Config(_Strict):
+    database: str = "sqlite:///data/k8stip.db"
+    corpus: str | list[str] = "tips/"
+    timezone: str = "UTC"
+    default_time: str = "09:00"
+    default_days: str | list[str] = "weekdays"
+    subscriptions: list[SubscriptionConfig] = Field(default_factory=list)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Where this config came from; set by `load_config`, used to resolve relative paths.
+    source: str = "<defaults>"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        parse_timezone(v)
+        return v
+
+    @field_validator("default_time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        parse_time(v)
+        return v
+
+    @field_validator("default_days")
+    @classmethod
+    def _days(cls, v: str | list[str]) -> str | list[str]:
+        parse_days(v)
+        return v
+
+    @property
+    def corpus_paths(self) -> list[Path]:
+        paths = [self.corpus] if isinstance(self.corpus, str) else list(self.corpus)
+        return [_resolve_corpus_path(p) for p in paths]
+
+
+def _resolve_corpus_path(p: str) -> Path:
+    """Relative corpus paths are taken from the working directory; the default `tips/`
+    falls back to the tips bundled inside the package when there is no such folder here."""
+    path = Path(p)
+    if path.exists() or path.is_absolute():
+        return path
+    if p.rstrip("/") == "tips":
+        return bundled_tips_dir()
+    return path
+
+
+def bundled_tips_dir() -> Path:
+    """The tips shipped with k8stip: `tips/` of a source checkout, or the copy in the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "tips", here / "data" / "tips"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "tips"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Tokens from the environment. `repr` never shows a value."""
+
+    values: dict[str, str]
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def has(self, *names: str) -> bool:
+        return all(self.values.get(n) for n in names)
+
+    def __repr__(self) -> str:
+        return f"Secrets(set={sorted(k for k, v in self.values.items() if v)})"
+
+    __str__ = __repr__
+
+
+def load_secrets(environ: dict[str, str] | None = None) -> Secrets:
+    """Read each secret from `NAME`, or from the file `NAME_FILE` points at."""
+    env = dict(os.environ) if environ is None else environ
+    values: dict[str, str] = {}
+    problems: list[str] = []
+    for name in SECRET_NAMES + OPTIONAL_SECRET_NAMES:
+        if env.get(name):
+            values[name] = env[name].strip()
+        elif env.get(f"{name}_FILE"):
+            path = Path(env[f"{name}_FILE"])
+            try:
+                values[name] = path.read_text(encoding="utf-8").strip()
+            except OSError as e:
+                problems.append(
+                    f"{name}_FILE={path}: cannot read it ({e.strerror}); "
+                    f"mount the secret there or unset {name}_FILE"
+                )
+    if problems:
+        raise ConfigError(problems)
+    return Secrets(values)
+
+
+def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
+    """Map each key path in a YAML document to its 1-based line number."""
+    index: dict[tuple[str | int, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
+        index.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = (*path, str(k.value))
+                index[key] = k.start_mark.line + 1
+                walk(v, key)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return index
+    if root is not None:
+        walk(root, ())
+    return index
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """The valid keys at `loc`'s parent, for 'did you mean' suggestions."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if hasattr(current, "model_fields") else None
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        candidates = [ann, *args, *(a for t in args for a in getattr(t, "__args__", ()))]
+        current = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if current is None:
+            return []
+    return [k for k in current.model_fields if k != "source"]
+
+
+def config_from_mapping(data: Any, source: str = "<defaults>", text: str = "") -> Config:
+    """Validate a parsed config mapping; problems name file, line, key and the fix."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}:1: the config must be a mapping of keys, like `timezone: UTC`"])
+    lines = _line_index(text) if text else {}
+    try:
+        return Config.model_validate({**data, "source": source})
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            line = lines.get(loc) or lines.get(loc[:-1]) or 1
+            dotted = ".".join(str(p) for p in loc)
+            if err["type"] == "extra_forbidden":
+                allowed = _allowed_keys(Config, loc)
+                close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
+                fix = f"did you mean `{close[0]}`?" if close else f"valid keys: {', '.join(allowed)}"
+                problems.append(f"{source}:{line}: unknown key `{dotted}`; {fix}")
+            else:
+                msg = err["msg"].removeprefix("Value error, ")
+                problems.append(f"{source}:{line}: `{dotted}`: {msg}")
+        raise ConfigError(problems) from None
+
+
+def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """The config from `path`, `K8STIP_CONFIG`, `config/config.yaml`, or the defaults."""
+    env = os.environ if environ is None else environ
+    chosen = path or env.get("K8STIP_CONFIG")
+    if not chosen:
+        if not DEFAULT_CONFIG_PATH.is_file():
+            return config_from_mapping({})
+        chosen = DEFAULT_CONFIG_PATH
+    p = Path(chosen)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{p}: no such config file; pass --config PATH or copy config/config.example.yaml"]
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError([f"{p}: cannot read the config file ({e})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        problem = getattr(e, "problem", None) or "not valid YAML"
+        raise ConfigError([f"{p}:{line}: {problem}; check indentation and quoting"]) from None
+    return config_from_mapping(data, source=str(p), text=text)

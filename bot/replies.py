@@ -1,0 +1,70 @@
+"""The neutral answer model: what the core says, before any platform renders it.
+
+Adapters turn a `Reply` into Block Kit, a Discord embed or plain text. Text in here is raw:
+user input is kept as typed, and each adapter neutralises mentions and markup for its platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Visibility(Enum):
+    """Who sees an answer: only the person who asked, or the whole channel."""
+
+    EPHEMERAL = "ephemeral"
+    CHANNEL = "channel"
+
+
+class ReplyKind(Enum):
+    TIP = "tip"
+    SEARCH = "search"
+    TOPICS = "topics"
+    HELP = "help"
+    INFO = "info"  # confirmations, status, "nothing found"
+    ERROR = "error"  # a mistake the user can fix; the text says how
+
+
+@dataclass(frozen=True)
+class TipCard:
+    """One tip, ready to render: text, where it comes from, what it is about."""
+
+    tip_id: str
+    text: str
+    source: str  # "Hands-On Kubernetes on Azure, 2nd ed."
+    chapter: str  # "Ch. 10 Securing your AKS cluster" ("" when the source has no chapters)
+    topics: tuple[str, ...]  # topic ids, e.g. ("secrets", "security")
+    topic_titles: tuple[str, ...]  # display titles, same order as `topics`
+    links: tuple[str, ...] = ()
+    score: float | None = None  # set on search results
+
+    @property
+    def attribution(self) -> str:
+        """'Source · Chapter', the context line under a tip."""
+        return f"{self.source} · {self.chapter}" if self.chapter else self.source
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button. Pressing it is the same as running `/k8stip <command>` in that channel.
+
+    `command` stays short (<= 100 chars) so it fits in Slack's `value` and Discord's `custom_id`.
+    """
+
+    label: str
+    command: str
+    kind: str = "another"  # "another" | "more" | "share"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer to one invocation (or a daily post)."""
+
+    kind: ReplyKind
+    text: str  # the plain fallback: notifications, screen readers, the console
+    cards: tuple[TipCard, ...] = ()
+    actions: tuple[Action, ...] = ()
+    visibility: Visibility = Visibility.EPHEMERAL
+    # Extra lines of plain text (topic lists, status lines, suggestions) shown under `text`.
+    lines: tuple[str, ...] = field(default_factory=tuple)
