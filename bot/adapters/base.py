@@ -69,3 +69,19 @@ class Adapter(Protocol):
 
     async def find_posted(self, target: Target, delivery_id: str) -> str | None:
         """The message id of an earlier post carrying `delivery_id`, or None if none is seen."""
+
+
+class PlatformEvents(Protocol):
+    """What an adapter tells the core about, besides commands. Passed in by app.py."""
+
+    async def workspace_removed(self, platform: str, workspace: str, reason: str) -> None:
+        """The app was uninstalled / the bot removed: pause every subscription there."""
+
+
+# How app.py builds an adapter (each adapter module exposes a function of this shape):
+#
+#     def create_adapter(config: Config, secrets: Secrets, handle: Handler,
+#                        events: PlatformEvents) -> Adapter
+#
+# `post` and `find_posted` must work without `start()` (REST only), so `k8stip deliver` and
+# any replica can post daily tips without holding a gateway or Socket Mode connection.
