@@ -1,0 +1,192 @@
+"""Reply -> Block Kit. Pure functions: no SDK calls, no I/O, easy to golden-test.
+
+Everything that reaches Slack as text goes through `mrkdwn()` (or `plain()` for plain_text
+fields): `&`, `<`, `>` are escaped so nothing a user typed can become a mention, a channel
+link or a broadcast, and bare `@here` / `@channel` / `@everyone` are broken with a zero-width
+joiner so older clients and `link_names` parsing don't ping anybody either. Links in tip text
+are kept as real links.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.replies import Action, Reply, ReplyKind, TipCard, Visibility
+
+# Slack's limits (https://docs.slack.dev/reference/block-kit/blocks).
+SECTION_TEXT_MAX = 3000
+CONTEXT_TEXT_MAX = 2000
+BUTTON_LABEL_MAX = 75
+BUTTON_VALUE_MAX = 2000
+BUTTONS_PER_ACTIONS_BLOCK = 25
+BLOCKS_MAX = 50
+FALLBACK_TEXT_MAX = 3000
+
+# Every button k8stip renders has an action_id starting with this; the kind follows
+# ("k8stip:another:0", "k8stip:share:2") so a press can tell a share from a re-run.
+ACTION_PREFIX = "k8stip:"
+ACTION_ID_RE = re.compile(r"^k8stip:(?P<kind>[a-z]+):\d+$")
+
+_ZWJ = "\u200d"
+_BROADCAST_RE = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
+_URL_RE = re.compile(r"https?://[^\s<>\"'`]+")
+_MD_LINK_RE = re.compile(r"\[([^\]\n]{1,200})\]\((https?://[^\s)<>]+)\)")
+_TRAILING_PUNCT = ".,;:!?)]}'\""
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, escaped as its docs require."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def break_broadcasts(text: str) -> str:
+    """'@here' -> '@\u200dhere': still readable, never a broadcast."""
+    return _BROADCAST_RE.sub(lambda m: "@" + _ZWJ + m.group(1), text)
+
+
+def plain(text: str, limit: int | None = None) -> str:
+    """Text for a plain_text field: Slack shows it as is, so only broadcasts need breaking."""
+    out = break_broadcasts(text)
+    return _truncate(out, limit) if limit else out
+
+
+def mrkdwn(text: str) -> str:
+    """Raw text -> safe mrkdwn: everything escaped, except that links stay clickable links."""
+    out: list[str] = []
+    pos = 0
+    for kind, start, end, url, label in _links(text):
+        out.append(break_broadcasts(escape(text[pos:start])))
+        safe_url = escape(url).replace("|", "%7C")
+        if kind == "md":
+            out.append(f"<{safe_url}|{break_broadcasts(escape(label))}>")
+        else:
+            out.append(f"<{safe_url}>")
+        pos = end
+    out.append(break_broadcasts(escape(text[pos:])))
+    return "".join(out)
+
+
+def _links(text: str) -> list[tuple[str, int, int, str, str]]:
+    """Markdown links and bare URLs in `text`, in order, not overlapping."""
+    found: list[tuple[str, int, int, str, str]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _MD_LINK_RE.finditer(text):
+        found.append(("md", m.start(), m.end(), m.group(2), m.group(1)))
+        taken.append((m.start(), m.end()))
+    for m in _URL_RE.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        url = m.group(0).rstrip(_TRAILING_PUNCT)
+        # Keep a closing parenthesis that belongs to the URL (Wikipedia-style links).
+        if url.count("(") > url.count(")") and m.group(0)[len(url) : len(url) + 1] == ")":
+            url += ")"
+        found.append(("url", m.start(), m.start() + len(url), url, ""))
+    found.sort(key=lambda f: f[1])
+    return found
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _mrkdwn_limited(text: str, limit: int) -> str:
+    """Escape, then cut to `limit` without splitting an escape sequence or a link."""
+    out = mrkdwn(text)
+    if len(out) <= limit:
+        return out
+    cut = out[: limit - 1]
+    # Don't leave half an `&amp;` or half a `<link>` at the end.
+    amp, lt = cut.rfind("&"), cut.rfind("<")
+    if amp > cut.rfind(";"):
+        cut = cut[:amp]
+    if lt > cut.rfind(">"):
+        cut = cut[:lt]
+    return cut + "…"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _button(action: Action, index: int) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": f"{ACTION_PREFIX}{action.kind}:{index}",
+        "text": {"type": "plain_text", "text": plain(action.label, BUTTON_LABEL_MAX)},
+        "value": action.command[:BUTTON_VALUE_MAX],
+    }
+
+
+def share_action(card: TipCard, label: str = "Share in channel") -> Action:
+    """The button that re-posts a tip for the whole channel (`/k8stip share <id>`)."""
+    return Action(label=label, command=f"share {card.tip_id}", kind="share")
+
+
+def _card_context(card: TipCard) -> dict[str, Any]:
+    elements = [{"type": "mrkdwn", "text": _mrkdwn_limited(card.attribution, CONTEXT_TEXT_MAX)}]
+    if card.topic_titles:
+        topics = "Topics: " + " · ".join(card.topic_titles)
+        elements.append({"type": "mrkdwn", "text": _mrkdwn_limited(topics, CONTEXT_TEXT_MAX)})
+    return {"type": "context", "elements": elements}
+
+
+def _card_blocks(card: TipCard, share: Action | None, index: int) -> list[dict[str, Any]]:
+    body = card.text
+    if card.links:
+        body += "\n" + "\n".join(card.links)
+    section = _section(_mrkdwn_limited(body, SECTION_TEXT_MAX))
+    if share is not None:
+        section["accessory"] = _button(share, index)
+    return [section, _card_context(card)]
+
+
+def fallback_text(reply: Reply) -> str:
+    """The plain `text` of a message: notifications and screen readers read only this."""
+    parts = [reply.text]
+    for card in reply.cards:
+        parts.append(f"{card.text} ({card.attribution})")
+    parts.extend(reply.lines)
+    return _mrkdwn_limited("\n".join(p for p in parts if p), FALLBACK_TEXT_MAX)
+
+
+def render(reply: Reply, *, ephemeral: bool | None = None) -> dict[str, Any]:
+    """`{"text": ..., "blocks": [...]}` for chat.postMessage, an ack or a response_url.
+
+    `ephemeral` defaults to the reply's own visibility. Ephemeral tip answers get a
+    "Share in channel" button; every search result gets its own "Share" button.
+    """
+    if ephemeral is None:
+        ephemeral = reply.visibility is Visibility.EPHEMERAL
+    blocks: list[dict[str, Any]] = []
+    actions = list(reply.actions)
+    is_search = reply.kind is ReplyKind.SEARCH
+    has_share = any(a.kind == "share" for a in actions)
+
+    # A single tip speaks for itself; anything else leads with its text.
+    if reply.text and not (reply.kind is ReplyKind.TIP and reply.cards):
+        blocks.append(_section(_mrkdwn_limited(reply.text, SECTION_TEXT_MAX)))
+    for i, card in enumerate(reply.cards):
+        share = share_action(card, "Share") if (ephemeral and is_search) else None
+        blocks.extend(_card_blocks(card, share, 100 + i))
+        if is_search and i < len(reply.cards) - 1:
+            blocks.append({"type": "divider"})
+    if reply.lines:
+        blocks.append(_section(_mrkdwn_limited("\n".join(reply.lines), SECTION_TEXT_MAX)))
+    if ephemeral and reply.kind is ReplyKind.TIP and reply.cards and not has_share:
+        actions.append(share_action(reply.cards[0]))
+    if not ephemeral:
+        # Nobody else can act on a share button in a channel message: it is already shared.
+        actions = [a for a in actions if a.kind != "share"]
+    if actions:
+        buttons = [_button(a, i) for i, a in enumerate(actions[:BUTTONS_PER_ACTIONS_BLOCK])]
+        blocks.append({"type": "actions", "elements": buttons})
+    if len(blocks) > BLOCKS_MAX:
+        blocks = blocks[:BLOCKS_MAX]
+    return {"text": fallback_text(reply), "blocks": blocks}
+
+
+def action_kind(action_id: str) -> str | None:
+    """'k8stip:share:3' -> 'share'; None for a button that isn't ours."""
+    m = ACTION_ID_RE.match(action_id)
+    return m.group("kind") if m else None
