@@ -82,6 +82,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        self._released = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -102,6 +103,7 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        self._released.set()
         for ws in list(self.sockets):
             await ws.close()
         if self._runner is not None:
@@ -236,7 +238,7 @@ class FakeSlack:
         fault = self.faults.get(method, []).pop(0) if self.faults.get(method) else None
         if fault is not None:
             if fault.hang:
-                await asyncio.Event().wait()
+                await self._released.wait()  # set by stop(), so shutdown doesn't wait on us
             if fault.delay_event is not None:
                 await fault.delay_event.wait()
             if fault.reset_before_effect:

@@ -160,7 +160,7 @@ class SlackAdapter:
         client = AsyncWebClient(
             token=None if self._slack.oauth else self._bot_token,
             base_url=self._api_url,
-            timeout=int(self._http_timeout),
+            timeout=self._http_timeout,  # type: ignore[arg-type]  # annotated int, used as aiohttp seconds
             retry_handlers=interactive_retry_handlers(),
         )
         kwargs: dict[str, Any] = {}
@@ -432,7 +432,7 @@ class SlackAdapter:
             client = AsyncWebClient(
                 token=token,
                 base_url=self._api_url,
-                timeout=int(self._http_timeout),
+                timeout=self._http_timeout,  # type: ignore[arg-type]  # annotated int, used as aiohttp seconds
                 retry_handlers=[],  # delivery owns retries; see the module docstring
             )
             self._delivery_clients[token] = client

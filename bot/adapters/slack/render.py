@@ -145,7 +145,10 @@ def fallback_text(reply: Reply) -> str:
     """The plain `text` of a message: notifications and screen readers read only this."""
     parts = [reply.text]
     for card in reply.cards:
-        parts.append(f"{card.text} ({card.attribution})")
+        if card.text.strip() and card.text.strip() in reply.text:
+            parts.append(f"— {card.attribution}")  # a tip reply's text is the tip itself
+        else:
+            parts.append(f"{card.text} — {card.attribution}")
     parts.extend(reply.lines)
     return _mrkdwn_limited("\n".join(p for p in parts if p), FALLBACK_TEXT_MAX)
 
