@@ -110,10 +110,18 @@ class StandInRouter:
 
 @dataclass
 class RecordingEvents:
+    """A `PlatformEvents` that records calls; `await events.wait()` until one arrives."""
+
     removed: list[tuple[str, str, str]] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def workspace_removed(self, platform: str, workspace: str, reason: str) -> None:
         self.removed.append((platform, workspace, reason))
+        self.arrived.set()
+
+    async def wait(self, within: float = 5.0) -> None:
+        async with asyncio.timeout(within):
+            await self.arrived.wait()
 
 
 def make_config(api_url: str, **slack: Any) -> Config:

@@ -210,7 +210,7 @@ async def test_app_uninstalled_tells_the_core_to_pause_the_workspace(
             "event_time": 1,
         },
     )
-    await fake.wait_for(lambda: events.removed)
+    await events.wait()
     assert events.removed == [("slack", "T1", "app_uninstalled")]
 
 
