@@ -626,7 +626,7 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        conn = GatewayConnection(ws=ws, url=str(request.url))
+        conn = GatewayConnection(ws=ws, url=f"ws://{request.host}{request.path_qs}")
         self.connections.append(conn)
         await self._notify()
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45_000}, "s": None, "t": None})
