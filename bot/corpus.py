@@ -33,7 +33,8 @@ class Topic:
     id: str
     title: str
     description: str
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # what people type to mean it
+    keywords: tuple[str, ...] = ()  # what marks a tip's text as being about it
     related: tuple[str, ...] = ()
 
 
