@@ -139,17 +139,30 @@ def _expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
 
 
 def load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
+    return load_taxonomy(path, problems)[0]
+
+
+def load_taxonomy(
+    path: Path, problems: list[Problem]
+) -> tuple[dict[str, Topic], dict[str, tuple[str, ...]]]:
+    """Topics and the query expansions (word -> words the tips use) of a topics file."""
     loaded = _read_yaml(path, problems)
     if loaded is None:
-        return {}
+        return {}, {}
     data, text = loaded
+    expansions: dict[str, tuple[str, ...]] = {}
+    raw_exp = data.get("expansions") if isinstance(data, dict) else None
+    if isinstance(raw_exp, dict):
+        for k, v in raw_exp.items():
+            if isinstance(v, list):
+                expansions[str(k).lower()] = tuple(str(x).lower() for x in v)
     fp = _FileProblems(path, text)
     topics: dict[str, Topic] = {}
     raw = data.get("topics") if isinstance(data, dict) else None
     if not isinstance(raw, dict):
         fp.add((), "expected a `topics:` mapping of topic id -> {title, description, aliases}")
         problems.extend(fp.resolve())
-        return {}
+        return {}, {}
     for tid, body in raw.items():
         where: Path_ = ("topics", str(tid))
         if not isinstance(tid, str) or not _ID_RE.match(tid):
@@ -183,7 +196,7 @@ def load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
                 fp.add(("topics", tid, "related"),
                        f"related topic `{r}` is not defined{_suggest(r, topics)}")
     problems.extend(fp.resolve())
-    return topics
+    return topics, expansions
 
 
 def _check_url(url: str) -> str | None:
@@ -328,7 +341,9 @@ def load_corpus(paths: Sequence[str | Path], topics_file: Path | None = None) ->
         beside = {f.parent / TOPICS_FILE for f in files if (f.parent / TOPICS_FILE).is_file()}
         topic_files = sorted(beside) or [bundled_tips_dir() / TOPICS_FILE]
     for tf in topic_files if topics_file is None else [topics_file]:
-        corpus.topics.update(load_topics(tf, corpus.problems))
+        topics, expansions = load_taxonomy(tf, corpus.problems)
+        corpus.topics.update(topics)
+        corpus.expansions.update(expansions)
     seen_ids: dict[str, str] = {}
     seen_text: dict[str, str] = {}
     for f in files:

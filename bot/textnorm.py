@@ -28,7 +28,8 @@ STOPWORDS = frozenset(
     they this those through to too under until up very was we were what when where which
     while who whom why will with would you your yours yourself tip tips tell show give explain
     want need please get got know learn one something thing things way ways k8s kubernetes
-    use using used let lets let's i'm im via vs versus like should shall may might must""".split()
+    use uses using used let lets let's i'm im via vs versus like should shall may might must
+    turn make makes made go goes going anyone somebody someone""".split()
 )
 
 
