@@ -140,7 +140,9 @@ class Engine:
         if not hits:
             message, suggestions = self._nothing(query, u)
             return TipAnswer(None, message, topics=u.topics, suggestions=suggestions)
-        best = best_matches(hits)
+        # A topic request draws from all of the topic's best tips; a question from the
+        # few that answer it best.
+        best = best_matches(hits, ratio=0.8 if u.topic_only else 0.95)
         fresh = [h for h in best if h.tip.id not in exclude] or best
         hit = rng.choice(fresh)
         return TipAnswer(hit.tip, "", self.card(hit.tip, hit.score), topics=u.topics)

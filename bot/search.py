@@ -105,11 +105,15 @@ class SearchIndex:
     # -- reading a request -------------------------------------------------------------
 
     def _correct(self, word: str) -> str | None:
-        """The known word `word` is a typo of, or None."""
-        k = _max_edits(word)
-        if k == 0:
-            return None
-        for choices in (self.alias_words, self.vocab_words):
+        """The known word `word` is a typo of, or None.
+
+        Topic names are corrected eagerly (one edit from 4 letters, two from 8); ordinary
+        words only from 7 letters, with one edit: "bake" must not become "base".
+        """
+        for choices, k in ((self.alias_words, _max_edits(word)),
+                           (self.vocab_words, 1 if len(word) >= 7 else 0)):
+            if k == 0:
+                continue
             best = process.extractOne(
                 word, choices, scorer=DamerauLevenshtein.distance, score_cutoff=k
             )
@@ -186,7 +190,7 @@ class SearchIndex:
 
     def search(self, query: str, limit: int = 5) -> tuple[list[Hit], Understanding]:
         u = self.understand(query)
-        if u.empty or (not u.topics and u.coverage < MIN_COVERAGE):
+        if u.empty or (not u.topic_only and u.coverage < MIN_COVERAGE):
             return [], u
         weighted: dict[str, float] = {}
         for t in u.terms:
@@ -203,13 +207,14 @@ class SearchIndex:
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
         for rank, topic in enumerate(u.topics):
-            factor = 1.0 if rank == 0 else 0.8
+            # In "database passwords" the last topic named is the head of the phrase.
+            factor = 1.0 if rank == len(u.topics) - 1 else 0.7
             for doc, w in self.topic_postings.get(topic, ()):
                 topic_scores[doc] += w * factor
         if u.topic_only:
             text_weight, topic_weight = 0.25, 1.0
         else:
-            text_weight, topic_weight = 1.0, 0.35
+            text_weight, topic_weight = 1.0, 0.5
         combined: dict[int, float] = defaultdict(float)
         for doc, s in text_scores.items():
             combined[doc] += text_weight * s / top_text

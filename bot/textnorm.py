@@ -29,7 +29,7 @@ STOPWORDS = frozenset(
     while who whom why will with would you your yours yourself tip tips tell show give explain
     want need please get got know learn one something thing things way ways k8s kubernetes
     use uses using used let lets let's i'm im via vs versus like should shall may might must
-    turn make makes made go goes going anyone somebody someone""".split()
+    turn make makes made go goes going anyone somebody someone stuff""".split()
 )
 
 
