@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -10,7 +11,7 @@ from discord import app_commands
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.discord import resolve_sharding
+from bot.adapters.discord import create_adapter, resolve_sharding
 from bot.adapters.discord_commands import (
     MAX_CHOICES,
     Answerer,
@@ -20,9 +21,11 @@ from bot.adapters.discord_commands import (
     timezone_choices,
     topic_suggester,
 )
-from bot.config import ConfigError
+from bot.config import ConfigError, Secrets, config_from_mapping
 from bot.corpus import Topic
-from tests.fakes.discord_router import TOPICS, Router
+from tests.fakes.discord_router import TOPICS, Events, Router
+
+TIPS = Path(__file__).resolve().parent.parent / "tips"
 
 
 def all_commands() -> list[app_commands.Command[Any, ..., Any]]:
@@ -177,3 +180,13 @@ def test_impossible_sharding_is_a_config_error(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         resolve_sharding(count, ids, environ=env, hostname=host)
+
+
+def test_without_a_suggester_the_adapter_completes_from_the_configured_corpus() -> None:
+    config = config_from_mapping({"corpus": str(TIPS), "discord": {"api_url": "http://x"}})
+    adapter = create_adapter(
+        config, Secrets({"DISCORD_TOKEN": "t"}), Router(), Events(), environ={}
+    )
+    choices = adapter.answerer.choices("secr")
+    assert choices[0].value == "secrets"
+    assert adapter.answerer.choices("netwrking")[0].value == "networking"

@@ -42,6 +42,7 @@ from bot.adapters.discord_commands import (
     Suggest,
     build_commands,
     commands_differ,
+    topic_suggester,
 )
 from bot.adapters.discord_render import NO_MENTIONS, render
 from bot.config import Config, ConfigError, Secrets
@@ -358,14 +359,21 @@ def create_adapter(
     defer_after: float = DEFER_AFTER_SECONDS,
     client_options: Mapping[str, Any] | None = None,
 ) -> DiscordAdapter:
-    """The adapter for `config.discord`. `suggest` feeds topic autocomplete (app.py passes
-    `topic_suggester(engine.corpus.topics.values())`); without it autocomplete offers nothing.
+    """The adapter for `config.discord`.
+
+    `suggest` feeds topic autocomplete; app.py can pass
+    `topic_suggester(engine.corpus.topics.values())` to share its loaded corpus. Without it,
+    the topics are loaded here from `config.corpus`.
     """
     token = secrets.get("DISCORD_TOKEN")
     if not token:
         raise ConfigError(
             ["DISCORD_TOKEN is not set; set it (or DISCORD_TOKEN_FILE) to the bot token"]
         )
+    if suggest is None:
+        from bot.loader import load_corpus
+
+        suggest = topic_suggester(load_corpus(config.corpus_paths).topics.values())
     dc = config.discord
     return DiscordAdapter(
         token=token,

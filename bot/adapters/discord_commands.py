@@ -46,36 +46,44 @@ DAYS_CHOICES = ("weekdays", "daily", "weekends", "mon,wed,fri", "tue,thu")
 
 
 def topic_suggester(topics: Iterable[Topic]) -> Suggest:
-    """A `Suggest` over topic ids, titles and aliases: prefix matches first, then fuzzy ones.
+    """A `Suggest` over topic ids, titles and aliases, best first: names that start with what
+    was typed, then names with a word that does, then close spellings ("netwrking").
 
-    Pure and in-memory, so it answers well inside Discord's autocomplete deadline.
+    Pure and in-memory (well under a millisecond for the bundled taxonomy), so it answers
+    inside Discord's autocomplete deadline.
     """
-    entries = [(t, tuple(k.lower() for k in (t.id, t.title, *t.aliases))) for t in topics]
+    entries = [
+        (
+            t,
+            [(t.id.lower(), False), (t.title.lower(), False)]
+            + [(a.lower(), True) for a in t.aliases],
+        )
+        for t in topics
+    ]
+
+    def rank(q: str, key: str, is_alias: bool) -> float:
+        if key.startswith(q):
+            return (300.0 if not is_alias else 250.0) + len(q) / len(key)
+        if any(word.startswith(q) for word in key.split()[1:]):
+            return 200.0 + len(q) / len(key)
+        if len(q) < 3:
+            return 0.0
+        close = max(fuzz.ratio(q, key), fuzz.ratio(q, key[: len(q)]))
+        return 100.0 + close if close >= 80 else 0.0
 
     def suggest(prefix: str) -> list[tuple[str, str]]:
-        q = prefix.strip().lower()
+        q = " ".join(prefix.lower().split())
         if not q:
             ranked = sorted(entries, key=lambda e: e[0].title.lower())
             return [(t.title, t.id) for t, _ in ranked[:MAX_CHOICES]]
-        scored: list[tuple[float, str, Topic, str]] = []
+        scored: list[tuple[float, str, str, str]] = []
         for topic, keys in entries:
-            best, via = 0.0, ""
-            for key in keys:
-                score = 100.0 + len(q) / max(len(key), 1) if key.startswith(q) else 0.0
-                if not score:
-                    score = float(fuzz.WRatio(q, key))
-                if score > best:
-                    best, via = score, key
-            if best >= 60:
-                scored.append((best, topic.title.lower(), topic, via))
+            best, via = max(((rank(q, k, alias), (k if alias else "")) for k, alias in keys))
+            if best > 0:
+                label = f"{topic.title} ({via})" if via else topic.title
+                scored.append((best, topic.title.lower(), label, topic.id))
         scored.sort(key=lambda s: (-s[0], s[1]))
-        out = []
-        for _, _, topic, via in scored[:MAX_CHOICES]:
-            shown = topic.title
-            if via not in (topic.id, topic.title.lower()):
-                shown = f"{topic.title} ({via})"
-            out.append((shown, topic.id))
-        return out
+        return [(label, topic_id) for _, _, label, topic_id in scored[:MAX_CHOICES]]
 
     return suggest
 
