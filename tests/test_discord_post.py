@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.base import PermanentError, RateLimited, Target, TransientError
+from bot.adapters.base import AmbiguousError, PermanentError, RateLimited, Target, TransientError
 from bot.adapters.discord import DiscordAdapter, create_adapter, delivery_nonce
 from bot.config import Secrets, config_from_mapping
 from tests.fakes.discord_api import FakeDiscord
@@ -144,6 +144,20 @@ async def test_an_unreachable_api_is_transient(fake: FakeDiscord, adapter: Disco
     await fake.close()
     with pytest.raises(TransientError, match="connect_failed"):
         await adapter.post(target(fake), tip_reply(), "d-down")
+
+
+async def test_a_post_without_an_answer_is_ambiguous(fake: FakeDiscord) -> None:
+    """It may have landed; a retry with the same nonce would not post twice."""
+    config = config_from_mapping({"discord": {"api_url": fake.api_url}})
+    a = create_adapter(
+        config, Secrets({"DISCORD_TOKEN": fake.token}), Router(), Events(), environ={}
+    )
+    a.post_timeout = 0.2
+    fake.inject("POST", MESSAGES, 0)
+    with pytest.raises(AmbiguousError):
+        await a.post(target(fake), tip_reply(), "d-hang")
+    assert await a.post(target(fake), tip_reply(), "d-hang")
+    await a.stop()
 
 
 async def test_a_rejected_token_is_reported_without_the_token(fake: FakeDiscord) -> None:

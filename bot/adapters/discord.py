@@ -56,6 +56,8 @@ NONCE_MAX = 25  # Discord's limit for a message nonce
 # discord.py waits out a 429 itself when Discord asks for at most this long; longer waits
 # become `RateLimited` so the delivery loop can schedule the retry instead of blocking.
 MAX_RATELIMIT_WAIT_SECONDS = 10.0
+# A whole post, including discord.py's own waits (429 up to 10 s, 5xx retries ~16 s).
+POST_TIMEOUT_SECONDS = 60.0
 
 # Discord JSON error codes that no retry can fix: pause the subscription and say why.
 PERMANENT_CODES = {
@@ -236,9 +238,11 @@ class DiscordAdapter:
         dev_guild_ids: Iterable[int] = (),
         suggest: Suggest | None = None,
         defer_after: float = DEFER_AFTER_SECONDS,
+        post_timeout: float = POST_TIMEOUT_SECONDS,
         client_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._token = token
+        self.post_timeout = post_timeout
         self.api_url = api_url.rstrip("/")
         self.events = events
         self.sharding = sharding
@@ -314,17 +318,16 @@ class DiscordAdapter:
         if not target.channel.isdigit():
             raise PermanentError(f"bad_channel: {target.channel!r} is not a Discord channel id")
         message = render(reply)
-        nonce = delivery_nonce(delivery_id)
+        params = handle_message_parameters(
+            content=message.content,
+            embeds=message.embeds,
+            view=message.view if message.view is not None else discord.utils.MISSING,
+            allowed_mentions=NO_MENTIONS,
+            nonce=delivery_nonce(delivery_id),
+        )
         try:
-            http = await self._http()
-            params = handle_message_parameters(
-                content=message.content,
-                embeds=message.embeds,
-                view=message.view if message.view is not None else discord.utils.MISSING,
-                allowed_mentions=NO_MENTIONS,
-                nonce=nonce,
-            )
-            with params:
+            async with asyncio.timeout(self.post_timeout):
+                http = await self._http()
                 data = await http.send_message(int(target.channel), params=params)
         except discord.RateLimited as e:
             raise RateLimited(e.retry_after) from None

@@ -15,9 +15,8 @@ import discord
 
 from bot.replies import Action, Reply, ReplyKind, TipCard
 
-# One colour for every k8stip card (Kubernetes blue), another for mistakes the user can fix.
+# One colour for every k8stip embed (Kubernetes blue).
 COLOUR = discord.Colour(0x326CE5)
-ERROR_COLOUR = discord.Colour(0xE8A317)
 
 # Buttons carry the command they stand for, so a press on a message from last week still
 # works after any number of restarts: nothing about it lives in memory.

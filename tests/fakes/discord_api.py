@@ -105,6 +105,7 @@ class FakeDiscord:
         self._nonces: dict[tuple[int, str], dict[str, Any]] = {}
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.base = ""
 
@@ -133,6 +134,7 @@ class FakeDiscord:
         return self.base.replace("http://", "ws://") + "/gateway"
 
     async def close(self) -> None:
+        self._closing.set()
         for conn in list(self.connections):
             if not conn.ws.closed:
                 await conn.ws.close()
@@ -156,7 +158,8 @@ class FakeDiscord:
         code: int = 0,
         message: str = "",
     ) -> None:
-        """The next `times` requests matching method and path get `status` instead.
+        """The next `times` requests matching method and path get `status` instead
+        (status 0: no answer at all, as when a connection dies after the request was sent).
 
         429s carry what discord.py needs to wait and retry rather than raise: a `Via`
         header (without it discord.py assumes a Cloudflare ban), X-RateLimit-* headers
@@ -184,6 +187,8 @@ class FakeDiscord:
             }
         else:
             body = {"message": message or f"{status}: fake error", "code": code}
+        if status == 0:  # hang: the request was received, the answer never comes
+            body = {}
         self._injected.append(
             Injected(method.upper(), re.compile(path_regex), status, body, headers, times)
         )
@@ -478,6 +483,8 @@ class FakeDiscord:
             if inj.times > 0 and inj.method == request.method and inj.pattern.fullmatch(path):
                 inj.times -= 1
                 rec.status = inj.status
+                if inj.status == 0:
+                    await self._closing.wait()
                 return _json(inj.body, inj.status, inj.headers)
         is_interaction = path.startswith(("/interactions/", "/webhooks/"))
         if not is_interaction and request.headers.get("Authorization") != f"Bot {self.token}":
