@@ -155,6 +155,18 @@ async def test_dev_guilds_get_the_commands_and_global_scope_is_left_alone(
     assert result["type"] == 4
 
 
+async def test_a_failed_registration_does_not_stop_the_bot(
+    fake: FakeDiscord, make_adapter: MakeAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    guild_id = fake.guilds[0].id
+    fake.inject("PUT", rf"/applications/\d+/guilds/{guild_id}/commands", 403, code=50001)
+    adapter = await make_adapter(dev_guild_ids=[guild_id])
+    assert adapter.client is not None and adapter.client.synced == []
+    assert "applications.commands" in caplog.text
+    result = await fake.interact(fake.button("k8stip:rbac"))
+    assert result["type"] == 4
+
+
 async def test_tip_command_is_answered_with_an_embed_and_buttons(
     fake: FakeDiscord, make_adapter: MakeAdapter, router: Router
 ) -> None:

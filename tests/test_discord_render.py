@@ -69,6 +69,15 @@ def test_a_tip_is_one_embed_in_the_k8stip_colour_without_duplicate_text() -> Non
     assert embed.footer.text == tip_card().attribution
 
 
+def test_notes_under_a_tip_are_shown_above_its_card() -> None:
+    reply = tip_reply()
+    noted = Reply(
+        reply.kind, reply.text, reply.cards, reply.actions, reply.visibility, ("Paused: x",)
+    )
+    assert render(noted).content == "Paused: x"
+    assert len(render(noted).embeds) == 1
+
+
 def test_echoed_text_cannot_ping_or_format() -> None:
     reply = Reply(ReplyKind.INFO, "No tip matches '@here <@123456789012345678> _x_'")
     content = render(reply).content or ""

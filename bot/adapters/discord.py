@@ -154,6 +154,9 @@ class K8stipClient(discord.AutoShardedClient):
     """The gateway connection: app commands, button presses, the bot leaving a server."""
 
     def __init__(self, adapter: DiscordAdapter, sharding: Sharding, **options: Any) -> None:
+        # k8stip never joins voice: don't warn at every start that voice libraries are missing.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         if sharding.shard_ids is not None:
             options["shard_ids"] = sharding.shard_ids
         super().__init__(
@@ -200,25 +203,43 @@ async def sync_commands(client: K8stipClient, dev_guild_ids: Iterable[int]) -> l
     app_id = client.application_id
     if app_id is None:  # login() fills it from /oauth2/applications/@me
         raise RuntimeError("discord.py did not learn the application id at login")
-    tree = client.tree
     scopes: list[discord.Object | None] = [discord.Object(g) for g in dev_guild_ids] or [None]
     synced = []
     for guild in scopes:
-        if guild is not None:
-            tree.copy_global_to(guild=guild)
-        ours = [c.to_dict(tree) for c in tree.get_commands(guild=guild)]
-        if guild is None:
-            theirs = await client.http.get_global_commands(app_id)
-        else:
-            theirs = await client.http.get_guild_commands(app_id, guild.id)
         name = "global" if guild is None else f"guild {guild.id}"
-        if commands_differ(ours, list(theirs), global_scope=guild is None):  # type: ignore[arg-type]  # TypedDicts are dicts
-            await tree.sync(guild=guild)
-            synced.append(name)
-            log.info("discord commands registered (%s)", name)
-        else:
-            log.info("discord commands unchanged (%s); not re-registering", name)
+        try:
+            if await _sync_scope(client, app_id, guild):
+                synced.append(name)
+                log.info("discord commands registered (%s)", name)
+            else:
+                log.info("discord commands unchanged (%s); not re-registering", name)
+        except discord.HTTPException as e:
+            # Commands registered earlier keep working; don't take the bot down for this.
+            log.error(
+                "could not register discord commands (%s): %s %s; if this is a dev guild, "
+                "invite the bot there with the applications.commands scope "
+                "(k8stip discord invite-url)",
+                name,
+                e.status,
+                e.text[:200],
+            )
     return synced
+
+
+async def _sync_scope(client: K8stipClient, app_id: int, guild: discord.Object | None) -> bool:
+    tree = client.tree
+    if guild is not None:
+        tree.copy_global_to(guild=guild)
+    ours = [c.to_dict(tree) for c in tree.get_commands(guild=guild)]
+    if guild is None:
+        theirs = await client.http.get_global_commands(app_id)
+    else:
+        theirs = await client.http.get_guild_commands(app_id, guild.id)
+    # discord.py types Discord's answer as TypedDicts; the comparison reads them as dicts.
+    if not commands_differ(ours, [dict(c) for c in theirs], global_scope=guild is None):
+        return False
+    await tree.sync(guild=guild)
+    return True
 
 
 class DiscordAdapter:

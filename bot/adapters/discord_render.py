@@ -113,10 +113,12 @@ def reply_content(reply: Reply) -> str | None:
     """Plain text above the embeds; None when the embeds already say it all."""
     if reply.kind in (ReplyKind.HELP, ReplyKind.TOPICS) and not reply.cards:
         return None
-    if reply.kind is ReplyKind.TIP and reply.cards:
-        return None  # the card is the tip; repeating its text would double it
     if reply.cards:
-        return _clip(neutralise(reply.text), CONTENT_MAX) if reply.text else None
+        # A tip's text is its card; repeating it above would double it. Extra lines
+        # (e.g. "daily tips here are paused") still show.
+        head = () if reply.kind is ReplyKind.TIP else (reply.text,)
+        text = "\n".join(neutralise(p) for p in (*head, *reply.lines) if p)
+        return _clip(text, CONTENT_MAX) or None
     return _clip(_text_block(reply), CONTENT_MAX) or None
 
 
