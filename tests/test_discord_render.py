@@ -20,6 +20,7 @@ from bot.adapters.discord_render import (
     CUSTOM_ID_MAX,
     command_from_custom_id,
     custom_id,
+    embed_size,
     render,
 )
 from bot.replies import Action, Reply, ReplyKind, TipCard, Visibility
@@ -100,13 +101,36 @@ def test_long_text_is_clipped_to_discord_limits() -> None:
     )
     payload = message.to_json()
     embed = payload["embeds"][0]
-    assert len(embed["description"]) == 4096
+    assert len(embed["description"]) <= 4096 and embed["description"].endswith("…")
+    assert sum(embed_size(e) for e in message.embeds) <= 6000
     assert len(embed["title"]) <= 256
     assert len(embed["footer"]["text"]) <= 2048
     assert all(len(f["value"]) <= 1024 for f in embed["fields"])
     button = payload["components"][0]["components"][0]
     assert len(button["label"]) <= 80
     assert len(button["custom_id"]) <= CUSTOM_ID_MAX
+
+
+card_texts = st.text(min_size=1, max_size=5000)
+
+
+@given(st.lists(card_texts, min_size=1, max_size=12), st.text(max_size=3000))
+def test_any_search_result_fits_one_discord_message(texts: list[str], header: str) -> None:
+    cards = tuple(
+        TipCard(f"t{i}", text, "Source " * 20, "Ch. 1 Intro", ("rbac",), ("RBAC",))
+        for i, text in enumerate(texts)
+    )
+    message = render(Reply(ReplyKind.SEARCH, header, cards=cards))
+    assert len(message.embeds) <= 10
+    assert sum(embed_size(e) for e in message.embeds) <= 6000
+    assert len(message.content or "") <= 2000
+    assert "@everyone" not in (message.content or "")
+
+
+@given(st.text(max_size=500))
+def test_echoed_text_never_carries_a_live_mention(typed: str) -> None:
+    content = render(Reply(ReplyKind.INFO, f"No tip matches '{typed} @everyone'")).content
+    assert content is not None and "@everyone" not in content and "@here" not in content
 
 
 def test_duplicate_actions_become_one_button() -> None:

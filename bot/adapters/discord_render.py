@@ -29,6 +29,7 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 BUTTON_LABEL_MAX = 80
 MAX_EMBEDS = 10
+EMBEDS_TOTAL_MAX = 6000  # Discord's limit for all embeds of one message together
 MAX_BUTTONS = 25
 
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -87,7 +88,30 @@ def _text_block(reply: Reply) -> str:
     return "\n".join(neutralise(part) for part in (reply.text, *reply.lines) if part)
 
 
+def embed_size(embed: discord.Embed) -> int:
+    """Characters Discord counts against the 6000 limit (title, description, fields, footer)."""
+    return len(embed)
+
+
+def _fit_total(embeds: list[discord.Embed]) -> list[discord.Embed]:
+    """Shorten the longest descriptions until the message is within Discord's total limit."""
+    excess = sum(embed_size(e) for e in embeds) - EMBEDS_TOTAL_MAX
+    while excess > 0:
+        longest = max(embeds, key=lambda e: len(e.description or ""))
+        text = longest.description or ""
+        if len(text) <= 1:
+            break
+        keep = max(1, len(text) - excess)
+        longest.description = _clip(text, keep)
+        excess -= len(text) - len(longest.description)
+    return embeds
+
+
 def reply_embeds(reply: Reply) -> list[discord.Embed]:
+    return _fit_total(_reply_embeds(reply))
+
+
+def _reply_embeds(reply: Reply) -> list[discord.Embed]:
     cards = reply.cards[:MAX_EMBEDS]
     if reply.kind is ReplyKind.SEARCH and len(cards) > 1:
         return [
