@@ -216,6 +216,23 @@ async def test_autocomplete_offers_topics_by_prefix_and_alias(
     assert router.calls == []  # autocomplete never runs a command
 
 
+async def test_subscribe_completes_timezones_days_and_topic_lists(
+    fake: FakeDiscord, make_adapter: MakeAdapter
+) -> None:
+    await make_adapter()
+    path = ["k8stip-admin", "subscribe"]
+    tz = await fake.interact(
+        fake.slash(path, {"time": "09:00", "timezone": "europe/ams"}, focused="timezone")
+    )
+    assert tz["data"]["choices"] == [{"name": "Europe/Amsterdam", "value": "Europe/Amsterdam"}]
+    days = await fake.interact(fake.slash(path, {"time": "09:00", "days": "week"}, focused="days"))
+    assert [c["value"] for c in days["data"]["choices"]] == ["weekdays", "weekends"]
+    topics = await fake.interact(
+        fake.slash(path, {"time": "09:00", "topics": "rbac sec"}, focused="topics", admin=True)
+    )
+    assert topics["data"]["choices"][0] == {"name": "rbac Secrets", "value": "rbac secrets"}
+
+
 async def test_a_button_press_works_after_a_restart(
     fake: FakeDiscord, make_adapter: MakeAdapter, router: Router
 ) -> None:
