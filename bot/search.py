@@ -11,6 +11,7 @@ A request whose words mostly appear nowhere in the corpus gets no results, not n
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.corpus import Corpus, Tip
-from bot.textnorm import STOPWORDS, normalize, phrase_key, stem, terms, words
+from bot.textnorm import STOPWORDS, normalize, phrase_key, raw_words, stem, terms_of, words
 
 BM25_K1, BM25_B = 1.2, 0.75
 # How much a tip is "about" a topic, by the topic's place in its list.
@@ -27,6 +28,7 @@ TOPIC_POSITION_WEIGHT = (1.0, 0.55, 0.4, 0.3, 0.25)
 MAX_ALIAS_WORDS = 5
 MIN_COVERAGE = 0.5  # share of a question's meaning (IDF-weighted) the corpus must know
 EXPANSION_WEIGHT = 0.4
+VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 
 
 @dataclass(frozen=True)
@@ -64,18 +66,31 @@ class SearchIndex:
         self.corpus = corpus
         self.tips: list[Tip] = list(corpus.tips)
         n = len(self.tips)
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self.doc_len: list[int] = []
+        # Postings are compact arrays: 100,000 tips make millions of (tip, count) pairs.
+        docs: dict[str, array[int]] = {}
+        tfs: dict[str, array[float]] = {}
+        self.doc_len = array("f")
+        vocab: set[str] = set()
         for i, tip in enumerate(self.tips):
             counts: dict[str, int] = {}
-            for t in terms(tip.text):
+            tokens = raw_words(tip.text)
+            vocab.update(tokens)
+            for t in terms_of(tokens):
                 counts[t] = counts.get(t, 0) + 1
             for t, c in counts.items():
-                self.postings[t].append((i, c))
+                d = docs.get(t)
+                if d is None:
+                    d = docs[t] = array("i")
+                    tfs[t] = array("f")
+                d.append(i)
+                tfs[t].append(c)
             self.doc_len.append(sum(counts.values()))
+        self.postings: dict[str, tuple[array[int], array[float]]] = {
+            t: (d, tfs[t]) for t, d in docs.items()
+        }
         self.avgdl = (sum(self.doc_len) / n) if n else 1.0
         self.idf = {
-            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()
+            t: math.log(1 + (n - len(d) + 0.5) / (len(d) + 0.5)) for t, (d, _) in self.postings.items()
         }
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
         self.topic_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -83,6 +98,9 @@ class SearchIndex:
             for pos, topic in enumerate(tip.topics):
                 w = TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
                 self.topic_postings[topic].append((i, w))
+        self._vector: _VectorScorer | None = (
+            _VectorScorer(self) if n >= VECTOR_THRESHOLD else None
+        )
         # Alias phrases (as stem tuples) -> topic ids; the topic id and title count as aliases.
         self.aliases: dict[tuple[str, ...], list[str]] = defaultdict(list)
         alias_words: set[str] = set()
@@ -93,10 +111,7 @@ class SearchIndex:
                     self.aliases[key].append(topic.id)
                 alias_words.update(words(normalize(phrase)))
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
-        vocab: set[str] = set()
-        for tip in self.tips:
-            vocab.update(w for w in words(normalize(tip.text, 100_000)) if len(w) >= 4)
-        self.vocab_words = sorted(vocab)
+        self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
         self.known_stems = set(self.postings) | {s for k in self.aliases for s in k}
         self.expansions = {
             stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()
@@ -183,7 +198,7 @@ class SearchIndex:
             if not plist:
                 continue
             idf = self.idf[t] * qw
-            for doc, tf in plist:
+            for doc, tf in zip(*plist, strict=True):
                 norm = BM25_K1 * (1 - BM25_B + BM25_B * self.doc_len[doc] / self.avgdl)
                 scores[doc] += idf * tf * (BM25_K1 + 1) / (tf + norm)
         return scores
@@ -203,18 +218,16 @@ class SearchIndex:
             for w in u.unknown:  # a word the corpus lacks may still have known synonyms
                 for e in self.expansions.get(stem(w), ()):
                     weighted.setdefault(e, EXPANSION_WEIGHT)
+        if self._vector is not None:
+            return self._vector.search(u, weighted, limit), u
         text_scores = self._bm25(weighted)
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
         for rank, topic in enumerate(u.topics):
-            # In "database passwords" the last topic named is the head of the phrase.
-            factor = 1.0 if rank == len(u.topics) - 1 else 0.7
+            factor = topic_factor(rank, len(u.topics))
             for doc, w in self.topic_postings.get(topic, ()):
                 topic_scores[doc] += w * factor
-        if u.topic_only:
-            text_weight, topic_weight = 0.25, 1.0
-        else:
-            text_weight, topic_weight = 1.0, 0.5
+        text_weight, topic_weight = mix_weights(u)
         combined: dict[int, float] = defaultdict(float)
         for doc, s in text_scores.items():
             combined[doc] += text_weight * s / top_text
@@ -240,6 +253,59 @@ class SearchIndex:
             if names[name] not in out:
                 out.append(names[name])
         return out[:n]
+
+
+def mix_weights(u: Understanding) -> tuple[float, float]:
+    """How text match and topic match combine: a topic request is mostly about the topic."""
+    return (0.25, 1.0) if u.topic_only else (1.0, 0.5)
+
+
+def topic_factor(rank: int, count: int) -> float:
+    # In "database passwords" the last topic named is the head of the phrase.
+    return 1.0 if rank == count - 1 else 0.7
+
+
+class _VectorScorer:
+    """The same ranking with numpy, for large corpora (imported only when one is loaded)."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        import numpy as np
+
+        self.np = np
+        self.index = index
+        dl = np.frombuffer(index.doc_len, dtype=np.float32)
+        self.norm = BM25_K1 * (1 - BM25_B + BM25_B * dl / index.avgdl)
+        self.topics = {
+            t: (np.array([d for d, _ in p], dtype=np.int32), np.array([w for _, w in p]))
+            for t, p in index.topic_postings.items()
+        }
+
+    def search(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
+        np, ix = self.np, self.index
+        n = len(ix.tips)
+        text = np.zeros(n, dtype=np.float32)
+        for t, qw in weighted.items():
+            plist = ix.postings.get(t)
+            if not plist:
+                continue
+            docs = np.frombuffer(plist[0], dtype=np.int32)
+            tf = np.frombuffer(plist[1], dtype=np.float32)
+            text[docs] += ix.idf[t] * qw * tf * (BM25_K1 + 1) / (tf + self.norm[docs])
+        text_weight, topic_weight = mix_weights(u)
+        top = float(text.max()) if n else 0.0
+        combined = text * (text_weight / (top or 1.0))
+        for rank, topic in enumerate(u.topics):
+            if topic in self.topics:
+                docs, w = self.topics[topic]
+                combined[docs] += topic_weight * topic_factor(rank, len(u.topics)) * w
+        if not u.topic_only:
+            combined[text <= 0] = 0.0
+        k = min(max(limit, 0), int((combined > 0).sum()))
+        if k == 0:
+            return []
+        idx = np.argpartition(-combined, k - 1)[:k]
+        order = sorted(idx.tolist(), key=lambda d: (-float(combined[d]), d))
+        return [Hit(ix.tips[d], round(float(combined[d]), 4)) for d in order]
 
 
 def best_matches(hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8) -> list[Hit]:
