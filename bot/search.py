@@ -16,9 +16,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
-
 from bot.corpus import Corpus, Tip
 from bot.textnorm import STOPWORDS, normalize, phrase_key, raw_words, stem, terms_of, words
 
@@ -85,12 +82,20 @@ class SearchIndex:
                 d.append(i)
                 tfs[t].append(c)
             self.doc_len.append(sum(counts.values()))
-        self.postings: dict[str, tuple[array[int], array[float]]] = {
-            t: (d, tfs[t]) for t, d in docs.items()
-        }
+        # One array of tip numbers and one of counts for all terms, sliced per term: a
+        # dict of 20,000 small arrays pickles and loads ten times slower.
+        self.post_docs = array("i")
+        self.post_tfs = array("f")
+        self.postings: dict[str, tuple[int, int]] = {}  # term -> (start, end)
+        for t, d in docs.items():
+            start = len(self.post_docs)
+            self.post_docs.extend(d)
+            self.post_tfs.extend(tfs[t])
+            self.postings[t] = (start, len(self.post_docs))
         self.avgdl = (sum(self.doc_len) / n) if n else 1.0
         self.idf = {
-            t: math.log(1 + (n - len(d) + 0.5) / (len(d) + 0.5)) for t, (d, _) in self.postings.items()
+            t: math.log(1 + (n - (b - a) + 0.5) / ((b - a) + 0.5))
+            for t, (a, b) in self.postings.items()
         }
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
         self.topic_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -117,6 +122,15 @@ class SearchIndex:
             stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()
         }
 
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_vector"] = None  # numpy arrays are rebuilt, not pickled
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._vector = _VectorScorer(self) if len(self.tips) >= VECTOR_THRESHOLD else None
+
     # -- reading a request -------------------------------------------------------------
 
     def _correct(self, word: str) -> str | None:
@@ -125,6 +139,9 @@ class SearchIndex:
         Topic names are corrected eagerly (one edit from 4 letters, two from 8); ordinary
         words only from 7 letters, with one edit: "bake" must not become "base".
         """
+        from rapidfuzz import process  # only needed for words we don't know
+        from rapidfuzz.distance import DamerauLevenshtein
+
         for choices, k in ((self.alias_words, _max_edits(word)),
                            (self.vocab_words, 1 if len(word) >= 7 else 0)):
             if k == 0:
@@ -194,11 +211,12 @@ class SearchIndex:
     def _bm25(self, weighted_terms: dict[str, float]) -> dict[int, float]:
         scores: dict[int, float] = defaultdict(float)
         for t, qw in weighted_terms.items():
-            plist = self.postings.get(t)
-            if not plist:
+            span = self.postings.get(t)
+            if not span:
                 continue
             idf = self.idf[t] * qw
-            for doc, tf in zip(*plist, strict=True):
+            a, b = span
+            for doc, tf in zip(self.post_docs[a:b], self.post_tfs[a:b], strict=True):
                 norm = BM25_K1 * (1 - BM25_B + BM25_B * self.doc_len[doc] / self.avgdl)
                 scores[doc] += idf * tf * (BM25_K1 + 1) / (tf + norm)
         return scores
@@ -241,6 +259,8 @@ class SearchIndex:
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
         """Topic ids whose names look most like the request, for "did you mean …"."""
+        from rapidfuzz import process
+
         text = normalize(query)
         if not text:
             return []
@@ -271,9 +291,10 @@ class _VectorScorer:
     def __init__(self, index: SearchIndex) -> None:
         import numpy as np
 
-        self.np = np
         self.index = index
         dl = np.frombuffer(index.doc_len, dtype=np.float32)
+        self.docs = np.frombuffer(index.post_docs, dtype=np.int32)
+        self.tfs = np.frombuffer(index.post_tfs, dtype=np.float32)
         self.norm = BM25_K1 * (1 - BM25_B + BM25_B * dl / index.avgdl)
         self.topics = {
             t: (np.array([d for d, _ in p], dtype=np.int32), np.array([w for _, w in p]))
@@ -281,15 +302,16 @@ class _VectorScorer:
         }
 
     def search(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
-        np, ix = self.np, self.index
+        import numpy as np
+
+        ix = self.index
         n = len(ix.tips)
         text = np.zeros(n, dtype=np.float32)
         for t, qw in weighted.items():
-            plist = ix.postings.get(t)
-            if not plist:
+            span = ix.postings.get(t)
+            if not span:
                 continue
-            docs = np.frombuffer(plist[0], dtype=np.int32)
-            tf = np.frombuffer(plist[1], dtype=np.float32)
+            docs, tf = self.docs[span[0] : span[1]], self.tfs[span[0] : span[1]]
             text[docs] += ix.idf[t] * qw * tf * (BM25_K1 + 1) / (tf + self.norm[docs])
         text_weight, topic_weight = mix_weights(u)
         top = float(text.max()) if n else 0.0

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import snowballstemmer
+import Stemmer  # PyStemmer: the Snowball stemmers in C
 
 MAX_QUERY_CHARS = 300  # a question longer than this is trimmed, not rejected
 
-_stemmer = snowballstemmer.stemmer("english")
+_stemmer = Stemmer.Stemmer("english")
 # Control, format (zero-width, bidi) and separator characters; all become spaces.
 _INVISIBLE_RE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
