@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.base import Target
 from bot.adapters.discord import REMOVED_FROM_GUILD, DiscordAdapter, create_adapter
 from bot.adapters.discord_commands import HANDLER_FAILED, NOT_ADMIN, topic_suggester
 from bot.config import Secrets, config_from_mapping
 from bot.replies import Visibility
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord, FakeGuild
-from tests.fakes.discord_router import TOPICS, Events, Router
+from tests.fakes.discord_router import TOPICS, Events, Router, tip_reply
 
 NO_PINGS = {"parse": []}
 ADMIN_BIT = str(1 << 5)
@@ -95,6 +96,17 @@ async def test_connects_to_the_gateway_that_the_rest_base_hands_out(
     assert fake.connections[0].url.startswith(fake.gateway_url)
     assert fake.identifies[0]["token"] == fake.token
     assert fake.identifies[0]["intents"] == 1  # GUILDS only: no privileged intents
+    assert fake.connections[0].heartbeats >= 1  # discord.py beats right after HELLO
+
+
+async def test_a_connected_bot_posts_over_its_own_session(
+    fake: FakeDiscord, make_adapter: MakeAdapter
+) -> None:
+    adapter = await make_adapter()
+    g = fake.guilds[0]
+    await adapter.post(Target("discord", str(g.id), str(g.channels[0])), tip_reply(), "d1")
+    assert len(fake.channel_messages) == 1
+    assert len(fake.requests_to("GET", "/users/@me")) == 1  # no second login for REST
 
 
 async def test_registers_both_command_groups_globally(

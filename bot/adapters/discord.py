@@ -19,7 +19,7 @@ import re
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -29,6 +29,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import HTTPClient, Route, handle_message_parameters
 
 from bot.adapters.base import (
+    Adapter,
     AmbiguousError,
     PermanentError,
     PlatformEvents,
@@ -370,6 +371,10 @@ class DiscordAdapter:
         second one (see docs/discord.md for the window this holds in).
         """
         return None
+
+
+if TYPE_CHECKING:  # mypy proves DiscordAdapter follows the Adapter protocol
+    _follows_protocol: type[Adapter] = DiscordAdapter
 
 
 def create_adapter(
