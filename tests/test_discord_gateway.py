@@ -99,6 +99,18 @@ async def test_connects_to_the_gateway_that_the_rest_base_hands_out(
     assert fake.connections[0].heartbeats >= 1  # discord.py beats right after HELLO
 
 
+async def test_after_an_invalidated_session_it_reconnects_to_the_same_gateway(
+    fake: FakeDiscord, make_adapter: MakeAdapter
+) -> None:
+    """discord.py falls back to a hard-coded gateway.discord.gg here unless told otherwise."""
+    await make_adapter()
+    await fake.request_reconnect()
+    await fake.wait_for(lambda: len(fake.connections) >= 3)
+    resumed, fresh = fake.connections[1], fake.connections[2]
+    assert resumed.url.startswith(fake.resume_gateway_url)
+    assert fresh.url.startswith(fake.gateway_url)
+
+
 async def test_a_connected_bot_posts_over_its_own_session(
     fake: FakeDiscord, make_adapter: MakeAdapter
 ) -> None:

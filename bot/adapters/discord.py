@@ -306,8 +306,11 @@ class DiscordAdapter:
         if client is not None:
             await client.close()
         if task is not None:
+            # close() has shut the shards and the HTTP session; what may still run is a
+            # re-IDENTIFY waiting out discord.py's 5-second identify pacing. Don't wait for it.
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(task, timeout=5)
+                await task
         if self._rest is not None:
             await self._rest.close()
             self._rest = None

@@ -114,6 +114,7 @@ class FakeDiscord:
     async def start(self) -> str:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/resume", self._gateway)  # READY's resume_gateway_url
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -132,6 +133,10 @@ class FakeDiscord:
     @property
     def gateway_url(self) -> str:
         return self.base.replace("http://", "ws://") + "/gateway"
+
+    @property
+    def resume_gateway_url(self) -> str:
+        return self.base.replace("http://", "ws://") + "/resume"
 
     async def close(self) -> None:
         self._closing.set()
@@ -359,6 +364,13 @@ class FakeDiscord:
         callbacks = await self.wait_for(lambda: self.callbacks_for(iid), seconds)
         first: dict[str, Any] = callbacks[0]
         return first
+
+    async def request_reconnect(self) -> None:
+        """Op 7 RECONNECT on every connection. The fake keeps no sessions, so the RESUME
+        that follows gets INVALID_SESSION and the client must IDENTIFY afresh."""
+        for conn in self.connections:
+            if not conn.ws.closed:
+                await conn.ws.send_json({"op": 7, "d": None, "s": None, "t": None})
 
     async def remove_guild(self, guild_id: int) -> None:
         await self.dispatch("GUILD_DELETE", {"id": str(guild_id)}, guild_id=guild_id)
@@ -668,7 +680,7 @@ class FakeDiscord:
             "user": self._user(),
             "guilds": [{"id": str(g.id), "unavailable": True} for g in mine],
             "session_id": conn.session_id,
-            "resume_gateway_url": self.gateway_url,
+            "resume_gateway_url": self.resume_gateway_url,
             "shard": list(conn.shard),
             "application": {"id": str(self.application_id), "flags": 0},
         }
