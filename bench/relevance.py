@@ -26,6 +26,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 JUDGED = ROOT / "tests" / "relevance" / "judged.yaml"
+HOLDOUT = ROOT / "tests" / "relevance" / "holdout.yaml"
 ID_PREFIX = "hka-"
 
 
@@ -75,8 +76,10 @@ Searcher = Callable[[str], list[str]]
 Tipper = Callable[[str, int], str | None]
 
 
-def evaluate(search: Searcher, tip: Tipper, tips: list[dict[str, Any]]) -> Report:
-    data = yaml.safe_load(JUDGED.read_text(encoding="utf-8"))
+def evaluate(
+    search: Searcher, tip: Tipper, tips: list[dict[str, Any]], judged: Path = JUDGED
+) -> Report:
+    data = yaml.safe_load(judged.read_text(encoding="utf-8"))
     report = Report()
     for item in data["queries"]:
         q, kind = item["q"], item["kind"]
@@ -145,9 +148,10 @@ def via_cli() -> tuple[Searcher, Tipper, list[dict[str, Any]]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cli", action="store_true", help="go through k8stip processes")
+    parser.add_argument("--set", default=str(JUDGED), help="judged query file")
     args = parser.parse_args()
     search, tip, tips = via_cli() if args.cli else in_process()
-    report = evaluate(search, tip, tips)
+    report = evaluate(search, tip, tips, Path(args.set))
     print("\n".join(report.lines()))
     for f in report.failures:
         print("  miss:", f)

@@ -43,6 +43,8 @@ class Understanding:
     terms: list[str] = field(default_factory=list)  # stemmed content terms for ranking
     corrections: dict[str, str] = field(default_factory=dict)  # typo -> corrected word
     unknown: list[str] = field(default_factory=list)  # words found nowhere
+    topic_terms: list[str] = field(default_factory=list)  # tip words standing in for aliases
+    spans: list[list[str]] = field(default_factory=list)  # topic ids of each alias matched
     topic_only: bool = False  # every meaningful word was part of a topic name
     coverage: float = 0.0  # IDF-weighted share of the request the corpus knows
 
@@ -117,6 +119,10 @@ class SearchIndex:
                 alias_words.update(words(normalize(phrase)))
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
+        self.topic_stems = {
+            t.id: [s for k in t.keywords[:1] for s in phrase_key(k) if s in self.postings]
+            for t in corpus.topics.values()
+        }
         self.known_stems = set(self.postings) | {s for k in self.aliases for s in k}
         self.expansions = {
             stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()
@@ -172,9 +178,15 @@ class SearchIndex:
             for n in range(min(MAX_ALIAS_WORDS, len(stems) - i), 0, -1):
                 key = tuple(stems[i : i + n])
                 if key in self.aliases and not all(r in STOPWORDS for r in raw[i : i + n]):
+                    u.spans.append(list(self.aliases[key]))
                     for topic in self.aliases[key]:
                         if topic not in u.topics:
                             u.topics.append(topic)
+                    if not any(st in self.postings for st in key):
+                        # "passwords" names the topic but no tip says it: rank by the
+                        # words the topic's tips do use ("secret").
+                        for topic in self.aliases[key][:1]:
+                            u.topic_terms.extend(self.topic_stems.get(topic, ()))
                     for j in range(i, i + n):
                         covered[j] = True
                     i += n
@@ -226,7 +238,7 @@ class SearchIndex:
         if u.empty or (not u.topic_only and u.coverage < MIN_COVERAGE):
             return [], u
         weighted: dict[str, float] = {}
-        for t in u.terms:
+        for t in u.terms + u.topic_terms:
             weighted[t] = weighted.get(t, 0.0) + 1.0
         if not u.topic_only:
             for t in list(weighted):
@@ -241,8 +253,7 @@ class SearchIndex:
         text_scores = self._bm25(weighted)
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
-        for rank, topic in enumerate(u.topics):
-            factor = topic_factor(rank, len(u.topics))
+        for topic, factor in topic_factors(u).items():
             for doc, w in self.topic_postings.get(topic, ()):
                 topic_scores[doc] += w * factor
         text_weight, topic_weight = mix_weights(u)
@@ -280,9 +291,17 @@ def mix_weights(u: Understanding) -> tuple[float, float]:
     return (0.25, 1.0) if u.topic_only else (1.0, 0.5)
 
 
-def topic_factor(rank: int, count: int) -> float:
-    # In "database passwords" the last topic named is the head of the phrase.
-    return 1.0 if rank == count - 1 else 0.7
+def topic_factors(u: Understanding) -> dict[str, float]:
+    """How much each recognised topic counts. In "database passwords" the last topic named
+    is the head of the phrase; an alias shared by two topics ("key vault": secrets, azure)
+    means the topic that lists it first."""
+    factors: dict[str, float] = {}
+    for n, span in enumerate(u.spans):
+        last = n == len(u.spans) - 1
+        for k, topic in enumerate(span):
+            f = (1.0 if k == 0 else 0.5) if last else 0.3
+            factors[topic] = max(factors.get(topic, 0.0), f)
+    return factors
 
 
 class _VectorScorer:
@@ -316,10 +335,10 @@ class _VectorScorer:
         text_weight, topic_weight = mix_weights(u)
         top = float(text.max()) if n else 0.0
         combined = text * (text_weight / (top or 1.0))
-        for rank, topic in enumerate(u.topics):
+        for topic, factor in topic_factors(u).items():
             if topic in self.topics:
                 docs, w = self.topics[topic]
-                combined[docs] += topic_weight * topic_factor(rank, len(u.topics)) * w
+                combined[docs] += topic_weight * factor * w
         if not u.topic_only:
             combined[text <= 0] = 0.0
         k = min(max(limit, 0), int((combined > 0).sum()))
