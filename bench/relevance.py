@@ -52,16 +52,19 @@ class Report:
                 f"  right first {100 * self.mean(self.first[kind]):5.1f}%"
                 f"  tip relevant {100 * self.mean(self.tip_ok[kind]):5.1f}%"
             )
-        out.append(f"  none      n={len(self.none_ok):>2}  nothing found "
-                   f"{100 * self.mean(self.none_ok):5.1f}%")
+        out.append(
+            f"  none      n={len(self.none_ok):>2}  nothing found "
+            f"{100 * self.mean(self.none_ok):5.1f}%"
+        )
         return out
 
 
 def judgments(item: dict[str, Any], tips: list[dict[str, Any]]) -> dict[str, int]:
     if "topic" in item:
         t = item["topic"]
-        return {tip["id"]: (2 if tip["topics"][0] == t else 1)
-                for tip in tips if t in tip["topics"]}
+        return {
+            tip["id"]: (2 if tip["topics"][0] == t else 1) for tip in tips if t in tip["topics"]
+        }
     return {ID_PREFIX + k: int(v) for k, v in (item.get("relevant") or {}).items()}
 
 
@@ -126,8 +129,13 @@ def in_process() -> tuple[Searcher, Tipper, list[dict[str, Any]]]:
 
 def via_cli() -> tuple[Searcher, Tipper, list[dict[str, Any]]]:
     def run(*args: str) -> Any:
-        out = subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True,
-                             text=True, check=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
         return json.loads(out.stdout)
 
     from bot.loader import load_corpus

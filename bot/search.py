@@ -102,12 +102,10 @@ class SearchIndex:
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
         self.topic_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, tip in enumerate(self.tips):
-            for pos, topic in enumerate(tip.topics):
+            for pos, topic_id in enumerate(tip.topics):
                 w = TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
-                self.topic_postings[topic].append((i, w))
-        self._vector: _VectorScorer | None = (
-            _VectorScorer(self) if n >= VECTOR_THRESHOLD else None
-        )
+                self.topic_postings[topic_id].append((i, w))
+        self._vector: _VectorScorer | None = _VectorScorer(self) if n >= VECTOR_THRESHOLD else None
         # Alias phrases (as stem tuples) -> topic ids; the topic id and title count as aliases.
         self.aliases: dict[tuple[str, ...], list[str]] = defaultdict(list)
         alias_words: set[str] = set()
@@ -124,9 +122,7 @@ class SearchIndex:
             for t in corpus.topics.values()
         }
         self.known_stems = set(self.postings) | {s for k in self.aliases for s in k}
-        self.expansions = {
-            stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()
-        }
+        self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -148,8 +144,10 @@ class SearchIndex:
         from rapidfuzz import process  # only needed for words we don't know
         from rapidfuzz.distance import DamerauLevenshtein
 
-        for choices, k in ((self.alias_words, _max_edits(word)),
-                           (self.vocab_words, 1 if len(word) >= 7 else 0)):
+        for choices, k in (
+            (self.alias_words, _max_edits(word)),
+            (self.vocab_words, 1 if len(word) >= 7 else 0),
+        ):
             if k == 0:
                 continue
             best = process.extractOne(
@@ -254,8 +252,8 @@ class SearchIndex:
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
         for topic, factor in topic_factors(u).items():
-            for doc, w in self.topic_postings.get(topic, ()):
-                topic_scores[doc] += w * factor
+            for doc, weight in self.topic_postings.get(topic, ()):
+                topic_scores[doc] += weight * factor
         text_weight, topic_weight = mix_weights(u)
         combined: dict[int, float] = defaultdict(float)
         for doc, s in text_scores.items():
@@ -275,10 +273,12 @@ class SearchIndex:
         text = normalize(query)
         if not text:
             return []
-        names = {a: tid for key, tids in self.aliases.items() for tid in tids
-                 for a in [" ".join(key)]}
-        found = process.extract(" ".join(stem(w) for w in words(text)), list(names),
-                                limit=10, score_cutoff=70)
+        names = {
+            a: tid for key, tids in self.aliases.items() for tid in tids for a in [" ".join(key)]
+        }
+        found = process.extract(
+            " ".join(stem(w) for w in words(text)), list(names), limit=10, score_cutoff=70
+        )
         out: list[str] = []
         for name, _, _ in found:
             if names[name] not in out:
