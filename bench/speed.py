@@ -23,7 +23,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-QUERIES = [q["q"] for q in yaml.safe_load((ROOT / "tests/relevance/judged.yaml").read_text())["queries"]]
+QUERIES = [
+    q["q"] for q in yaml.safe_load((ROOT / "tests/relevance/judged.yaml").read_text())["queries"]
+]
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -36,8 +38,10 @@ def time_requests(engine: object, rounds: int) -> None:
 
     assert isinstance(engine, Engine)
     rng = random.Random(1)
-    for name, fn in (("search", lambda q: engine.search(q, limit=5)),
-                     ("tip", lambda q: engine.tip(q, rng=rng))):
+    for name, fn in (
+        ("search", lambda q: engine.search(q, limit=5)),
+        ("tip", lambda q: engine.tip(q, rng=rng)),
+    ):
         samples = []
         for _ in range(rounds):
             for q in QUERIES:
@@ -61,11 +65,20 @@ def generate(n: int, path: Path) -> None:
         length = rng.randint(12, 60)
         start = rng.randrange(len(words) - length)
         text = " ".join(words[start : start + length]) + f" (generated {i})."
-        tips.append({"id": f"gen-{i:06d}", "chapter": {"number": i % 20 + 1, "title": "Generated"},
-                     "text": text, "topics": rng.sample(topic_ids, rng.randint(1, 3)), "links": []})
+        tips.append(
+            {
+                "id": f"gen-{i:06d}",
+                "chapter": {"number": i % 20 + 1, "title": "Generated"},
+                "text": text,
+                "topics": rng.sample(topic_ids, rng.randint(1, 3)),
+                "links": [],
+            }
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"source": {"id": "generated", "title": "Generated corpus", "authors": ["bench"]},
-           "tips": tips}
+    doc = {
+        "source": {"id": "generated", "title": "Generated corpus", "authors": ["bench"]},
+        "tips": tips,
+    }
     path.write_text(yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, width=200))
     (path.parent / "topics.yaml").write_text((ROOT / "tips/topics.yaml").read_text())
 
@@ -92,8 +105,10 @@ def fresh_process_times(runs: int) -> None:
 
     base = median([sys.executable, "-c", "pass"])
     tip = median([sys.executable, "-m", "bot", "tip", "secrets"])
-    print(f"fresh process, median of {runs}: `python -c pass` {base:.3f} s, "
-          f"`k8stip tip secrets` {tip:.3f} s")
+    print(
+        f"fresh process, median of {runs}: `python -c pass` {base:.3f} s, "
+        f"`k8stip tip secrets` {tip:.3f} s"
+    )
 
 
 def main() -> None:
@@ -114,10 +129,17 @@ def main() -> None:
         t0 = time.perf_counter()
         generate(args.tips, path)
         print(f"generated {args.tips} tips in {time.perf_counter() - t0:.1f} s ({path})")
-    out = subprocess.run([sys.executable, "-c", LOAD_SNIPPET, str(path.parent)], cwd=ROOT,
-                         check=True, capture_output=True, text=True).stdout.split()
-    print(f"generated corpus: {out[0]} tips ({out[1]} errors) loaded and indexed in {out[2]} s, "
-          f"peak RSS {out[3]} MB (fresh process)")
+    out = subprocess.run(
+        [sys.executable, "-c", LOAD_SNIPPET, str(path.parent)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    print(
+        f"generated corpus: {out[0]} tips ({out[1]} errors) loaded and indexed in {out[2]} s, "
+        f"peak RSS {out[3]} MB (fresh process)"
+    )
     big = Engine.from_paths([path.parent])
     print(f"generated corpus ({len(big.corpus.tips)} tips), {len(QUERIES)} queries x 3:")
     time_requests(big, 3)

@@ -10,21 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit
-
-import yaml
-
-try:  # the C loader is ~10x faster; fall back when libyaml is missing
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 SLACK_SECTION_LIMIT = 3000
 DISCORD_EMBED_LIMIT = 4096
 TOPICS_FILE = "topics.yaml"
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 URL_RE = re.compile(r"https?://[^\s<>()\"']+[^\s<>()\"'.,;:!?]")
 
 

@@ -60,7 +60,7 @@ def load(paths: Sequence[str | Path]) -> Engine | None:
     path = cache_dir() / f"engine-{fp[0]}.pickle"
     try:
         with path.open("rb") as f:
-            engine: Engine = pickle.load(f)  # noqa: S301 - our own file in the user's cache
+            engine: Engine = pickle.load(f)
         return engine
     except FileNotFoundError:
         return None

@@ -43,6 +43,8 @@ class Understanding:
     terms: list[str] = field(default_factory=list)  # stemmed content terms for ranking
     corrections: dict[str, str] = field(default_factory=dict)  # typo -> corrected word
     unknown: list[str] = field(default_factory=list)  # words found nowhere
+    topic_terms: list[str] = field(default_factory=list)  # tip words standing in for aliases
+    spans: list[list[str]] = field(default_factory=list)  # topic ids of each alias matched
     topic_only: bool = False  # every meaningful word was part of a topic name
     coverage: float = 0.0  # IDF-weighted share of the request the corpus knows
 
@@ -100,12 +102,10 @@ class SearchIndex:
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
         self.topic_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, tip in enumerate(self.tips):
-            for pos, topic in enumerate(tip.topics):
+            for pos, topic_id in enumerate(tip.topics):
                 w = TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
-                self.topic_postings[topic].append((i, w))
-        self._vector: _VectorScorer | None = (
-            _VectorScorer(self) if n >= VECTOR_THRESHOLD else None
-        )
+                self.topic_postings[topic_id].append((i, w))
+        self._vector: _VectorScorer | None = _VectorScorer(self) if n >= VECTOR_THRESHOLD else None
         # Alias phrases (as stem tuples) -> topic ids; the topic id and title count as aliases.
         self.aliases: dict[tuple[str, ...], list[str]] = defaultdict(list)
         alias_words: set[str] = set()
@@ -117,10 +117,12 @@ class SearchIndex:
                 alias_words.update(words(normalize(phrase)))
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
-        self.known_stems = set(self.postings) | {s for k in self.aliases for s in k}
-        self.expansions = {
-            stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()
+        self.topic_stems = {
+            t.id: [s for k in t.keywords[:1] for s in phrase_key(k) if s in self.postings]
+            for t in corpus.topics.values()
         }
+        self.known_stems = set(self.postings) | {s for k in self.aliases for s in k}
+        self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -142,8 +144,10 @@ class SearchIndex:
         from rapidfuzz import process  # only needed for words we don't know
         from rapidfuzz.distance import DamerauLevenshtein
 
-        for choices, k in ((self.alias_words, _max_edits(word)),
-                           (self.vocab_words, 1 if len(word) >= 7 else 0)):
+        for choices, k in (
+            (self.alias_words, _max_edits(word)),
+            (self.vocab_words, 1 if len(word) >= 7 else 0),
+        ):
             if k == 0:
                 continue
             best = process.extractOne(
@@ -172,9 +176,15 @@ class SearchIndex:
             for n in range(min(MAX_ALIAS_WORDS, len(stems) - i), 0, -1):
                 key = tuple(stems[i : i + n])
                 if key in self.aliases and not all(r in STOPWORDS for r in raw[i : i + n]):
+                    u.spans.append(list(self.aliases[key]))
                     for topic in self.aliases[key]:
                         if topic not in u.topics:
                             u.topics.append(topic)
+                    if not any(st in self.postings for st in key):
+                        # "passwords" names the topic but no tip says it: rank by the
+                        # words the topic's tips do use ("secret").
+                        for topic in self.aliases[key][:1]:
+                            u.topic_terms.extend(self.topic_stems.get(topic, ()))
                     for j in range(i, i + n):
                         covered[j] = True
                     i += n
@@ -226,7 +236,7 @@ class SearchIndex:
         if u.empty or (not u.topic_only and u.coverage < MIN_COVERAGE):
             return [], u
         weighted: dict[str, float] = {}
-        for t in u.terms:
+        for t in u.terms + u.topic_terms:
             weighted[t] = weighted.get(t, 0.0) + 1.0
         if not u.topic_only:
             for t in list(weighted):
@@ -241,10 +251,9 @@ class SearchIndex:
         text_scores = self._bm25(weighted)
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
-        for rank, topic in enumerate(u.topics):
-            factor = topic_factor(rank, len(u.topics))
-            for doc, w in self.topic_postings.get(topic, ()):
-                topic_scores[doc] += w * factor
+        for topic, factor in topic_factors(u).items():
+            for doc, weight in self.topic_postings.get(topic, ()):
+                topic_scores[doc] += weight * factor
         text_weight, topic_weight = mix_weights(u)
         combined: dict[int, float] = defaultdict(float)
         for doc, s in text_scores.items():
@@ -264,10 +273,12 @@ class SearchIndex:
         text = normalize(query)
         if not text:
             return []
-        names = {a: tid for key, tids in self.aliases.items() for tid in tids
-                 for a in [" ".join(key)]}
-        found = process.extract(" ".join(stem(w) for w in words(text)), list(names),
-                                limit=10, score_cutoff=70)
+        names = {
+            a: tid for key, tids in self.aliases.items() for tid in tids for a in [" ".join(key)]
+        }
+        found = process.extract(
+            " ".join(stem(w) for w in words(text)), list(names), limit=10, score_cutoff=70
+        )
         out: list[str] = []
         for name, _, _ in found:
             if names[name] not in out:
@@ -280,9 +291,17 @@ def mix_weights(u: Understanding) -> tuple[float, float]:
     return (0.25, 1.0) if u.topic_only else (1.0, 0.5)
 
 
-def topic_factor(rank: int, count: int) -> float:
-    # In "database passwords" the last topic named is the head of the phrase.
-    return 1.0 if rank == count - 1 else 0.7
+def topic_factors(u: Understanding) -> dict[str, float]:
+    """How much each recognised topic counts. In "database passwords" the last topic named
+    is the head of the phrase; an alias shared by two topics ("key vault": secrets, azure)
+    means the topic that lists it first."""
+    factors: dict[str, float] = {}
+    for n, span in enumerate(u.spans):
+        last = n == len(u.spans) - 1
+        for k, topic in enumerate(span):
+            f = (1.0 if k == 0 else 0.5) if last else 0.3
+            factors[topic] = max(factors.get(topic, 0.0), f)
+    return factors
 
 
 class _VectorScorer:
@@ -316,10 +335,10 @@ class _VectorScorer:
         text_weight, topic_weight = mix_weights(u)
         top = float(text.max()) if n else 0.0
         combined = text * (text_weight / (top or 1.0))
-        for rank, topic in enumerate(u.topics):
+        for topic, factor in topic_factors(u).items():
             if topic in self.topics:
                 docs, w = self.topics[topic]
-                combined[docs] += topic_weight * topic_factor(rank, len(u.topics)) * w
+                combined[docs] += topic_weight * factor * w
         if not u.topic_only:
             combined[text <= 0] = 0.0
         k = min(max(limit, 0), int((combined > 0).sum()))
