@@ -1,0 +1,98 @@
+"""Turning text into comparable terms: normalise, tokenise, stem.
+
+Used for both tips and queries so they meet in the same form. Anything a user can type goes
+through `normalize` first: it bounds the length, drops control characters and folds Unicode,
+so later stages only see short lowercase text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import Stemmer  # PyStemmer: the Snowball stemmers in C
+
+MAX_QUERY_CHARS = 300  # a question longer than this is trimmed, not rejected
+
+_stemmer = Stemmer.Stemmer("english")
+# Control, format (zero-width, bidi) and separator characters; all become spaces.
+_INVISIBLE_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+_TOKEN_RE = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+
+# Words that carry no meaning in a request for a tip ("tell me about secrets").
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers him his how i if in into is it its
+    itself just me more most my myself no nor not of off on once only or other our ours out
+    over own same she should so some such than that the their theirs them then there these
+    they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours yourself tip tips tell show give explain
+    want need please get got know learn one something thing things way ways k8s kubernetes
+    use uses using used let lets let's i'm im via vs versus like should shall may might must
+    turn make makes made go goes going anyone somebody someone stuff""".split()
+)
+
+
+def normalize(text: str, max_chars: int = MAX_QUERY_CHARS) -> str:
+    """NFKC-fold, drop control/format characters, collapse whitespace, lowercase, bound length."""
+    text = unicodedata.normalize("NFKC", text[: max_chars * 4])
+    return " ".join(_INVISIBLE_RE.sub(" ", text).lower().split())[:max_chars]
+
+
+def words(text: str) -> list[str]:
+    """Lowercase word tokens of already-normalised text. Hyphen/apostrophe words stay whole."""
+    return [w.replace("’", "'") for w in _TOKEN_RE.findall(text)]
+
+
+_STEMS: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """English Snowball stem of one lowercase word; 'secrets' -> 'secret'."""
+    s = _STEMS.get(word)
+    if s is None:
+        if "-" in word:
+            s = "-".join(stem(p) for p in word.split("-"))
+        else:
+            s = str(_stemmer.stemWord(word.replace("'", "")))
+        if len(_STEMS) < 200_000:  # bounded: queries can bring any number of new words
+            _STEMS[word] = s
+    return s
+
+
+def raw_words(text: str) -> list[str]:
+    """Lowercase words of a tip's text (fast path for indexing; no length bound)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _TOKEN_RE.findall(text.lower())
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms of a tip's text, for indexing (and of a request, for ranking)."""
+    return terms_of(raw_words(text))
+
+
+def terms_of(tokens: list[str]) -> list[str]:
+    """Stemmed content terms of `raw_words` output."""
+    out = []
+    for w in tokens:
+        if w in STOPWORDS:
+            continue
+        if "-" in w:  # "pod-eviction-timeout" is also "pod", "eviction", "timeout"
+            out.append(stem(w))
+            out.extend(stem(p) for p in w.split("-") if p and p not in STOPWORDS)
+        else:
+            out.append(stem(w.replace("’", "'")))
+    return out
+
+
+def phrase_key(text: str) -> tuple[str, ...]:
+    """A phrase as a tuple of stems, stopwords kept: 'Role Bindings' -> ('role', 'bind')."""
+    out: list[str] = []
+    for w in words(normalize(text)):
+        out.extend(stem(p) for p in w.replace("-", " ").split())
+    return tuple(out)
