@@ -171,6 +171,10 @@ async def install(fake: FakeSlack, adapter: SlackAdapter, team: str, token: str)
             return await resp.text()
 
 
+async def no_sleep(seconds: float) -> None:
+    """Per-channel pacing is tested in test_slack_post.py; here it would only cost time."""
+
+
 async def check_multi_workspace(
     fake: FakeSlack, router: StandInRouter, events: RecordingEvents, database: str
 ) -> None:
@@ -185,6 +189,7 @@ async def check_multi_workspace(
         router,
         events,
         wall_clock=lambda: NOW,
+        sleep=no_sleep,
         http_host="127.0.0.1",
     )
     await adapter.start()
@@ -219,6 +224,21 @@ async def check_multi_workspace(
         with pytest.raises(PermanentError, match="not installed in Slack workspace T2"):
             await adapter.post(Target("slack", "T2", "C_LEARN"), daily, "d-t2b")
         await adapter.post(Target("slack", "T3", "C_LEARN"), daily, "d-t3b")
+
+        # T3 revokes the bot token: same outcome, for T3.
+        revoked = {
+            **uninstall,
+            "team_id": "T3",
+            "event_id": "Ev3",
+            "event": {"type": "tokens_revoked", "tokens": {"bot": ["UBOTT3"]}},
+        }
+        events.arrived.clear()
+        status, _ = await send(adapter, json.dumps(revoked))
+        assert status == 200
+        await events.wait()
+        assert events.removed[-1] == ("slack", "T3", "tokens_revoked")
+        with pytest.raises(PermanentError, match="not installed in Slack workspace T3"):
+            await adapter.post(Target("slack", "T3", "C_LEARN"), daily, "d-t3c")
     finally:
         await adapter.stop()
 

@@ -196,7 +196,9 @@ async def test_posts_to_one_channel_are_spaced_a_second_apart(
     await adapter.post(TARGET, DAILY, "d1")
     clock.now += 0.25
     await adapter.post(Target("slack", "T1", "C_OTHER"), DAILY, "d2")
-    await adapter.post(TARGET, DAILY, "d3")
+    await adapter.post(Target("slack", "T9", "C_LEARN"), DAILY, "d3")  # same id, other team
+    assert clock.slept == []
+    await adapter.post(TARGET, DAILY, "d4")
     assert clock.slept == [pytest.approx(0.75)]
 
 

@@ -214,6 +214,36 @@ async def test_app_uninstalled_tells_the_core_to_pause_the_workspace(
     assert events.removed == [("slack", "T1", "app_uninstalled")]
 
 
+async def test_revoked_bot_token_pauses_the_workspace_but_a_revoked_user_token_does_not(
+    fake: FakeSlack, adapter: SlackAdapter, events: RecordingEvents
+) -> None:
+    def revoked(tokens: dict[str, list[str]], event_id: str) -> dict[str, object]:
+        return {
+            "type": "event_callback",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event": {"type": "tokens_revoked", "tokens": tokens},
+            "event_id": event_id,
+            "event_time": 1,
+        }
+
+    first = await fake.push("events_api", revoked({"oauth": ["U_MEMBER"]}, "Ev1"))
+    await fake.ack_for(first)
+    await fake.push("events_api", revoked({"bot": ["UBOT"]}, "Ev2"))
+    await events.wait()
+    assert events.removed == [("slack", "T1", "tokens_revoked")]
+
+
+async def test_a_rate_limited_admin_lookup_is_retried_once_by_the_sdk(
+    fake: FakeSlack, adapter: SlackAdapter, router: StandInRouter
+) -> None:
+    """Interactive calls let slack-sdk honour Retry-After itself: a person is waiting."""
+    fake.fail("users.info", status=429, retry_after=0)
+    await command(fake, "subscribe", user="U_ADMIN")
+    assert len(fake.calls_to("users.info")) == 2
+    assert router.calls[0].is_admin is True
+
+
 def test_missing_tokens_are_a_config_error_that_says_where_to_get_them(
     router: StandInRouter, events: RecordingEvents
 ) -> None:

@@ -225,16 +225,18 @@ class SlackAdapter:
             log.info("Slack: HTTP mode listening on %s:%s", self._http_host, self.http_port)
 
     async def stop(self) -> None:
+        # Let answers in progress finish first: they go out through response_url, which works
+        # whether or not the socket / HTTP server is still up.
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=3.0)
+            for task in pending:
+                task.cancel()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
             self._socket = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=3.0)
-            for task in pending:
-                task.cancel()
 
     def web_app(self) -> web.Application:
         """The aiohttp application for HTTP mode (events, commands, actions, OAuth)."""
@@ -275,7 +277,7 @@ class SlackAdapter:
         respond: Callable[..., Awaitable[Any]],
         client: AsyncWebClient,
     ) -> None:
-        task = asyncio.create_task(
+        task = self._track(
             self._answer(
                 client,
                 team=str(command.get("team_id", "")),
@@ -292,6 +294,13 @@ class SlackAdapter:
         await ack()
         reply = await task
         await self._respond(respond, reply, share=False)
+
+    def _track(self, work: Awaitable[Reply]) -> asyncio.Task[Reply]:
+        """Run `work` as a task that `stop()` lets finish (for up to a few seconds)."""
+        task: asyncio.Task[Reply] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _on_action(
         self,
@@ -438,18 +447,24 @@ class SlackAdapter:
             self._delivery_clients[token] = client
         return client
 
-    async def _pace(self, channel: str) -> None:
-        last = self._last_post.get(channel)
+    async def _pace(self, target: Target) -> None:
+        key = f"{target.workspace}/{target.channel}"
+        last = self._last_post.get(key)
         if last is not None:
             wait = MIN_SECONDS_BETWEEN_POSTS - (self._monotonic() - last)
             if wait > 0:
                 await self._sleep(wait)
-        self._last_post[channel] = self._monotonic()
+        now = self._monotonic()
+        self._last_post[key] = now
+        if len(self._last_post) > 10_000:  # forget channels not posted to for a while
+            self._last_post = {
+                k: t for k, t in self._last_post.items() if now - t < MIN_SECONDS_BETWEEN_POSTS
+            }
 
     async def post(self, target: Target, reply: Reply, delivery_id: str) -> str:
         client = await self._delivery_client(target.workspace)
         rendered = render(reply, ephemeral=False)
-        await self._pace(target.channel)
+        await self._pace(target)
         try:
             resp = await client.chat_postMessage(
                 channel=target.channel,
