@@ -82,6 +82,21 @@ def test_channel_post_has_no_share_button_and_a_plain_fallback() -> None:
     assert "Hands-On Kubernetes on Azure, 2nd ed. · Ch. 10" in message["text"]
 
 
+def test_a_daily_post_keeps_its_header_line_above_the_tip() -> None:
+    reply = tip_reply(SECRETS_CARD, Visibility.CHANNEL)
+    daily = Reply(
+        kind=reply.kind,
+        text=f"Today's Kubernetes tip: {SECRETS_CARD.text}",
+        cards=reply.cards,
+        actions=reply.actions,
+        visibility=reply.visibility,
+    )
+    message = validated(render(daily))
+    assert message["blocks"][0]["text"]["text"] == "*Today's Kubernetes tip*"
+    assert message["blocks"][1]["text"]["text"].startswith("Don't put secrets")
+    assert message["text"].startswith("Today's Kubernetes tip: Don't put secrets")
+
+
 def test_mentions_and_broadcasts_in_echoed_text_are_neutralised() -> None:
     typed = "<!everyone> <!here> <!channel> <@U123ABC> <#C999|general> @here @channel @Everyone"
     reply = Reply(kind=ReplyKind.INFO, text=f"No tip matches “{typed}”")

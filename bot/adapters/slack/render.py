@@ -22,6 +22,7 @@ BUTTON_VALUE_MAX = 2000
 BUTTONS_PER_ACTIONS_BLOCK = 25
 BLOCKS_MAX = 50
 FALLBACK_TEXT_MAX = 3000
+HEADER_MAX = 150
 
 # Every button k8stip renders has an action_id starting with this; the kind follows
 # ("k8stip:another:0", "k8stip:share:2") so a press can tell a share from a re-run.
@@ -166,8 +167,12 @@ def render(reply: Reply, *, ephemeral: bool | None = None) -> dict[str, Any]:
     is_search = reply.kind is ReplyKind.SEARCH
     has_share = any(a.kind == "share" for a in actions)
 
-    # A single tip speaks for itself; anything else leads with its text.
-    if reply.text and not (reply.kind is ReplyKind.TIP and reply.cards):
+    if reply.kind is ReplyKind.TIP and reply.cards:
+        # A tip speaks for itself; keep only what the text adds to it ("Today's tip:").
+        extra = reply.text.replace(reply.cards[0].text, "").strip(" \n:—–-")
+        if extra:
+            blocks.append(_section(f"*{_mrkdwn_limited(extra, HEADER_MAX)}*"))
+    elif reply.text:
         blocks.append(_section(_mrkdwn_limited(reply.text, SECTION_TEXT_MAX)))
     for i, card in enumerate(reply.cards):
         share = share_action(card, "Share") if (ephemeral and is_search) else None
