@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -242,6 +243,22 @@ async def test_a_rate_limited_admin_lookup_is_retried_once_by_the_sdk(
     await command(fake, "subscribe", user="U_ADMIN")
     assert len(fake.calls_to("users.info")) == 2
     assert router.calls[0].is_admin is True
+
+
+async def test_oauth_variables_in_the_environment_do_not_switch_bolt_into_oauth_mode(
+    fake: FakeSlack, router: StandInRouter, events: RecordingEvents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bolt turns OAuth on by itself when it sees these; k8stip decides from slack.oauth."""
+    monkeypatch.setenv("SLACK_CLIENT_ID", "111.222")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "client-secret")
+    adapter = SlackAdapter(make_config(fake.api_url), make_secrets(), router, events)
+    await adapter.start()
+    try:
+        payload = await command(fake, "tip")
+        assert payload["blocks"]
+        assert os.environ["SLACK_CLIENT_ID"] == "111.222"  # put back afterwards
+    finally:
+        await adapter.stop()
 
 
 def test_missing_tokens_are_a_config_error_that_says_where_to_get_them(

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -44,7 +46,7 @@ from bot.adapters.slack.errors import api_error_code, map_api_error, map_transpo
 from bot.adapters.slack.render import action_kind, render
 
 if TYPE_CHECKING:
-    from bot.adapters.slack.installations import ThreadedInstallationStore
+    from bot.adapters.slack.installations import ThreadedInstallationStore, ThreadedStateStore
 from bot.config import Config, ConfigError, Secrets
 from bot.invocation import Handler, Invocation
 from bot.replies import Reply, ReplyKind, Visibility
@@ -74,6 +76,25 @@ class _Clock(Clock):
 
     def now(self) -> float:
         return self._now()
+
+
+@contextmanager
+def _bolt_env_oauth_hidden() -> Iterator[None]:
+    """Hide SLACK_CLIENT_ID/SECRET from AsyncApp's constructor.
+
+    Bolt switches itself into OAuth mode, with file-based stores under $HOME, whenever those
+    two variables are in the environment, even when given a bot token; a single-workspace
+    k8stip would then answer nothing ("installation not found"). k8stip decides OAuth from
+    `slack.oauth` and reads the secrets itself. The constructor is synchronous, so nothing
+    else runs while they are hidden.
+    """
+    saved = {
+        k: os.environ.pop(k) for k in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET") if k in os.environ
+    }
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def interactive_retry_handlers() -> list[AsyncRetryHandler]:
@@ -131,6 +152,7 @@ class SlackAdapter:
         self._last_post: dict[str, float] = {}
         self._delivery_clients: dict[str, AsyncWebClient] = {}
         self._store: ThreadedInstallationStore | None = None
+        self._states: ThreadedStateStore | None = None
         self._oauth_flow: AsyncOAuthFlow | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
@@ -170,7 +192,7 @@ class SlackAdapter:
             from bot.adapters.slack.installations import build_stores
 
             store, states = build_stores(self._database, self._client_id)
-            self._store = store
+            self._store, self._states = store, states
             settings = AsyncOAuthSettings(
                 client_id=self._client_id,
                 client_secret=self._client_secret,
@@ -184,16 +206,17 @@ class SlackAdapter:
             )
             self._oauth_flow = AsyncOAuthFlow(client=client, settings=settings, logger=log)
             kwargs.update(installation_store=store, oauth_flow=self._oauth_flow)
-        app = AsyncApp(
-            name="k8stip",
-            logger=log,
-            client=client,
-            signing_secret=self._signing_secret or "",
-            # Signatures are checked in `_http_events` (before any authorize/token lookups)
-            # with an injectable clock; Socket Mode needs no signature.
-            request_verification_enabled=False,
-            **kwargs,
-        )
+        with _bolt_env_oauth_hidden():
+            app = AsyncApp(
+                name="k8stip",
+                logger=log,
+                client=client,
+                signing_secret=self._signing_secret or "",
+                # Signatures are checked in `_http_events` (before any authorize/token lookups)
+                # with an injectable clock; Socket Mode needs no signature.
+                request_verification_enabled=False,
+                **kwargs,
+            )
         app.command(self._slack.command)(self._on_command)
         app.action(_ACTION_RE)(self._on_action)
         app.event("app_uninstalled")(self._on_app_uninstalled)
@@ -203,13 +226,9 @@ class SlackAdapter:
     # ----- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._store is not None:
+        if self._store is not None and self._states is not None:
             await self._store.create_tables()
-            assert self._oauth_flow is not None
-            state_store = self._oauth_flow.settings.state_store
-            create = getattr(state_store, "create_tables", None)
-            if create is not None:
-                await create()
+            await self._states.create_tables()
         if self._slack.mode == "socket":
             self._socket = AsyncSocketModeHandler(self.app, app_token=self._app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
@@ -219,9 +238,7 @@ class SlackAdapter:
             await self._runner.setup()
             site = web.TCPSite(self._runner, self._http_host, self._slack.http_port)
             await site.start()
-            server = site._server  # aiohttp keeps the bound sockets here; port 0 → real port
-            sockets = getattr(server, "sockets", None) or []
-            self.http_port = sockets[0].getsockname()[1] if sockets else self._slack.http_port
+            self.http_port = int(self._runner.addresses[0][1])  # the real port when 0 was asked
             log.info("Slack: HTTP mode listening on %s:%s", self._http_host, self.http_port)
 
     async def stop(self) -> None:
