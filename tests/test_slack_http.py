@@ -17,6 +17,7 @@ import sqlalchemy
 
 from bot.adapters.base import PermanentError, Target
 from bot.adapters.slack import SlackAdapter
+from bot.adapters.slack.adapter import authorization_url
 from bot.replies import Visibility
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import (
@@ -131,6 +132,38 @@ async def test_a_signed_button_press_routes_and_answers_via_response_url(
     [answer] = await fake.wait_for(lambda: fake.responses_for(rid))
     assert router.calls[0].text == "tip secrets"
     assert answer["blocks"][0]["text"]["text"].startswith("Don't put secrets")
+
+
+async def test_a_slow_answer_gets_an_empty_200_at_once_then_the_card_via_response_url(
+    fake: FakeSlack, router: StandInRouter, events: RecordingEvents
+) -> None:
+    adapter = SlackAdapter(
+        make_config(fake.api_url, mode="http"),
+        make_secrets(SLACK_APP_TOKEN=""),
+        router,
+        events,
+        wall_clock=lambda: NOW,
+        http_host="127.0.0.1",
+        ack_budget=0.05,
+    )
+    await adapter.start()
+    try:
+        rid, url = fake.response_url()
+        status, body = await send(adapter, form(slash_command("slow", url)))
+        assert (status, body) == (200, "")
+        assert fake.responses_for(rid) == []
+        router.gate.set()
+        [answer] = await fake.wait_for(lambda: fake.responses_for(rid))
+        assert answer["blocks"][0]["text"]["text"].startswith("Don't put secrets")
+    finally:
+        await adapter.stop()
+
+
+def test_the_oauth_authorize_page_is_on_the_same_host_as_the_web_api() -> None:
+    assert authorization_url("https://slack.com/api/") == "https://slack.com/oauth/v2/authorize"
+    assert (
+        authorization_url("https://slack-gov.com/api") == "https://slack-gov.com/oauth/v2/authorize"
+    )
 
 
 async def test_http_mode_without_a_signing_secret_is_refused_at_start_up(

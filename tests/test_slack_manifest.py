@@ -28,4 +28,6 @@ def test_manifest_sets_up_the_command_socket_mode_interactivity_and_uninstall_ev
         "app_uninstalled",
         "tokens_revoked",
     }
-    assert len(manifest["display_information"]["description"]) <= 140
+    info = manifest["display_information"]
+    assert len(info["description"]) <= 140  # Slack's limits, checked on import
+    assert 175 <= len(info["long_description"]) <= 4000
