@@ -19,9 +19,9 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -44,12 +44,14 @@ from bot.adapters.base import PermanentError, PlatformEvents, Target
 from bot.adapters.slack import messages
 from bot.adapters.slack.errors import api_error_code, map_api_error, map_transport_error
 from bot.adapters.slack.render import action_kind, render
-
-if TYPE_CHECKING:
-    from bot.adapters.slack.installations import ThreadedInstallationStore, ThreadedStateStore
 from bot.config import Config, ConfigError, Secrets
 from bot.invocation import Handler, Invocation
 from bot.replies import Reply, ReplyKind, Visibility
+
+if TYPE_CHECKING:
+    from bot.adapters.slack.installations import ThreadedInstallationStore, ThreadedStateStore
+
+T = TypeVar("T")
 
 log = logging.getLogger("k8stip.slack")
 
@@ -215,6 +217,8 @@ class SlackAdapter:
                 # Signatures are checked in `_http_events` (before any authorize/token lookups)
                 # with an injectable clock; Socket Mode needs no signature.
                 request_verification_enabled=False,
+                # Ack as soon as a listener returns; listeners hand slow work to tasks.
+                process_before_response=True,
                 **kwargs,
             )
         app.command(self._slack.command)(self._on_command)
@@ -309,15 +313,7 @@ class SlackAdapter:
             await ack(**self._payload(task.result()))
             return
         await ack()
-        reply = await task
-        await self._respond(respond, reply, share=False)
-
-    def _track(self, work: Awaitable[Reply]) -> asyncio.Task[Reply]:
-        """Run `work` as a task that `stop()` lets finish (for up to a few seconds)."""
-        task: asyncio.Task[Reply] = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        self._track(self._respond_when_ready(respond, task, share=False))
 
     async def _on_action(
         self,
@@ -334,17 +330,38 @@ class SlackAdapter:
             "channel_id", ""
         )
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
-        reply = await self._answer(
-            client,
-            team=str(team),
-            channel=str(channel),
-            user=str(user.get("id", "")),
-            user_name=str(user.get("username") or user.get("name") or ""),
-            text=str(action.get("value", "")),
+        answer = self._track(
+            self._answer(
+                client,
+                team=str(team),
+                channel=str(channel),
+                user=str(user.get("id", "")),
+                user_name=str(user.get("username") or user.get("name") or ""),
+                text=str(action.get("value", "")),
+            )
         )
-        await self._respond(
-            respond, reply, share=action_kind(str(action.get("action_id"))) == "share"
-        )
+        share = action_kind(str(action.get("action_id"))) == "share"
+        self._track(self._respond_when_ready(respond, answer, share=share))
+
+    def _track(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `work` in the background; `stop()` lets it finish (for up to a few seconds).
+
+        Listeners return as soon as they have acked (bolt runs with process_before_response,
+        so the ack goes out the moment the listener returns instead of on bolt's 10 ms poll).
+        """
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _respond_when_ready(
+        self, respond: Callable[..., Awaitable[Any]], answer: asyncio.Task[Reply], *, share: bool
+    ) -> None:
+        reply = await answer
+        try:
+            await respond(**self._payload(reply, share=share), replace_original=False)
+        except (aiohttp.ClientError, TimeoutError) as e:
+            log.warning("Slack: could not answer through response_url (%s)", type(e).__name__)
 
     async def _answer(
         self,
@@ -377,14 +394,6 @@ class SlackAdapter:
             in_channel = False  # mistakes are told to the person who made them
         rendered = render(reply, ephemeral=not in_channel)
         return {**rendered, "response_type": "in_channel" if in_channel else "ephemeral"}
-
-    async def _respond(
-        self, respond: Callable[..., Awaitable[Any]], reply: Reply, *, share: bool
-    ) -> None:
-        try:
-            await respond(**self._payload(reply, share=share), replace_original=False)
-        except (aiohttp.ClientError, TimeoutError) as e:
-            log.warning("Slack: could not answer through response_url (%s)", type(e).__name__)
 
     async def _is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:
         """Workspace admins and owners, plus the user ids in `slack.admins`."""
