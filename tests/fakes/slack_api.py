@@ -8,6 +8,7 @@ is recorded. Faults are injected per method and consumed in order:
     fake.fail("chat.postMessage", error="not_in_channel")
     fake.fail("chat.postMessage", reset_after_effect=True)   # posts, then drops the connection
     fake.fail("users.info", hang=True)                       # never answers
+    fake.fail("chat.postMessage", hold_after_effect=True)    # posts, then never answers
 
 Tests wait for things with `await fake.wait_for(predicate)`, never with sleeps.
 """
@@ -48,6 +49,7 @@ class Fault:
     hang: bool = False
     reset_after_effect: bool = False  # do the work, then drop the connection unanswered
     reset_before_effect: bool = False
+    hold_after_effect: bool = False  # do the work, then never answer (the caller crashes)
 
 
 @dataclass
@@ -264,6 +266,9 @@ class FakeSlack:
         result: dict[str, Any] = handler(args, ws)
         if fault is not None and fault.reset_after_effect:
             return self._drop(request)
+        if fault is not None and fault.hold_after_effect:
+            await self._notify()
+            await self._released.wait()
         return web.json_response(result)
 
     def _drop(self, request: web.Request) -> web.StreamResponse:

@@ -40,7 +40,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.base import PermanentError, PlatformEvents, Target
+from bot.adapters.base import Adapter, PermanentError, PlatformEvents, Target
 from bot.adapters.slack import messages
 from bot.adapters.slack.errors import api_error_code, map_api_error, map_transport_error
 from bot.adapters.slack.render import action_kind, render
@@ -546,6 +546,10 @@ class SlackAdapter:
             if not cursor:
                 break
         return None
+
+
+if TYPE_CHECKING:  # mypy proves SlackAdapter follows the Adapter protocol
+    _follows_protocol: type[Adapter] = SlackAdapter
 
 
 def create_adapter(
