@@ -143,6 +143,15 @@ async def test_reset_after_the_post_landed_is_ambiguous_then_reconciled_without_
     assert len(fake.channels["C_LEARN"].messages) == 1
 
 
+async def test_an_unreadable_answer_after_the_post_landed_is_ambiguous(
+    fake: FakeSlack, adapter: SlackAdapter
+) -> None:
+    fake.fail("chat.postMessage", garbled_after_effect=True)
+    with pytest.raises(AmbiguousError):
+        await adapter.post(TARGET, DAILY, "del-garbled")
+    assert await adapter.find_posted(TARGET, "del-garbled") is not None
+
+
 async def test_no_answer_in_time_is_ambiguous(fake: FakeSlack, adapter: SlackAdapter) -> None:
     fake.fail("chat.postMessage", hang=True)
     with pytest.raises(AmbiguousError, match="may have landed"):

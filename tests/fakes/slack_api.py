@@ -49,6 +49,7 @@ class Fault:
     reset_after_effect: bool = False  # do the work, then drop the connection unanswered
     reset_before_effect: bool = False
     hold_after_effect: bool = False  # do the work, then never answer (the caller crashes)
+    garbled_after_effect: bool = False  # do the work, then answer 200 with a non-JSON body
 
 
 @dataclass
@@ -265,6 +266,8 @@ class FakeSlack:
         result: dict[str, Any] = handler(args, ws)
         if fault is not None and fault.reset_after_effect:
             return self._drop(request)
+        if fault is not None and fault.garbled_after_effect:
+            return web.Response(text="<html>proxy error</html>", content_type="text/html")
         if fault is not None and fault.hold_after_effect:
             await self._notify()
             await self._released.wait()

@@ -31,7 +31,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -40,7 +40,14 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.base import Adapter, PermanentError, PlatformEvents, Target
+from bot.adapters.base import (
+    Adapter,
+    AmbiguousError,
+    PermanentError,
+    PlatformEvents,
+    Target,
+    TransientError,
+)
 from bot.adapters.slack import messages
 from bot.adapters.slack.errors import api_error_code, map_api_error, map_transport_error
 from bot.adapters.slack.render import action_kind, render
@@ -504,7 +511,10 @@ class SlackAdapter:
                 unfurl_media=False,
             )
         except SlackApiError as e:
-            raise map_api_error(e) from None
+            raise map_api_error(e, posting=True) from None
+        except SlackClientError as e:
+            # Slack answered, but not in a form slack-sdk could read: the post may be there.
+            raise AmbiguousError(f"unreadable answer from Slack ({type(e).__name__})") from None
         except (aiohttp.ClientError, TimeoutError) as e:
             raise map_transport_error(e, sent=True) from None
         return str(resp["ts"])
@@ -532,6 +542,8 @@ class SlackAdapter:
                     )
                     return None
                 raise map_api_error(e) from None
+            except SlackClientError as e:
+                raise TransientError(f"unreadable answer from Slack ({type(e).__name__})") from None
             except (aiohttp.ClientError, TimeoutError) as e:
                 raise map_transport_error(e, sent=False) from None
             for message in resp.get("messages") or []:

@@ -62,10 +62,18 @@ def api_error_code(err: SlackApiError) -> str:
     return ""
 
 
-def map_api_error(err: SlackApiError) -> PostError:
-    """An `ok: false` answer or a non-200 status -> RateLimited / Transient / Permanent."""
+def map_api_error(err: SlackApiError, *, posting: bool = False) -> PostError:
+    """An `ok: false` answer or a non-200 status -> RateLimited / Transient / Permanent.
+
+    `posting`: the call was a post, so a 200 whose body can't be read (a proxy's HTML page)
+    may hide a message that landed: that is ambiguous, not a reason to post again.
+    """
     status = int(getattr(err.response, "status_code", 0) or 0)
     code = api_error_code(err)
+    if not code and 200 <= status < 300:
+        if posting:
+            return AmbiguousError("Slack's answer could not be read; the post may have landed")
+        return TransientError("Slack's answer could not be read")
     if status == 429 or code == "ratelimited":
         return RateLimited(_retry_after(err), reason="Slack rate limit (429)")
     if status >= 500 or code in TRANSIENT_ERRORS:
