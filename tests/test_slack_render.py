@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
 from bot.adapters.slack.render import SECTION_TEXT_MAX, action_kind, mrkdwn, render
-from bot.replies import Reply, ReplyKind, TipCard, Visibility
+from bot.replies import Action, Reply, ReplyKind, TipCard, Visibility
 from tests.slack_support import RBAC_CARD, SECRETS_CARD, StandInRouter, tip_reply
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -128,7 +128,39 @@ def test_any_user_text_renders_without_live_mentions(text: str) -> None:
     out = mrkdwn(text)
     for m in re.finditer(r"<([^>]*)>?", out):
         assert m.group(1).startswith(("http://", "https://")), out
-    assert re.search(r"@(here|channel|everyone)\b", out, re.IGNORECASE) is None
+    outside_links = re.sub(r"<https?://[^>]*>", "", out)  # an @ inside a URL is just a URL
+    assert re.search(r"@(here|channel|everyone)\b", outside_links, re.IGNORECASE) is None
+
+
+_TEXT = st.lists(
+    st.sampled_from([*"ab &<>@|*_`\n", "é", "☸", "@here ", "<!channel>"]), max_size=1500
+).map("".join)
+
+
+@given(text=_TEXT, label=st.text(max_size=120), kind=st.sampled_from(list(ReplyKind)))
+def test_any_reply_renders_to_block_kit_slack_accepts(
+    text: str, label: str, kind: ReplyKind
+) -> None:
+    """Escaping can triple a text's length; every block still fits Slack's limits."""
+    card = TipCard(
+        tip_id="t1",
+        text=text or "x",
+        source=label or "S",
+        chapter=label,
+        topics=("a",),
+        topic_titles=(label or "A",),
+        links=("https://example.com/a?b=1&c=<2>",),
+    )
+    reply = Reply(
+        kind=kind,
+        text=text,
+        cards=(card, card) if kind is ReplyKind.SEARCH else (card,),
+        actions=(Action(label or "go", "tip a"),),
+        lines=(text[:100],),
+    )
+    message = validated(render(reply))
+    assert len(message["text"]) <= 3000
+    assert 0 < len(message["blocks"]) <= 50
 
 
 async def test_stand_in_router_answers_match_what_the_adapter_expects() -> None:

@@ -114,7 +114,7 @@ def _button(action: Action, index: int) -> dict[str, Any]:
     return {
         "type": "button",
         "action_id": f"{ACTION_PREFIX}{action.kind}:{index}",
-        "text": {"type": "plain_text", "text": plain(action.label, BUTTON_LABEL_MAX)},
+        "text": {"type": "plain_text", "text": plain(action.label, BUTTON_LABEL_MAX) or "…"},
         "value": action.command[:BUTTON_VALUE_MAX],
     }
 
@@ -124,22 +124,24 @@ def share_action(card: TipCard, label: str = "Share in channel") -> Action:
     return Action(label=label, command=f"share {card.tip_id}", kind="share")
 
 
-def _card_context(card: TipCard) -> dict[str, Any]:
-    elements = [{"type": "mrkdwn", "text": _mrkdwn_limited(card.attribution, CONTEXT_TEXT_MAX)}]
-    if card.topic_titles:
-        topics = "Topics: " + " · ".join(card.topic_titles)
-        elements.append({"type": "mrkdwn", "text": _mrkdwn_limited(topics, CONTEXT_TEXT_MAX)})
-    return {"type": "context", "elements": elements}
+def _card_context(card: TipCard) -> dict[str, Any] | None:
+    parts = [card.attribution]
+    titles = [t for t in card.topic_titles if t.strip()]
+    if titles:
+        parts.append("Topics: " + " · ".join(titles))
+    elements = [
+        {"type": "mrkdwn", "text": _mrkdwn_limited(p, CONTEXT_TEXT_MAX)} for p in parts if p.strip()
+    ]
+    return {"type": "context", "elements": elements} if elements else None
 
 
 def _card_blocks(card: TipCard, share: Action | None, index: int) -> list[dict[str, Any]]:
-    body = card.text
-    if card.links:
-        body += "\n" + "\n".join(card.links)
+    body = "\n".join(p for p in (card.text, *card.links) if p.strip()) or card.tip_id
     section = _section(_mrkdwn_limited(body, SECTION_TEXT_MAX))
     if share is not None:
         section["accessory"] = _button(share, index)
-    return [section, _card_context(card)]
+    context = _card_context(card)
+    return [section, context] if context else [section]
 
 
 def fallback_text(reply: Reply) -> str:
@@ -172,14 +174,14 @@ def render(reply: Reply, *, ephemeral: bool | None = None) -> dict[str, Any]:
         extra = reply.text.replace(reply.cards[0].text, "").strip(" \n:—–-")
         if extra:
             blocks.append(_section(f"*{_mrkdwn_limited(extra, HEADER_MAX)}*"))
-    elif reply.text:
+    elif reply.text.strip():
         blocks.append(_section(_mrkdwn_limited(reply.text, SECTION_TEXT_MAX)))
     for i, card in enumerate(reply.cards):
         share = share_action(card, "Share") if (ephemeral and is_search) else None
         blocks.extend(_card_blocks(card, share, 100 + i))
         if is_search and i < len(reply.cards) - 1:
             blocks.append({"type": "divider"})
-    if reply.lines:
+    if "".join(reply.lines).strip():
         blocks.append(_section(_mrkdwn_limited("\n".join(reply.lines), SECTION_TEXT_MAX)))
     if ephemeral and reply.kind is ReplyKind.TIP and reply.cards and not has_share:
         actions.append(share_action(reply.cards[0]))
