@@ -87,6 +87,18 @@ async def test_a_slash_command_gets_a_tip_card_in_the_ack(
     assert fake.calls_to("apps.connections.open")
 
 
+async def test_after_slack_refreshes_the_socket_the_app_reconnects_and_keeps_answering(
+    fake: FakeSlack, adapter: SlackAdapter
+) -> None:
+    await fake.wait_for(lambda: fake.sockets)
+    first = fake.sockets[-1]
+    await fake.refresh_socket()
+    await fake.wait_for(lambda: fake.sockets and fake.sockets[-1] is not first)
+    assert len(fake.calls_to("apps.connections.open")) >= 2
+    payload = await command(fake, "tip secrets")
+    assert payload["blocks"]
+
+
 async def test_at_here_in_a_query_comes_back_escaped(
     fake: FakeSlack, adapter: SlackAdapter
 ) -> None:

@@ -179,6 +179,12 @@ class FakeSlack:
         )
         return envelope_id
 
+    async def refresh_socket(self) -> None:
+        """What Slack does every few hours: ask the app to reconnect, then close the socket."""
+        ws = self.sockets[-1]
+        await ws.send_str(json.dumps({"type": "disconnect", "reason": "refresh_requested"}))
+        await ws.close()
+
     async def ack_for(self, envelope_id: str, within: float = 5.0) -> dict[str, Any]:
         result: dict[str, Any] = await self.wait_for(lambda: self.acks.get(envelope_id), within)
         return result
