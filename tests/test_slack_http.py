@@ -178,6 +178,24 @@ async def test_http_mode_without_a_signing_secret_is_refused_at_start_up(
         )
 
 
+async def test_deliver_only_oauth_process_on_a_fresh_database_says_not_installed(
+    fake: FakeSlack, router: StandInRouter, events: RecordingEvents, tmp_path: Any
+) -> None:
+    """`k8stip deliver` may run before any `k8stip run` created the installation tables."""
+    adapter = SlackAdapter(
+        make_config(
+            fake.api_url, mode="http", oauth=True, database=f"sqlite:///{tmp_path}/fresh.db"
+        ),
+        make_secrets(SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="1.2", SLACK_CLIENT_SECRET="s"),
+        router,
+        events,
+    )
+    daily = tip_reply(SECRETS_CARD, Visibility.CHANNEL)
+    with pytest.raises(PermanentError, match="not installed in Slack workspace T9"):
+        await adapter.post(Target("slack", "T9", "C_LEARN"), daily, "d1")
+    assert fake.calls_to("chat.postMessage") == []
+
+
 # ----- OAuth: several workspaces, installations in k8stip's database ----------------------------
 
 

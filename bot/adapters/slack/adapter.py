@@ -39,6 +39,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.base import (
     Adapter,
@@ -162,6 +163,7 @@ class SlackAdapter:
         self._delivery_clients: dict[str, AsyncWebClient] = {}
         self._store: ThreadedInstallationStore | None = None
         self._states: ThreadedStateStore | None = None
+        self._tables_ready = False
         self._oauth_flow: AsyncOAuthFlow | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
@@ -237,9 +239,7 @@ class SlackAdapter:
     # ----- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._store is not None and self._states is not None:
-            await self._store.create_tables()
-            await self._states.create_tables()
+        await self._ensure_tables()
         if self._slack.mode == "socket":
             self._socket = AsyncSocketModeHandler(self.app, app_token=self._app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
@@ -251,6 +251,18 @@ class SlackAdapter:
             await site.start()
             self.http_port = int(self._runner.addresses[0][1])  # the real port when 0 was asked
             log.info("Slack: HTTP mode listening on %s:%s", self._http_host, self.http_port)
+
+    async def _ensure_tables(self) -> None:
+        """Create slack-sdk's installation tables if missing (OAuth mode; once per process).
+
+        Also on the REST-only path, so `k8stip deliver` works on a database that no
+        `k8stip run` has touched yet.
+        """
+        if self._store is None or self._states is None or self._tables_ready:
+            return
+        await self._store.create_tables()
+        await self._states.create_tables()
+        self._tables_ready = True
 
     async def stop(self) -> None:
         # Let answers in progress finish first: they go out through response_url, which works
@@ -464,7 +476,13 @@ class SlackAdapter:
     async def _delivery_client(self, workspace: str) -> AsyncWebClient:
         token = self._bot_token
         if self._store is not None:
-            bot = await self._store.async_find_bot(enterprise_id=None, team_id=workspace)
+            try:
+                await self._ensure_tables()
+                bot = await self._store.async_find_bot(enterprise_id=None, team_id=workspace)
+            except SQLAlchemyError as e:
+                raise TransientError(
+                    f"could not read Slack installations from the database ({type(e).__name__})"
+                ) from None
             if bot is None or not bot.bot_token:
                 raise PermanentError(messages.NOT_INSTALLED.format(team=workspace))
             token = bot.bot_token
