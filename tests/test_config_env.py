@@ -78,9 +78,7 @@ def test_shard_id_without_a_count_says_to_set_the_count() -> None:
         ({"K8STIP_SHARD_COUNT": "0"}, "K8STIP_SHARD_COUNT='0': must be a whole number >= 1"),
     ],
 )
-def test_bad_shard_values_are_errors_with_the_fix(
-    env: dict[str, str], fragment: str
-) -> None:
+def test_bad_shard_values_are_errors_with_the_fix(env: dict[str, str], fragment: str) -> None:
     with pytest.raises(ConfigError) as e:
         load_config(None, env)
     assert fragment in str(e.value)

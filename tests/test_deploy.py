@@ -83,7 +83,7 @@ def _pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _workloads() -> Iterator[dict[str, Any]]:
-    for kind in ("Deployment", "StatefulSet", "CronJob"):
+    for kind in ("Deployment", "StatefulSet", "CronJob", "Job"):
         yield from _k8s(kind)
 
 
@@ -93,13 +93,18 @@ def _long_running() -> list[dict[str, Any]]:
 
 def _container(workload: dict[str, Any]) -> dict[str, Any]:
     containers = _pod_spec(workload)["containers"]
-    assert len(containers) == 1, workload["metadata"]["name"]
+    assert len(containers) == 1, _name(workload)
     container: dict[str, Any] = containers[0]
     return container
 
 
 def _env(container: dict[str, Any]) -> dict[str, Any]:
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+
+
+def _name(obj: dict[str, Any]) -> str:
+    name: str = obj["metadata"].get("name") or obj["metadata"]["generateName"]
+    return name
 
 
 def _dockerfile() -> list[tuple[str, str]]:
@@ -333,11 +338,12 @@ def test_dockerfile_copies_only_what_dockerignore_lets_in_and_what_exists() -> N
 # ---------------------------------------------------------------- Kubernetes
 
 
-def test_kustomization_lists_every_manifest_but_the_secret_example() -> None:
+def test_kustomization_lists_every_manifest_but_the_one_off_ones() -> None:
+    """The Secret is created from files and the migrate Job once per upgrade, not applied."""
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
     listed = set(kustomization["resources"])
     present = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
-    assert listed == present - {"secret.example.yaml"}
+    assert listed == present - {"secret.example.yaml", "migrate-job.yaml"}
     assert kustomization["namespace"] == "k8stip"
     assert [i["name"] for i in kustomization["images"]] == [APP_IMAGE]
 
@@ -353,7 +359,7 @@ def test_every_manifest_parses_and_names_its_namespace() -> None:
 
 def test_workload_containers_are_non_root_with_a_read_only_root_fs() -> None:
     for workload in _workloads():
-        name = workload["metadata"]["name"]
+        name = _name(workload)
         pod = _pod_spec(workload)
         assert pod["automountServiceAccountToken"] is False, name
         assert pod["serviceAccountName"] == "k8stip"
