@@ -508,3 +508,13 @@ def test_deployment_replicas_can_be_several_and_the_cronjob_ships_suspended() ->
     assert cron["spec"]["suspend"] is True
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     assert _container(cron)["args"][0] == "deliver"
+
+
+def test_operations_doc_names_every_variable_and_the_overlay_patch_index() -> None:
+    doc = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    for name in ENV_VARS:
+        assert f"`{name}`" in doc, name
+    (sts,) = _k8s("StatefulSet")
+    names = [e["name"] for e in _container(sts)["env"]]
+    index = names.index("K8STIP_SHARD_COUNT")
+    assert f"/spec/template/spec/containers/0/env/{index}/value" in doc
