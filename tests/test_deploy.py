@@ -22,7 +22,9 @@ from bot.config import (
     HealthConfig,
     config_from_mapping,
     load_config,
+    load_secrets,
 )
+from tests.pod_env import pod_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy" / "kubernetes"
@@ -456,21 +458,27 @@ def test_discord_shard_id_is_the_pod_ordinal_and_count_matches_replicas() -> Non
 def test_a_shard_pod_loads_the_configmap_as_its_shard(tmp_path: Path, ordinal: int) -> None:
     """The config a Discord pod ends up with: the ConfigMap plus the env the manifest sets."""
     (sts,) = _k8s("StatefulSet")
-    config_file = tmp_path / "config.yaml"
-    config_file.write_text(yaml.safe_dump(_configmap_config()), encoding="utf-8")
-    url_file = tmp_path / "database-url"
-    url_file.write_text("postgresql+psycopg://k8stip:pw@pg:5432/k8stip", encoding="utf-8")
-    manifest_env = _env(_container(sts))
-    env = {
-        "K8STIP_CONFIG": str(config_file),
-        "K8STIP_DATABASE_URL_FILE": str(url_file),
-        "K8STIP_SHARD_ID": str(ordinal),  # what the downward API resolves for pod k8stip-discord-N
-        "K8STIP_SHARD_COUNT": manifest_env["K8STIP_SHARD_COUNT"],
-    }
+    url = "postgresql+psycopg://k8stip:pw@pg:5432/k8stip"
+    env = pod_environment("k8stip-discord", tmp_path, database_url=url, ordinal=ordinal)
     config = load_config(None, env)
     assert config.discord.shard_ids == [ordinal]
     assert config.discord.shard_count == sts["spec"]["replicas"]
-    assert config.database.startswith("postgresql+psycopg://")
+    assert config.database == url
+    assert config.health.port == HEALTH_PORT
+
+
+@pytest.mark.parametrize("workload", ["k8stip-slack", "k8stip-deliver", "k8stip-migrate"])
+def test_every_pod_env_loads_with_postgres_and_only_its_secrets(
+    tmp_path: Path, workload: str
+) -> None:
+    url = "postgresql+psycopg://k8stip@pg:5432/k8stip"
+    env = pod_environment(workload, tmp_path, database_url=url, secrets={"slack-bot-token": "x"})
+    config = load_config(None, env)
+    assert config.database == url
+    assert config.source.endswith("app/config/config.yaml")
+    secrets = load_secrets(env)
+    mounted = {n for n in SECRET_NAMES if f"{n}_FILE" in env}
+    assert {n for n in SECRET_NAMES if secrets.has(n)} == mounted & {"SLACK_BOT_TOKEN"}
 
 
 def test_configmap_config_is_valid_for_the_config_model() -> None:
