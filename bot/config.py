@@ -53,7 +53,9 @@ def parse_timezone(value: str) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError):
         pass
     close = difflib.get_close_matches(value, sorted(available_timezones()), n=3, cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}?" if close else "use an IANA name like Europe/Amsterdam"
+    hint = (
+        f"did you mean {', '.join(close)}?" if close else "use an IANA name like Europe/Amsterdam"
+    )
     raise ValueError(f"{value!r} is not a known timezone; {hint}")
 
 
@@ -139,7 +141,7 @@ class DiscordConfig(_Strict):
 
 class HealthConfig(_Strict):
     enabled: bool = True
-    host: str = "0.0.0.0"  # noqa: S104 - a container's health port must be reachable
+    host: str = "0.0.0.0"
     port: int = 8080
 
 
@@ -304,7 +306,9 @@ def config_from_mapping(data: Any, source: str = "<defaults>", text: str = "") -
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([f"{source}:1: the config must be a mapping of keys, like `timezone: UTC`"])
+        raise ConfigError(
+            [f"{source}:1: the config must be a mapping of keys, like `timezone: UTC`"]
+        )
     lines = _line_index(text) if text else {}
     try:
         return Config.model_validate({**data, "source": source})
@@ -317,7 +321,9 @@ def config_from_mapping(data: Any, source: str = "<defaults>", text: str = "") -
             if err["type"] == "extra_forbidden":
                 allowed = _allowed_keys(Config, loc)
                 close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
-                fix = f"did you mean `{close[0]}`?" if close else f"valid keys: {', '.join(allowed)}"
+                fix = (
+                    f"did you mean `{close[0]}`?" if close else f"valid keys: {', '.join(allowed)}"
+                )
                 problems.append(f"{source}:{line}: unknown key `{dotted}`; {fix}")
             else:
                 msg = err["msg"].removeprefix("Value error, ")

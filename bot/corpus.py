@@ -10,21 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-
-import yaml
-
-try:  # the C loader is ~10x faster; fall back when libyaml is missing
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+from typing import NamedTuple
 
 SLACK_SECTION_LIMIT = 3000
 DISCORD_EMBED_LIMIT = 4096
 TOPICS_FILE = "topics.yaml"
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 URL_RE = re.compile(r"https?://[^\s<>()\"']+[^\s<>()\"'.,;:!?]")
 
 
@@ -48,8 +39,9 @@ class Source:
     url: str = ""
 
 
-@dataclass(frozen=True)
-class Tip:
+class Tip(NamedTuple):
+    """One tip. A NamedTuple: 100,000 of them build, pickle and load fast and small."""
+
     id: str
     text: str
     source: str  # Source.id
@@ -87,6 +79,8 @@ class Corpus:
     sources: dict[str, Source] = field(default_factory=dict)
     topics: dict[str, Topic] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # Query expansion from topics.yaml: a word people use -> words the tips use.
+    expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id: dict[str, Tip] = {t.id: t for t in self.tips}

@@ -15,19 +15,23 @@ from urllib.parse import urlsplit
 
 import yaml
 
+try:  # the C loader is ~10x faster; fall back when libyaml is missing
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
 from bot.config import bundled_tips_dir
 from bot.corpus import (
     DISCORD_EMBED_LIMIT,
+    ID_RE,
     SLACK_SECTION_LIMIT,
     TOPICS_FILE,
     URL_RE,
-    _ID_RE,
     Corpus,
     Problem,
     Source,
     Tip,
     Topic,
-    _Loader,
 )
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -95,8 +99,12 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str] | None:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             problems.append(
-                Problem(str(path), 1, f"file is {size // 2**20} MB; split it into files under "
-                        f"{MAX_FILE_BYTES // 2**20} MB")
+                Problem(
+                    str(path),
+                    1,
+                    f"file is {size // 2**20} MB; split it into files under "
+                    f"{MAX_FILE_BYTES // 2**20} MB",
+                )
             )
             return None
         raw = path.read_bytes()
@@ -112,13 +120,16 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str] | None:
         problems.append(Problem(str(path), 1, f"not UTF-8 text (byte {e.start}); save as UTF-8"))
         return None
     try:
-        return yaml.load(text, Loader=_Loader), text  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=_Loader), text
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         what = getattr(e, "problem", None) or "not valid YAML"
         problems.append(
-            Problem(str(path), mark.line + 1 if mark else 1,
-                    f"YAML syntax: {what}; check indentation, and quote text containing ': '")
+            Problem(
+                str(path),
+                mark.line + 1 if mark else 1,
+                f"YAML syntax: {what}; check indentation, and quote text containing ': '",
+            )
         )
         return None
 
@@ -139,20 +150,33 @@ def _expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
 
 
 def load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
+    return load_taxonomy(path, problems)[0]
+
+
+def load_taxonomy(
+    path: Path, problems: list[Problem]
+) -> tuple[dict[str, Topic], dict[str, tuple[str, ...]]]:
+    """Topics and the query expansions (word -> words the tips use) of a topics file."""
     loaded = _read_yaml(path, problems)
     if loaded is None:
-        return {}
+        return {}, {}
     data, text = loaded
+    expansions: dict[str, tuple[str, ...]] = {}
+    raw_exp = data.get("expansions") if isinstance(data, dict) else None
+    if isinstance(raw_exp, dict):
+        for k, v in raw_exp.items():
+            if isinstance(v, list):
+                expansions[str(k).lower()] = tuple(str(x).lower() for x in v)
     fp = _FileProblems(path, text)
     topics: dict[str, Topic] = {}
     raw = data.get("topics") if isinstance(data, dict) else None
     if not isinstance(raw, dict):
         fp.add((), "expected a `topics:` mapping of topic id -> {title, description, aliases}")
         problems.extend(fp.resolve())
-        return {}
+        return {}, {}
     for tid, body in raw.items():
         where: Path_ = ("topics", str(tid))
-        if not isinstance(tid, str) or not _ID_RE.match(tid):
+        if not isinstance(tid, str) or not ID_RE.match(tid):
             fp.add(where, f"topic id {tid!r} must be lowercase letters, digits and dashes")
             continue
         if not isinstance(body, dict):
@@ -174,16 +198,22 @@ def load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
                 value = []
             lists[key] = tuple(value)
         topics[tid] = Topic(
-            tid, str(title or tid), str(desc or ""),
-            aliases=lists["aliases"], keywords=lists["keywords"], related=lists["related"],
+            tid,
+            str(title or tid),
+            str(desc or ""),
+            aliases=lists["aliases"],
+            keywords=lists["keywords"],
+            related=lists["related"],
         )
     for tid, t in topics.items():
         for r in t.related:
             if r not in topics:
-                fp.add(("topics", tid, "related"),
-                       f"related topic `{r}` is not defined{_suggest(r, topics)}")
+                fp.add(
+                    ("topics", tid, "related"),
+                    f"related topic `{r}` is not defined{_suggest(r, topics)}",
+                )
     problems.extend(fp.resolve())
-    return topics
+    return topics, expansions
 
 
 def _check_url(url: str) -> str | None:
@@ -204,8 +234,11 @@ def _load_tip_file(
     data, text = loaded
     fp = _FileProblems(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("tips"), list):
-        fp.add((), "expected a tip file: a `source:` block and a `tips:` list "
-                   "(see tips/hands-on-kubernetes-on-azure.yaml)")
+        fp.add(
+            (),
+            "expected a tip file: a `source:` block and a `tips:` list "
+            "(see tips/hands-on-kubernetes-on-azure.yaml)",
+        )
         corpus.problems.extend(fp.resolve())
         return
     for key in data:
@@ -216,16 +249,21 @@ def _load_tip_file(
     if isinstance(src, dict):
         for key in src:
             if key not in SOURCE_KEYS:
-                fp.add(("source", str(key)),
-                       f"unknown key `{key}` in source{_suggest(str(key), SOURCE_KEYS)}")
+                fp.add(
+                    ("source", str(key)),
+                    f"unknown key `{key}` in source{_suggest(str(key), SOURCE_KEYS)}",
+                )
         source_id = str(src.get("id") or path.stem)
         if not src.get("title"):
             fp.add(("source",), "the source has no `title`; name the book or runbook")
         authors = src.get("authors") or []
         corpus.sources[source_id] = Source(
-            source_id, str(src.get("title") or source_id),
+            source_id,
+            str(src.get("title") or source_id),
             tuple(str(a) for a in authors) if isinstance(authors, list) else (str(authors),),
-            str(src.get("kind") or "book"), str(src.get("note") or ""), str(src.get("url") or ""),
+            str(src.get("kind") or "book"),
+            str(src.get("note") or ""),
+            str(src.get("url") or ""),
         )
     else:
         fp.add(("source",), "missing `source:` block (id, title, authors); tips need attribution")
@@ -242,12 +280,14 @@ def _load_tip_file(
             if key not in TIP_KEYS:
                 fp.add((*where, str(key)), f"unknown key `{key}`{_suggest(str(key), TIP_KEYS)}")
         tid = item.get("id")
-        if not isinstance(tid, str) or not _ID_RE.match(tid):
+        if not isinstance(tid, str) or not ID_RE.match(tid):
             fp.add((*where, "id"), f"id {tid!r} must be 1-80 lowercase letters, digits, . _ -")
             bad = True
         elif tid in seen_ids:
-            fp.add((*where, "id"), f"duplicate id `{tid}` (also in {seen_ids[tid]}); "
-                                   "give this tip a new id")
+            fp.add(
+                (*where, "id"),
+                f"duplicate id `{tid}` (also in {seen_ids[tid]}); give this tip a new id",
+            )
             bad = True
         body = item.get("text")
         if not isinstance(body, str) or not body.strip():
@@ -257,14 +297,18 @@ def _load_tip_file(
         else:
             norm = " ".join(body.lower().split())
             if norm in seen_text:
-                fp.add((*where, "text"), f"same text as tip `{seen_text[norm]}`; "
-                                         "delete one of them")
+                fp.add(
+                    (*where, "text"), f"same text as tip `{seen_text[norm]}`; delete one of them"
+                )
                 bad = True
             elif len(body) > SLACK_SECTION_LIMIT:
                 limit = min(SLACK_SECTION_LIMIT, DISCORD_EMBED_LIMIT)
-                fp.add((*where, "text"),
-                       f"text is {len(body)} characters; a Slack section holds {SLACK_SECTION_LIMIT}"
-                       f" and a Discord embed {DISCORD_EMBED_LIMIT}: shorten it to {limit} or split it")
+                fp.add(
+                    (*where, "text"),
+                    f"text is {len(body)} characters; a Slack section holds "
+                    f"{SLACK_SECTION_LIMIT} and a Discord embed {DISCORD_EMBED_LIMIT}: "
+                    f"shorten it to {limit} or split it",
+                )
                 bad = True
             else:
                 seen_text[norm] = str(tid)
@@ -275,9 +319,11 @@ def _load_tip_file(
             topics = []
         for t in topics:
             if known_topics and t not in known_topics:
-                fp.add((*where, "topics"),
-                       f"unknown topic `{t}`{_suggest(str(t), known_topics)} "
-                       f"(topics are defined in {TOPICS_FILE})")
+                fp.add(
+                    (*where, "topics"),
+                    f"unknown topic `{t}`{_suggest(str(t), known_topics)} "
+                    f"(topics are defined in {TOPICS_FILE})",
+                )
                 bad = True
         links = item.get("links") or []
         if not isinstance(links, list):
@@ -306,11 +352,19 @@ def _load_tip_file(
         if bad:
             continue
         seen_ids[str(tid)] = str(path)
-        new_tips.append(Tip(
-            id=str(tid), text=body.strip(), source=source_id,
-            topics=tuple(str(t) for t in topics), chapter_number=number, chapter_title=title,
-            links=tuple(str(u) for u in links), file=str(path), line=0,
-        ))
+        new_tips.append(
+            Tip(
+                id=str(tid),
+                text=body.strip(),
+                source=source_id,
+                topics=tuple(str(t) for t in topics),
+                chapter_number=number,
+                chapter_title=title,
+                links=tuple(str(u) for u in links),
+                file=str(path),
+                line=0,
+            )
+        )
     corpus.add_tips(new_tips)
     corpus.problems.extend(fp.resolve())
 
@@ -328,7 +382,9 @@ def load_corpus(paths: Sequence[str | Path], topics_file: Path | None = None) ->
         beside = {f.parent / TOPICS_FILE for f in files if (f.parent / TOPICS_FILE).is_file()}
         topic_files = sorted(beside) or [bundled_tips_dir() / TOPICS_FILE]
     for tf in topic_files if topics_file is None else [topics_file]:
-        corpus.topics.update(load_topics(tf, corpus.problems))
+        topics, expansions = load_taxonomy(tf, corpus.problems)
+        corpus.topics.update(topics)
+        corpus.expansions.update(expansions)
     seen_ids: dict[str, str] = {}
     seen_text: dict[str, str] = {}
     for f in files:
@@ -336,7 +392,10 @@ def load_corpus(paths: Sequence[str | Path], topics_file: Path | None = None) ->
             _load_tip_file(f, corpus, seen_ids, seen_text)
     if not corpus.tips and not corpus.errors:
         corpus.problems.append(
-            Problem(", ".join(map(str, paths)) or ".", 0,
-                    "no tips found; add a tip file (k8stip import …) or point `corpus` at one")
+            Problem(
+                ", ".join(map(str, paths)) or ".",
+                0,
+                "no tips found; add a tip file (k8stip import …) or point `corpus` at one",
+            )
         )
     return corpus

@@ -16,7 +16,9 @@ def _phrases(topic: Topic) -> set[tuple[str, ...]]:
     return {phrase_key(p) for p in (topic.id, *topic.keywords)} - {()}
 
 
-def assign_topics(text: str, topics: Mapping[str, Topic], max_topics: int = MAX_TOPICS) -> list[str]:
+def assign_topics(
+    text: str, topics: Mapping[str, Topic], max_topics: int = MAX_TOPICS
+) -> list[str]:
     """Topic ids for `text`, the most-mentioned first; [] when no topic is mentioned.
 
     Mentions near the start count more, so "The purpose of a ReplicaSet is … Pods" is about
