@@ -21,8 +21,10 @@ COPY pyproject.toml ./
 COPY bot/ ./bot/
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
     && /opt/venv/bin/pip install --no-deps /wheels/k8stip-*.whl \
-    && /opt/venv/bin/pip uninstall --yes pip setuptools
-# (pip and setuptools are build tools: leaving them out of the runtime saves ~25 MB.)
+    && /opt/venv/bin/pip uninstall --yes pip setuptools \
+    && find /opt/venv/lib -path '*/site-packages/numpy/*' -type d -name tests -prune -exec rm -rf {} +
+# pip and setuptools are build tools, numpy's own test suites are never run here: leaving them
+# out of the runtime saves ~40 MB.
 
 FROM python:3.11-slim-bookworm AS runtime
 ARG VERSION=0.1.0
