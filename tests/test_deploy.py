@@ -142,6 +142,24 @@ def test_env_vars_list_every_secret_and_its_file_form() -> None:
         assert f"{name}_FILE" in ENV_VARS
 
 
+# Standard variables k8stip honours without owning them.
+STANDARD_VARS = {"XDG_CACHE_HOME"}
+_ENV_READ = re.compile(r"""(?:environ|env|getenv)(?:\.get)?[\[(]\s*["']([A-Z][A-Z0-9_]*)["']""")
+_K8STIP_LITERAL = re.compile(r"""["'](K8STIP_[A-Z0-9_]+)["']""")
+
+
+def test_bot_reads_no_environment_variable_missing_from_env_vars() -> None:
+    """One list: a variable read anywhere in bot/ must be in bot.config.ENV_VARS."""
+    found: dict[str, str] = {}
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        for name in _ENV_READ.findall(source) + _K8STIP_LITERAL.findall(source):
+            found.setdefault(name, str(path.relative_to(ROOT)))
+    assert "K8STIP_CONFIG" in found, "the scan sees config.py's own lookup"
+    unknown = {n: where for n, where in found.items() if n not in set(ENV_VARS) | STANDARD_VARS}
+    assert not unknown, f"add these to bot.config.ENV_VARS (and .env.example, docs): {unknown}"
+
+
 def test_env_example_documents_exactly_the_variables_the_bot_reads() -> None:
     names = _env_example()
     assert set(names) - COMPOSE_ONLY_VARS == set(ENV_VARS)
