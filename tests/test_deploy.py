@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot import __version__
 from bot.config import (
     ENV_VARS,
     OPTIONAL_SECRET_NAMES,
@@ -544,3 +545,17 @@ def test_operations_doc_names_every_variable_and_the_overlay_patch_index() -> No
     names = [e["name"] for e in _container(sts)["env"]]
     index = names.index("K8STIP_SHARD_COUNT")
     assert f"/spec/template/spec/containers/0/env/{index}/value" in doc
+
+
+def test_image_version_matches_the_package_version_everywhere() -> None:
+    """Releasing: bump bot.__version__ and these follow; this test lists what's behind."""
+    v = __version__
+    args = [a for w, a in _dockerfile() if w == "ARG" and a.startswith("VERSION=")]
+    assert args == [f"VERSION={v}"]
+    for svc in _bot_services().values():
+        assert svc["image"] == f"${{K8STIP_IMAGE:-k8stip:{v}}}"
+        assert str(svc["build"]["args"]["VERSION"]) == v
+    for workload in _workloads():
+        assert _container(workload)["image"] == f"{APP_IMAGE}:{v}", _name(workload)
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
+    assert kustomization["images"][0]["newTag"] == v
