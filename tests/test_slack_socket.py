@@ -132,6 +132,18 @@ async def test_a_slow_answer_is_acked_at_once_and_sent_to_the_response_url(
         await adapter.stop()
 
 
+async def test_a_slow_command_does_not_hold_up_the_next_one(
+    fake: FakeSlack, adapter: SlackAdapter, router: StandInRouter
+) -> None:
+    _, url = fake.response_url()
+    slow = await fake.push("slash_commands", slash_command("slow", url))
+    quick = await command(fake, "tip secrets")  # answered while "slow" is still waiting
+    assert quick["blocks"]
+    assert slow not in fake.acks
+    router.gate.set()
+    assert (await fake.ack_for(slow))["payload"]["blocks"]
+
+
 async def test_a_button_press_routes_its_command_and_answers_via_response_url(
     fake: FakeSlack, adapter: SlackAdapter, router: StandInRouter
 ) -> None:
