@@ -199,9 +199,20 @@ async def test_deliver_only_oauth_process_on_a_fresh_database_says_not_installed
 # ----- OAuth: several workspaces, installations in k8stip's database ----------------------------
 
 
-async def install(fake: FakeSlack, adapter: SlackAdapter, team: str, token: str) -> str:
-    """Walk the OAuth flow the way a browser would; returns the success page."""
+async def install(
+    fake: FakeSlack,
+    adapter: SlackAdapter,
+    team: str,
+    token: str,
+    redirect_to: SlackAdapter | None = None,
+    replay: bool = False,
+) -> str:
+    """Walk the OAuth flow the way a browser would; returns the success page.
+
+    `redirect_to`: another replica that receives Slack's redirect (behind a load balancer).
+    """
     base = f"http://127.0.0.1:{adapter.http_port}"
+    back = f"http://127.0.0.1:{(redirect_to or adapter).http_port}"
     async with aiohttp.ClientSession() as s:
         async with s.get(f"{base}/slack/install") as resp:
             page = await resp.text()
@@ -216,10 +227,14 @@ async def install(fake: FakeSlack, adapter: SlackAdapter, team: str, token: str)
         assert state is not None
         code = f"code-{team}"
         fake.oauth_codes[code] = {"team_id": team, "bot_token": token}
-        redirect = f"{base}/slack/oauth_redirect?code={code}&state={state.group(1)}"
+        redirect = f"{back}/slack/oauth_redirect?code={code}&state={state.group(1)}"
         async with s.get(redirect, headers={"Cookie": cookie}) as resp:
             assert resp.status == 200, await resp.text()
-            return await resp.text()
+            page = await resp.text()
+        if replay:  # the same redirect again: its state was used up, so it is refused
+            async with s.get(redirect, headers={"Cookie": cookie}) as resp:
+                assert resp.status >= 400
+        return page
 
 
 async def no_sleep(seconds: float) -> None:
@@ -298,6 +313,37 @@ async def test_oauth_installs_are_kept_per_workspace_in_sqlite(
     fake: FakeSlack, router: StandInRouter, events: RecordingEvents, tmp_path: Any
 ) -> None:
     await check_multi_workspace(fake, router, events, f"sqlite:///{tmp_path}/k8stip.db")
+
+
+async def test_two_replicas_share_installs_and_oauth_state_through_the_database(
+    fake: FakeSlack, router: StandInRouter, events: RecordingEvents, tmp_path: Any
+) -> None:
+    """Install link served by one replica, Slack's redirect by another, commands by either."""
+    config = make_config(
+        fake.api_url, mode="http", oauth=True, database=f"sqlite:///{tmp_path}/shared.db"
+    )
+    secrets = make_secrets(
+        SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret"
+    )
+    replicas = [
+        SlackAdapter(config, secrets, router, events, wall_clock=lambda: NOW, http_host="127.0.0.1")
+        for _ in range(2)
+    ]
+    for replica in replicas:
+        await replica.start()
+    try:
+        await install(
+            fake, replicas[0], "T2", "xoxb-team-two", redirect_to=replicas[1], replay=True
+        )
+        for replica in replicas:
+            _, url = fake.response_url()
+            status, body = await send(replica, form(slash_command("tip", url, team="T2")))
+            assert status == 200 and body["blocks"]
+        assert {c.token for c in fake.calls_to("users.info")} == {"xoxb-team-two"}
+        assert len(fake.calls_to("oauth.v2.access")) == 1  # the replay never reached Slack
+    finally:
+        for replica in replicas:
+            await replica.stop()
 
 
 @pytest.mark.postgres
