@@ -69,8 +69,13 @@ def build_document(text: str, topics_path: Path, source_id: str | None = None) -
     if parsed.site:
         source["note"] = f"A reader's highlights, from a book review on {parsed.site}"
     tips = []
-    untagged = 0
+    untagged = repeats = 0
+    seen: set[object] = set()
     for tip in iter_tips(parsed, prefix):
+        if tip["id"] in seen:  # the same highlight twice in a chapter: one tip, one id
+            repeats += 1
+            continue
+        seen.add(tip["id"])
         topics = assign_topics(str(tip["text"]), taxonomy)
         if not topics:
             untagged += 1
@@ -79,6 +84,8 @@ def build_document(text: str, topics_path: Path, source_id: str | None = None) -
                      "topics": topics, "links": tip["links"]})
     notes = [f"parsed {len(parsed.highlights)} highlights in {len(parsed.chapters)} chapters"]
     notes += [f"line {line}: skipped {why}" for line, why in parsed.skipped]
+    if repeats:
+        notes.append(f"skipped {repeats} highlight(s) repeated word for word in the same chapter")
     if untagged:
         notes.append(f"{untagged} tip(s) matched no topic and are tagged `uncategorized`: "
                      "give them topics before `k8stip validate` passes")

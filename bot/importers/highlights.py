@@ -62,8 +62,11 @@ class ParsedHighlights:
 
 def _clean(line: str) -> str:
     """Drop control characters (keep tabs), normalise odd spaces, strip the line end."""
+    line = line.rstrip("\r\n")
+    if line.isprintable():  # the common case: nothing to drop or normalise
+        return line.rstrip()
     out = []
-    for ch in line.rstrip("\r\n"):
+    for ch in line:
         cat = unicodedata.category(ch)
         if ch == "\t" or not cat.startswith("C"):
             out.append(" " if cat == "Zs" else ch)

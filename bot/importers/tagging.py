@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from bot.corpus import Topic
 from bot.textnorm import normalize, phrase_key, stem, words
@@ -16,6 +17,20 @@ def _phrases(topic: Topic) -> set[tuple[str, ...]]:
     return {phrase_key(p) for p in (topic.id, *topic.keywords)} - {()}
 
 
+@lru_cache(maxsize=8)
+def _phrase_table(
+    items: tuple[tuple[str, Topic], ...],
+) -> dict[str, list[tuple[int, tuple[str, ...], str]]]:
+    """First stem -> (order, phrase, topic id), built once per taxonomy rather than per tip.
+    `order` ranks longest phrases first: they claim their tokens before shorter ones."""
+    table = [(p, tid) for tid, t in items for p in _phrases(t)]
+    table.sort(key=lambda x: -len(x[0]))
+    by_first: dict[str, list[tuple[int, tuple[str, ...], str]]] = {}
+    for order, (p, tid) in enumerate(table):
+        by_first.setdefault(p[0], []).append((order, p, tid))
+    return by_first
+
+
 def assign_topics(text: str, topics: Mapping[str, Topic], max_topics: int = MAX_TOPICS) -> list[str]:
     """Topic ids for `text`, the most-mentioned first; [] when no topic is mentioned.
 
@@ -27,14 +42,17 @@ def assign_topics(text: str, topics: Mapping[str, Topic], max_topics: int = MAX_
     tokens: list[str] = []
     for w in words(normalize(text, max_chars=100_000)):
         tokens.extend(stem(p) for p in w.replace("-", " ").split())
-    table = [(p, tid) for tid, t in topics.items() for p in _phrases(t)]
-    table.sort(key=lambda x: -len(x[0]))  # longest phrases claim their tokens first
+    by_first = _phrase_table(tuple(topics.items()))
+    starts: dict[str, list[int]] = {}  # token -> positions, so a phrase is tried only there
+    for i, tok in enumerate(tokens):
+        starts.setdefault(tok, []).append(i)
+    table = sorted(c for tok in starts for c in by_first.get(tok, ()))
     claimed = [False] * len(tokens)
     counts: dict[str, float] = {}
     first: dict[str, int] = {}
-    for phrase, tid in table:
+    for _, phrase, tid in table:
         n = len(phrase)
-        for i in range(len(tokens) - n + 1):
+        for i in starts.get(phrase[0], ()):
             if tuple(tokens[i : i + n]) == phrase and not any(claimed[i : i + n]):
                 for j in range(i, i + n):
                     claimed[j] = True
