@@ -37,9 +37,10 @@ def normalize(text: str, max_chars: int = MAX_QUERY_CHARS) -> str:
     """NFKC-fold, drop control/format characters, collapse whitespace, lowercase, bound length."""
     text = text[: max_chars * 4]
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(
-        " " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text
-    )
+    if not text.isprintable():  # printable: no control/format characters, no odd spaces
+        text = "".join(
+            " " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text
+        )
     return " ".join(text.lower().split())[:max_chars]
 
 

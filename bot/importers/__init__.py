@@ -17,8 +17,15 @@ import yaml
 
 from bot.config import bundled_tips_dir
 from bot.corpus import TOPICS_FILE, Problem
-from bot.importers.highlights import MAX_INPUT_BYTES, ImportError_, iter_tips, parse, slug
-from bot.importers.tagging import assign_topics
+from bot.importers.highlights import (
+    MAX_INPUT_BYTES,
+    ImportError_,
+    iter_tips,
+    parse,
+    slug,
+    stable_id,
+)
+from bot.importers.tagging import Tagger
 from bot.loader import load_topics
 
 _ORDINALS = {"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th",
@@ -68,15 +75,20 @@ def build_document(text: str, topics_path: Path, source_id: str | None = None) -
     source: dict[str, Any] = {"id": sid, "title": title, "authors": parsed.authors, "kind": "book"}
     if parsed.site:
         source["note"] = f"A reader's highlights, from a book review on {parsed.site}"
+    tag = Tagger(taxonomy)
     tips = []
     untagged = repeats = 0
-    seen: set[object] = set()
+    seen: dict[object, str] = {}  # id -> the normalised text it was given for
     for tip in iter_tips(parsed, prefix):
-        if tip["id"] in seen:  # the same highlight twice in a chapter: one tip, one id
+        norm = " ".join(str(tip["text"]).lower().split())
+        if seen.get(tip["id"]) == norm:  # the same highlight twice in a chapter: one tip
             repeats += 1
             continue
-        seen.add(tip["id"])
-        topics = assign_topics(str(tip["text"]), taxonomy)
+        if tip["id"] in seen:  # two different highlights whose short ids collide
+            chapter = tip["chapter"]["number"]  # type: ignore[index]  # built by iter_tips
+            tip["id"] = stable_id(prefix, chapter, str(tip["text"]), digits=12)
+        seen[tip["id"]] = norm
+        topics = tag(str(tip["text"]))
         if not topics:
             untagged += 1
             topics = ["uncategorized"]
