@@ -262,6 +262,8 @@ def _load_tip_file(
             fp.add((*where, "id"), f"duplicate id `{tid}` (also in {seen_ids[tid]}); "
                                    "give this tip a new id")
             bad = True
+        else:  # taken even if this tip has other errors: a later duplicate is still reported
+            seen_ids[tid] = str(path)
         body = item.get("text")
         if not isinstance(body, str) or not body.strip():
             fp.add((*where, "text"), "empty text; write the tip or delete the entry")
@@ -318,7 +320,6 @@ def _load_tip_file(
             fp.add((*where, "chapter"), "chapter is {number, title} or a plain title string")
         if bad:
             continue
-        seen_ids[str(tid)] = str(path)
         new_tips.append(Tip(
             id=str(tid), text=body.strip(), source=source_id,
             topics=tuple(str(t) for t in topics), chapter_number=number, chapter_title=title,
