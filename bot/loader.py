@@ -289,7 +289,10 @@ def _load_tip_file(
             bad = True
             topics = []
         for t in topics:
-            if known_topics and t not in known_topics:
+            if not isinstance(t, str):  # `topics: [[pods]]` must be a problem, not a crash
+                fp.add((*where, "topics"), f"topic {t!r} is not a name; write topics: [pods]")
+                bad = True
+            elif known_topics and t not in known_topics:
                 fp.add((*where, "topics"),
                        f"unknown topic `{t}`{_suggest(str(t), known_topics)} "
                        f"(topics are defined in {TOPICS_FILE})")

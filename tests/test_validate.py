@@ -263,3 +263,9 @@ def test_validate_as_a_process_never_shows_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
     assert f"{tmp_path / 'bad.yaml'}:1: error: binary file" in proc.stdout
     assert f"{tmp_path / 'worse.yaml'}:" in proc.stdout
+
+
+def test_topic_that_is_not_a_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A topic written as a list or mapping (`topics: [[pods]]`) is a problem, not a traceback."""
+    path = _write(tmp_path, GOOD.replace("topics: [pods]", "topics: [[pods]]"))
+    _one_problem(capsys, path, 8, "topic ['pods'] is not a name", "topics: [pods]")
