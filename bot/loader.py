@@ -15,19 +15,23 @@ from urllib.parse import urlsplit
 
 import yaml
 
+try:  # the C loader is ~10x faster; fall back when libyaml is missing
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
 from bot.config import bundled_tips_dir
 from bot.corpus import (
     DISCORD_EMBED_LIMIT,
+    ID_RE,
     SLACK_SECTION_LIMIT,
     TOPICS_FILE,
     URL_RE,
-    _ID_RE,
     Corpus,
     Problem,
     Source,
     Tip,
     Topic,
-    _Loader,
 )
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -95,8 +99,12 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str] | None:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             problems.append(
-                Problem(str(path), 1, f"file is {size // 2**20} MB; split it into files under "
-                        f"{MAX_FILE_BYTES // 2**20} MB")
+                Problem(
+                    str(path),
+                    1,
+                    f"file is {size // 2**20} MB; split it into files under "
+                    f"{MAX_FILE_BYTES // 2**20} MB",
+                )
             )
             return None
         raw = path.read_bytes()
@@ -112,13 +120,16 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str] | None:
         problems.append(Problem(str(path), 1, f"not UTF-8 text (byte {e.start}); save as UTF-8"))
         return None
     try:
-        return yaml.load(text, Loader=_Loader), text  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=_Loader), text
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         what = getattr(e, "problem", None) or "not valid YAML"
         problems.append(
-            Problem(str(path), mark.line + 1 if mark else 1,
-                    f"YAML syntax: {what}; check indentation, and quote text containing ': '")
+            Problem(
+                str(path),
+                mark.line + 1 if mark else 1,
+                f"YAML syntax: {what}; check indentation, and quote text containing ': '",
+            )
         )
         return None
 
@@ -165,7 +176,7 @@ def load_taxonomy(
         return {}, {}
     for tid, body in raw.items():
         where: Path_ = ("topics", str(tid))
-        if not isinstance(tid, str) or not _ID_RE.match(tid):
+        if not isinstance(tid, str) or not ID_RE.match(tid):
             fp.add(where, f"topic id {tid!r} must be lowercase letters, digits and dashes")
             continue
         if not isinstance(body, dict):
@@ -187,14 +198,20 @@ def load_taxonomy(
                 value = []
             lists[key] = tuple(value)
         topics[tid] = Topic(
-            tid, str(title or tid), str(desc or ""),
-            aliases=lists["aliases"], keywords=lists["keywords"], related=lists["related"],
+            tid,
+            str(title or tid),
+            str(desc or ""),
+            aliases=lists["aliases"],
+            keywords=lists["keywords"],
+            related=lists["related"],
         )
     for tid, t in topics.items():
         for r in t.related:
             if r not in topics:
-                fp.add(("topics", tid, "related"),
-                       f"related topic `{r}` is not defined{_suggest(r, topics)}")
+                fp.add(
+                    ("topics", tid, "related"),
+                    f"related topic `{r}` is not defined{_suggest(r, topics)}",
+                )
     problems.extend(fp.resolve())
     return topics, expansions
 
@@ -217,8 +234,11 @@ def _load_tip_file(
     data, text = loaded
     fp = _FileProblems(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("tips"), list):
-        fp.add((), "expected a tip file: a `source:` block and a `tips:` list "
-                   "(see tips/hands-on-kubernetes-on-azure.yaml)")
+        fp.add(
+            (),
+            "expected a tip file: a `source:` block and a `tips:` list "
+            "(see tips/hands-on-kubernetes-on-azure.yaml)",
+        )
         corpus.problems.extend(fp.resolve())
         return
     for key in data:
@@ -229,16 +249,21 @@ def _load_tip_file(
     if isinstance(src, dict):
         for key in src:
             if key not in SOURCE_KEYS:
-                fp.add(("source", str(key)),
-                       f"unknown key `{key}` in source{_suggest(str(key), SOURCE_KEYS)}")
+                fp.add(
+                    ("source", str(key)),
+                    f"unknown key `{key}` in source{_suggest(str(key), SOURCE_KEYS)}",
+                )
         source_id = str(src.get("id") or path.stem)
         if not src.get("title"):
             fp.add(("source",), "the source has no `title`; name the book or runbook")
         authors = src.get("authors") or []
         corpus.sources[source_id] = Source(
-            source_id, str(src.get("title") or source_id),
+            source_id,
+            str(src.get("title") or source_id),
             tuple(str(a) for a in authors) if isinstance(authors, list) else (str(authors),),
-            str(src.get("kind") or "book"), str(src.get("note") or ""), str(src.get("url") or ""),
+            str(src.get("kind") or "book"),
+            str(src.get("note") or ""),
+            str(src.get("url") or ""),
         )
     else:
         fp.add(("source",), "missing `source:` block (id, title, authors); tips need attribution")
@@ -255,12 +280,14 @@ def _load_tip_file(
             if key not in TIP_KEYS:
                 fp.add((*where, str(key)), f"unknown key `{key}`{_suggest(str(key), TIP_KEYS)}")
         tid = item.get("id")
-        if not isinstance(tid, str) or not _ID_RE.match(tid):
+        if not isinstance(tid, str) or not ID_RE.match(tid):
             fp.add((*where, "id"), f"id {tid!r} must be 1-80 lowercase letters, digits, . _ -")
             bad = True
         elif tid in seen_ids:
-            fp.add((*where, "id"), f"duplicate id `{tid}` (also in {seen_ids[tid]}); "
-                                   "give this tip a new id")
+            fp.add(
+                (*where, "id"),
+                f"duplicate id `{tid}` (also in {seen_ids[tid]}); give this tip a new id",
+            )
             bad = True
         else:  # taken even if this tip has other errors: a later duplicate is still reported
             seen_ids[tid] = str(path)
@@ -272,14 +299,18 @@ def _load_tip_file(
         else:
             norm = " ".join(body.lower().split())
             if norm in seen_text:
-                fp.add((*where, "text"), f"same text as tip `{seen_text[norm]}`; "
-                                         "delete one of them")
+                fp.add(
+                    (*where, "text"), f"same text as tip `{seen_text[norm]}`; delete one of them"
+                )
                 bad = True
             elif len(body) > SLACK_SECTION_LIMIT:
                 limit = min(SLACK_SECTION_LIMIT, DISCORD_EMBED_LIMIT)
-                fp.add((*where, "text"),
-                       f"text is {len(body)} characters; a Slack section holds {SLACK_SECTION_LIMIT}"
-                       f" and a Discord embed {DISCORD_EMBED_LIMIT}: shorten it to {limit} or split it")
+                fp.add(
+                    (*where, "text"),
+                    f"text is {len(body)} characters; a Slack section holds "
+                    f"{SLACK_SECTION_LIMIT} and a Discord embed {DISCORD_EMBED_LIMIT}: "
+                    f"shorten it to {limit} or split it",
+                )
                 bad = True
             else:
                 seen_text[norm] = str(tid)
@@ -293,9 +324,11 @@ def _load_tip_file(
                 fp.add((*where, "topics"), f"topic {t!r} is not a name; write topics: [pods]")
                 bad = True
             elif known_topics and t not in known_topics:
-                fp.add((*where, "topics"),
-                       f"unknown topic `{t}`{_suggest(str(t), known_topics)} "
-                       f"(topics are defined in {TOPICS_FILE})")
+                fp.add(
+                    (*where, "topics"),
+                    f"unknown topic `{t}`{_suggest(str(t), known_topics)} "
+                    f"(topics are defined in {TOPICS_FILE})",
+                )
                 bad = True
         links = item.get("links") or []
         if not isinstance(links, list):
@@ -323,11 +356,19 @@ def _load_tip_file(
             fp.add((*where, "chapter"), "chapter is {number, title} or a plain title string")
         if bad:
             continue
-        new_tips.append(Tip(
-            id=str(tid), text=body.strip(), source=source_id,
-            topics=tuple(str(t) for t in topics), chapter_number=number, chapter_title=title,
-            links=tuple(str(u) for u in links), file=str(path), line=0,
-        ))
+        new_tips.append(
+            Tip(
+                id=str(tid),
+                text=body.strip(),
+                source=source_id,
+                topics=tuple(str(t) for t in topics),
+                chapter_number=number,
+                chapter_title=title,
+                links=tuple(str(u) for u in links),
+                file=str(path),
+                line=0,
+            )
+        )
     corpus.add_tips(new_tips)
     corpus.problems.extend(fp.resolve())
 
@@ -355,7 +396,10 @@ def load_corpus(paths: Sequence[str | Path], topics_file: Path | None = None) ->
             _load_tip_file(f, corpus, seen_ids, seen_text)
     if not corpus.tips and not corpus.errors:
         corpus.problems.append(
-            Problem(", ".join(map(str, paths)) or ".", 0,
-                    "no tips found; add a tip file (k8stip import …) or point `corpus` at one")
+            Problem(
+                ", ".join(map(str, paths)) or ".",
+                0,
+                "no tips found; add a tip file (k8stip import …) or point `corpus` at one",
+            )
         )
     return corpus

@@ -28,14 +28,26 @@ from bot.importers.highlights import (
 from bot.importers.tagging import Tagger
 from bot.loader import load_topics
 
-_ORDINALS = {"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th",
-             "sixth": "6th", "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th"}
+_ORDINALS = {
+    "first": "1st",
+    "second": "2nd",
+    "third": "3rd",
+    "fourth": "4th",
+    "fifth": "5th",
+    "sixth": "6th",
+    "seventh": "7th",
+    "eighth": "8th",
+    "ninth": "9th",
+    "tenth": "10th",
+}
 
 
 def citation_title(title: str) -> str:
     """'Hands-On Kubernetes on Azure, Second Edition' -> 'Hands-On Kubernetes on Azure, 2nd ed.'"""
+
     def repl(m: re.Match[str]) -> str:
         return f"{_ORDINALS[m.group(1).lower()]} ed."
+
     return re.sub(r"\b(" + "|".join(_ORDINALS) + r")\s+edition\b", repl, title, flags=re.I)
 
 
@@ -56,13 +68,17 @@ def read_input(path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportError_(f"{path}: not UTF-8 text; save the page as UTF-8 and try again") from None
+        raise ImportError_(
+            f"{path}: not UTF-8 text; save the page as UTF-8 and try again"
+        ) from None
     if not text.strip():
         raise ImportError_(f"{path}: the file is empty")
     return text
 
 
-def build_document(text: str, topics_path: Path, source_id: str | None = None) -> tuple[dict[str, Any], list[str]]:
+def build_document(
+    text: str, topics_path: Path, source_id: str | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """Parse highlights into a corpus document; returns it and notes for standard error."""
     parsed = parse(text)
     problems: list[Problem] = []
@@ -70,7 +86,9 @@ def build_document(text: str, topics_path: Path, source_id: str | None = None) -
     if problems:
         raise ImportError_("; ".join(str(p) for p in problems))
     title = citation_title(parsed.title) if parsed.title else "Untitled highlights"
-    sid = source_id or slug(citation_title(parsed.title).split(",")[0] if parsed.title else "highlights")
+    sid = source_id or slug(
+        citation_title(parsed.title).split(",")[0] if parsed.title else "highlights"
+    )
     prefix = "".join(w[0] for w in sid.split("-") if len(w) > 2)[:6] or "tip"
     source: dict[str, Any] = {"id": sid, "title": title, "authors": parsed.authors, "kind": "book"}
     if parsed.site:
@@ -92,15 +110,24 @@ def build_document(text: str, topics_path: Path, source_id: str | None = None) -
         if not topics:
             untagged += 1
             topics = ["uncategorized"]
-        tips.append({"id": tip["id"], "chapter": tip["chapter"], "text": tip["text"],
-                     "topics": topics, "links": tip["links"]})
+        tips.append(
+            {
+                "id": tip["id"],
+                "chapter": tip["chapter"],
+                "text": tip["text"],
+                "topics": topics,
+                "links": tip["links"],
+            }
+        )
     notes = [f"parsed {len(parsed.highlights)} highlights in {len(parsed.chapters)} chapters"]
     notes += [f"line {line}: skipped {why}" for line, why in parsed.skipped]
     if repeats:
         notes.append(f"skipped {repeats} highlight(s) repeated word for word in the same chapter")
     if untagged:
-        notes.append(f"{untagged} tip(s) matched no topic and are tagged `uncategorized`: "
-                     "give them topics before `k8stip validate` passes")
+        notes.append(
+            f"{untagged} tip(s) matched no topic and are tagged `uncategorized`: "
+            "give them topics before `k8stip validate` passes"
+        )
     return {"source": source, "tips": tips}, notes
 
 
@@ -117,15 +144,18 @@ def merge(existing: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any]
             kept_curated += 1
         else:
             # The import owns text, chapter and links; the curator owns topics and extra keys.
-            merged.append({**tip, **{k: v for k, v in old.items()
-                                     if k not in ("text", "chapter", "links")}})
+            merged.append(
+                {**tip, **{k: v for k, v in old.items() if k not in ("text", "chapter", "links")}}
+            )
             updated += 1
     extra = list(old_tips.values())
     merged.extend(extra)
     source = existing.get("source") if isinstance(existing.get("source"), dict) else new["source"]
-    notes = [f"merged into the existing file: {len(new['tips']) - updated - kept_curated} new, "
-             f"{updated} refreshed (topics kept), {kept_curated} curated kept as they were, "
-             f"{len(extra)} kept that the import doesn't have"]
+    notes = [
+        f"merged into the existing file: {len(new['tips']) - updated - kept_curated} new, "
+        f"{updated} refreshed (topics kept), {kept_curated} curated kept as they were, "
+        f"{len(extra)} kept that the import doesn't have"
+    ]
     notes += [f"kept tip `{t.get('id')}` (not in this import)" for t in extra]
     return {"source": source, "tips": merged}, notes
 
@@ -143,8 +173,10 @@ _Dumper.add_representer(str, _str)
 
 
 def dump(doc: dict[str, Any]) -> str:
-    header = ("# Generated by `k8stip import`; safe to edit. Re-importing keeps your topics, extra\n"
-              "# keys, tips marked `curated: true` and tips the import doesn't have.\n")
+    header = (
+        "# Generated by `k8stip import`; safe to edit. Re-importing keeps your topics, extra\n"
+        "# keys, tips marked `curated: true` and tips the import doesn't have.\n"
+    )
     body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return header + body
 
@@ -162,8 +194,10 @@ def run_import(args: argparse.Namespace) -> int:
         try:
             existing = yaml.safe_load(out.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as e:
-            sys.stderr.write(f"k8stip import: {out} exists but can't be read as YAML ({e}); "
-                             "fix or move it, nothing was written\n")
+            sys.stderr.write(
+                f"k8stip import: {out} exists but can't be read as YAML ({e}); "
+                "fix or move it, nothing was written\n"
+            )
             return 1
         if isinstance(existing, dict):
             doc, more = merge(existing, doc)

@@ -86,7 +86,7 @@ def _join(parts: list[str]) -> str:
             continue
         if not text:
             text = part
-        elif _COMMAND_RE.match(part) or text.endswith(":") and _COMMAND_RE.match(part):
+        elif _COMMAND_RE.match(part) or (text.endswith(":") and _COMMAND_RE.match(part)):
             text += "\n" + part
         elif "\n" in text and _COMMAND_RE.match(text.rsplit("\n", 1)[1]):
             text += "\n" + part  # after a command line, the next line stands alone too
