@@ -8,6 +8,7 @@ import pytest
 
 from bot.corpus import Corpus, Source, Tip, Topic
 from bot.engine import Engine
+from bot.textnorm import normalize, phrase_key, stem, words
 from tests.core_support import engine
 
 ALIASES = {
@@ -39,6 +40,17 @@ def _tip_id(e: Engine, query: str, seed: int) -> str:
     tip = e.tip(query, rng=random.Random(seed)).tip
     assert tip is not None, query
     return tip.id
+
+
+def _mentions(text: str, topic: Topic) -> bool:
+    """Whether `text` names the topic (its id, title, an alias or a keyword), stem by stem."""
+    tokens = [stem(p) for w in words(normalize(text, 100_000)) for p in w.replace("-", " ").split()]
+    for name in (topic.id, topic.title, *topic.aliases, *topic.keywords):
+        key = phrase_key(name)
+        n = len(key)
+        if key and any(tuple(tokens[i : i + n]) == key for i in range(len(tokens) - n + 1)):
+            return True
+    return False
 
 
 def _topics_with_tips() -> list[str]:
@@ -74,7 +86,13 @@ def test_kubectl_short_names_are_topics(alias: str, topic: str) -> None:
     answer = e.tip(alias, rng=random.Random(2))
     assert answer.topics == [topic]
     assert answer.tip is not None and topic in answer.tip.topics
-    assert all(topic in h.tip.topics for h in e.search(alias).hits)
+    hits = e.search(alias).hits
+    on_topic = [topic in h.tip.topics for h in hits]
+    assert on_topic[0] and on_topic == sorted(on_topic, reverse=True), "topic tips come first"
+    for hit in hits:
+        assert topic in hit.tip.topics or _mentions(hit.tip.text, e.corpus.topics[topic]), (
+            f"{alias!r} found {hit.tip.id}, which neither carries nor names {topic}"
+        )
 
 
 @pytest.mark.parametrize(("query", "topic"), TYPOS.items())

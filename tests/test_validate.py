@@ -269,3 +269,12 @@ def test_topic_that_is_not_a_name(tmp_path: Path, capsys: pytest.CaptureFixture[
     """A topic written as a list or mapping (`topics: [[pods]]`) is a problem, not a traceback."""
     path = _write(tmp_path, GOOD.replace("topics: [pods]", "topics: [[pods]]"))
     _one_problem(capsys, path, 8, "topic ['pods'] is not a name", "topics: [pods]")
+
+
+def test_a_key_with_a_line_break_still_prints_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key quoted from the file that holds a line break is shown escaped, on one line."""
+    path = _write(tmp_path, GOOD.replace("  links: [", '  "lin\\nks": [', 1))
+    line = _one_problem(capsys, path, 12, "unknown key `lin\\nks`")
+    assert "\n" not in line
