@@ -131,6 +131,16 @@ def test_query_that_looks_like_an_option(capsys: pytest.CaptureFixture[str]) -> 
     assert all("secrets" in r["topics"] for r in json.loads(out))
 
 
+def test_undecodable_argument_bytes_print_as_valid_utf8(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Bytes that aren't UTF-8 on the command line (lone surrogates in argv) never reach stdout."""
+    for argv in (["tip", "\udcffjava\udcfe"], ["search", "\udcffjava"], ["tip", "\udcffsecrets"]):
+        code, out, _ = _run(capsys, *argv)
+        assert code == 0 and out.strip()
+        out.encode("utf-8")  # raises on a lone surrogate
+
+
 def test_topics_json_counts(capsys: pytest.CaptureFixture[str]) -> None:
     """`topics --json` lists every topic with a title, description and its tip count."""
     rows = _json(capsys, "topics", "--json")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -15,7 +17,15 @@ import yaml
 from bot.cli import main
 from bot.importers import build_document
 from bot.importers.highlights import parse, stable_id, tip_text
-from tests.core_support import CORPUS_FILE, SHARED_SEED, TOPICS_YAML, engine, seed_path, seed_text
+from tests.core_support import (
+    CORPUS_FILE,
+    ROOT,
+    SHARED_SEED,
+    TOPICS_YAML,
+    engine,
+    seed_path,
+    seed_text,
+)
 
 CHAPTER_TITLES = {
     1: "Introduction to Docker and Kubernetes",
@@ -400,6 +410,70 @@ def test_binary_garbage_is_a_clear_error(
     latin = tmp_path / "latin1.txt"
     latin.write_bytes("Chapter 1: Café\n  - Pods à la carte\n".encode("latin-1"))
     _assert_clean_failure(*_run(capsys, "import", str(latin)), "UTF-8")
+
+
+def test_source_id_and_topics_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--source-id names the source (and the id prefix); --topics tags from another taxonomy."""
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(
+        "topics:\n"
+        "  sharing:\n    title: Sharing\n    description: Things shared.\n"
+        "    aliases: [share]\n    keywords: [share, shared]\n",
+        encoding="utf-8",
+    )
+    code, out, _ = _run(
+        capsys, "import", str(seed_path()), "--source-id", "team-runbook", "--topics", str(topics)
+    )
+    assert code == 0
+    doc = yaml.safe_load(out)
+    assert doc["source"]["id"] == "team-runbook"
+    assert all(t["id"].startswith("tr-c") for t in doc["tips"])
+    tags = {tuple(t["topics"]) for t in doc["tips"]}
+    assert tags == {("sharing",), ("uncategorized",)}
+    assert _find(doc["tips"], "When a Pod contains")["topics"] == ["sharing"]
+
+
+def test_broken_taxonomy_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--topics pointing at a broken taxonomy exits 1 naming its file and line."""
+    topics = tmp_path / "topics.yaml"
+    topics.write_text("topics:\n  pods: [\n", encoding="utf-8")
+    code, out, err = _run(capsys, "import", str(seed_path()), "--topics", str(topics))
+    _assert_clean_failure(code, out, err, f"{topics}:", "YAML syntax")
+
+
+def test_unreadable_existing_output_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An --output file that isn't YAML is not overwritten, and the error says so."""
+    out_file = tmp_path / "book.yaml"
+    out_file.write_text("tips: [\n", encoding="utf-8")
+    code, out, err = _run(capsys, "import", str(seed_path()), "--output", str(out_file))
+    _assert_clean_failure(code, out, err, f"{out_file}:2 exists", "nothing was written")
+    assert out_file.read_text(encoding="utf-8") == "tips: [\n"
+    out_file.write_bytes(b"\xff\xfe\x00binary")
+    code, out, err = _run(capsys, "import", str(seed_path()), "--output", str(out_file))
+    _assert_clean_failure(code, out, err, "not UTF-8 text", "nothing was written")
+    assert out_file.read_bytes() == b"\xff\xfe\x00binary"
+
+
+def test_garbage_as_a_process_has_no_traceback(tmp_path: Path) -> None:
+    """`python -m bot import` on binary garbage exits 1 with one clear line and no traceback."""
+    path = tmp_path / "garbage.bin"
+    path.write_bytes(bytes(range(256)) * 64)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "import", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert (
+        proc.stderr
+        == f"k8stip import: {path}: binary data, not a text file; export the page as text\n"
+    )
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -236,6 +239,13 @@ def test_links_are_urls_found_in_the_text(text: str) -> None:
 # -- the tip loader (what `k8stip validate` runs) -------------------------------------------
 
 _TMP = Path(tempfile.mkdtemp(prefix="k8stip-props-"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup_tmp() -> Iterator[None]:
+    yield
+    shutil.rmtree(_TMP, ignore_errors=True)
+
 
 scalars = st.one_of(
     st.none(),

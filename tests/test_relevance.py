@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bench.relevance import ID_PREFIX, JUDGED, Report, evaluate, in_process
+from bench.relevance import HOLDOUT, ID_PREFIX, JUDGED, Report, evaluate, in_process
 from tests.core_support import ROOT, engine
 
 NDCG_TARGET = 0.93
@@ -70,6 +70,14 @@ def test_topic_requests_always_draw_a_relevant_tip(report: Report) -> None:
 def test_out_of_corpus_queries_find_nothing(report: Report) -> None:
     """Every out-of-corpus query gets no search results and no tip (100%)."""
     assert report.none_ok and all(report.none_ok), report.failures
+
+
+def test_holdout_out_of_corpus_queries_find_nothing() -> None:
+    """On the held-out set too, out-of-corpus queries get nothing; its figures are printed."""
+    search, tip, tips = in_process()
+    holdout = evaluate(search, tip, tips, HOLDOUT)
+    print("\nholdout:\n" + "\n".join(holdout.lines()))
+    assert holdout.none_ok and all(holdout.none_ok), holdout.failures
 
 
 def test_cli_search_returns_the_same_ids_as_in_process() -> None:

@@ -193,9 +193,13 @@ def run_import(args: argparse.Namespace) -> int:
     if out is not None and out.exists():
         try:
             existing = yaml.safe_load(out.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+            # One line: PyYAML's own message spans several, with a caret diagram.
+            mark = getattr(e, "problem_mark", None)
+            where = f"{out}:{mark.line + 1}" if mark else str(out)
+            why = getattr(e, "problem", None) or getattr(e, "strerror", None) or "not UTF-8 text"
             sys.stderr.write(
-                f"k8stip import: {out} exists but can't be read as YAML ({e}); "
+                f"k8stip import: {where} exists but can't be read as YAML ({why}); "
                 "fix or move it, nothing was written\n"
             )
             return 1
