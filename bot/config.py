@@ -261,8 +261,13 @@ def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
     """Map each key path in a YAML document to its 1-based line number."""
     index: dict[tuple[str | int, ...], int] = {}
 
+    seen: set[int] = set()
+
     def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
         index.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:  # an alias (*a) of a node already walked: nested aliases would
+            return  # otherwise make this exponential ("billion laughs")
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = (*path, str(k.value))

@@ -69,8 +69,13 @@ class _FileProblems:
 def _line_index(text: str) -> dict[Path_, int]:
     index: dict[Path_, int] = {}
 
+    seen: set[int] = set()
+
     def walk(node: yaml.Node, path: Path_) -> None:
         index.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:  # an alias (*a) of a node already walked: nested aliases would
+            return  # otherwise make this exponential ("billion laughs")
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = (*path, str(k.value))

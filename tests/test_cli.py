@@ -342,3 +342,22 @@ def test_config_error_as_a_process_has_no_traceback(tmp_path: Path) -> None:
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr
     assert f"{path}:1: unknown key `timezome`; did you mean `timezone`?" in proc.stderr
+
+
+def test_config_of_nested_aliases_fails_quickly(tmp_path: Path) -> None:
+    """A config file of nested YAML aliases is refused in seconds with file:line problems."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    path = tmp_path / "config.yaml"
+    path.write_text("\n".join([*lines, "subscriptions: *a8", ""]), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(path), "topics"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=30,
+        env={k: v for k, v in os.environ.items() if k != "K8STIP_CONFIG"},
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"config error: {path}:1: unknown key `a0`" in proc.stderr
+    assert f"{path}:10: `subscriptions.0`" in proc.stderr

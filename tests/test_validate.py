@@ -278,3 +278,26 @@ def test_a_key_with_a_line_break_still_prints_one_line(
     path = _write(tmp_path, GOOD.replace("  links: [", '  "lin\\nks": [', 1))
     line = _one_problem(capsys, path, 12, "unknown key `lin\\nks`")
     assert "\n" not in line
+
+
+def _alias_bomb(top_key: str) -> str:
+    """YAML whose nested aliases expand to 9**9 leaves ("billion laughs")."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    return "\n".join([*lines, f"{top_key}: *a8", ""])
+
+
+def test_nested_yaml_aliases_are_reported_quickly(tmp_path: Path) -> None:
+    """A file of nested YAML aliases gets its problems listed in seconds, not an endless walk."""
+    path = _write(tmp_path, _alias_bomb("tips"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"{path}:1: error: unknown top-level key `a0`; expected source, tips"
+    assert sum("each tip is a mapping" in line for line in lines) == 9
