@@ -361,3 +361,9 @@ def test_config_of_nested_aliases_fails_quickly(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"config error: {path}:1: unknown key `a0`" in proc.stderr
     assert f"{path}:10: `subscriptions.0`" in proc.stderr
+
+
+def test_config_nested_too_deeply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A config of thousands of nested brackets is one problem at line 1, not a RecursionError."""
+    path, lines = _config_error(capsys, tmp_path, "timezone: " + "[" * 3000 + "]" * 3000 + "\n")
+    assert lines == [f"config error: {path}:1: values nested too deeply; a config needs 3 levels"]
