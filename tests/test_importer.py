@@ -456,6 +456,9 @@ def test_unreadable_existing_output_is_left_alone(
     code, out, err = _run(capsys, "import", str(seed_path()), "--output", str(out_file))
     _assert_clean_failure(code, out, err, "not UTF-8 text", "nothing was written")
     assert out_file.read_bytes() == b"\xff\xfe\x00binary"
+    out_file.write_text("tips: " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    code, out, err = _run(capsys, "import", str(seed_path()), "--output", str(out_file))
+    _assert_clean_failure(code, out, err, "nested too deeply", "nothing was written")
 
 
 def test_garbage_as_a_process_has_no_traceback(tmp_path: Path) -> None:

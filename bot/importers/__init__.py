@@ -193,11 +193,13 @@ def run_import(args: argparse.Namespace) -> int:
     if out is not None and out.exists():
         try:
             existing = yaml.safe_load(out.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
             # One line: PyYAML's own message spans several, with a caret diagram.
             mark = getattr(e, "problem_mark", None)
             where = f"{out}:{mark.line + 1}" if mark else str(out)
-            why = getattr(e, "problem", None) or getattr(e, "strerror", None) or "not UTF-8 text"
+            why = getattr(e, "problem", None) or getattr(e, "strerror", None)
+            if why is None:
+                why = "nested too deeply" if isinstance(e, RecursionError) else "not UTF-8 text"
             sys.stderr.write(
                 f"k8stip import: {where} exists but can't be read as YAML ({why}); "
                 "fix or move it, nothing was written\n"
