@@ -238,7 +238,9 @@ def test_card_names_source_chapter_and_topic_titles() -> None:
     card = e.card(tip, 0.5)
     assert card.source == "Hands-On Kubernetes on Azure, 2nd ed."
     assert card.chapter == "Ch. 1 Introduction to Docker and Kubernetes"
-    assert card.topic_titles == ("Pods",)
+    assert card.topics == tip.topics and "pods" in tip.topics
+    assert card.topic_titles == tuple(e.corpus.topic_title(t) for t in tip.topics)
+    assert "Pods" in card.topic_titles
     assert card.score == 0.5
 
 
