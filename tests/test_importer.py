@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -274,6 +275,33 @@ def test_ids_survive_edits_elsewhere_in_the_file(tips: list[dict[str, Any]]) -> 
     new_ids = [t["id"] for t in new["tips"]]
     assert len(new_ids) == 71
     assert set(new_ids) - {t["id"] for t in tips} == {new["tips"][0]["id"]}
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(lambda t: t.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(lambda t: t.replace("  •", "\t•").replace("\n    ", "\n\t\t"), id="tabs"),
+        pytest.param(lambda t: t.replace("•", "*"), id="asterisks"),
+        pytest.param(lambda t: t.replace("•", "-"), id="dashes"),
+    ],
+)
+def test_format_variants_give_the_same_tips(
+    variant: Callable[[str], str], tips: list[dict[str, Any]]
+) -> None:
+    """Windows line ends, tab indents and `*` or `-` bullets give the same tips and ids."""
+    document, _ = build_document(variant(seed_text()), TOPICS_YAML)
+    assert [(t["id"], t["text"]) for t in document["tips"]] == [(t["id"], t["text"]) for t in tips]
+
+
+def test_byte_order_mark_is_ignored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file saved with a UTF-8 byte order mark imports exactly like one without."""
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + seed_path().read_bytes())
+    code, out, _ = _run(capsys, "import", str(path))
+    plain_code, plain, _ = _run(capsys, "import", str(seed_path()))
+    assert code == plain_code == 0
+    assert out == plain
 
 
 def test_repeated_highlight_is_imported_once() -> None:

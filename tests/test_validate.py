@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.loader import load_corpus
 from tests.core_support import ROOT, TIPS_DIR, TOPICS_YAML
 
 GOOD = """\
@@ -60,6 +61,27 @@ def test_bundled_tips_are_valid(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert lines == []
     assert "checked 70 tips" in err and "0 error(s)" in err
+
+
+def test_validate_without_paths_checks_the_configured_corpus(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`k8stip validate` with no path checks the configured corpus (the bundled tips) and passes."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("K8STIP_CONFIG", raising=False)
+    code, lines, err = _validate(capsys)
+    assert (code, lines) == (0, [])
+    assert "checked 70 tips" in err
+
+
+def test_one_broken_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    """Tips of good files still load beside a broken one, whose problems are reported."""
+    good = _write(tmp_path, GOOD, "good.yaml")
+    bad = _write(tmp_path, "tips: [\n", "bad.yaml")
+    corpus = load_corpus([tmp_path])
+    assert [t.id for t in corpus.tips] == ["demo-1", "demo-2"]
+    assert [p.file for p in corpus.errors] == [str(bad)]
+    assert all(t.file == str(good) for t in corpus.tips)
 
 
 def test_a_clean_file_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
