@@ -261,8 +261,13 @@ def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
     """Map each key path in a YAML document to its 1-based line number."""
     index: dict[tuple[str | int, ...], int] = {}
 
+    seen: set[int] = set()
+
     def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
         index.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:  # an alias (*a) of a node already walked: nested aliases would
+            return  # otherwise make this exponential ("billion laughs")
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = (*path, str(k.value))
@@ -274,10 +279,10 @@ def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        if root is not None:
+            walk(root, ())
+    except (yaml.YAMLError, RecursionError):  # deep nesting: lines found so far, else line 1
         return index
-    if root is not None:
-        walk(root, ())
     return index
 
 
@@ -438,6 +443,8 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
         raise ConfigError([f"{p}: cannot read the config file ({e})"]) from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:  # hundreds of nested [ or {: PyYAML's parser recurses per level
+        raise ConfigError([f"{p}:1: values nested too deeply; a config needs 3 levels"]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else 1

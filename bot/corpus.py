@@ -60,6 +60,9 @@ class Tip(NamedTuple):
         return self.chapter_title
 
 
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong in a corpus or taxonomy file."""
@@ -70,7 +73,11 @@ class Problem:
     severity: str = "error"  # "error" | "warning"
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.severity}: {self.message}"
+        # One problem, one line: a key or value quoted from the file may hold a line break.
+        message = _CONTROL_RE.sub(
+            lambda m: m.group().encode("unicode_escape").decode(), self.message
+        )
+        return f"{self.file}:{self.line}: {self.severity}: {message}"
 
 
 @dataclass

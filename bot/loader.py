@@ -35,6 +35,7 @@ from bot.corpus import (
 )
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 32  # levels of nested lists/mappings; a tip file needs 4
 TIP_KEYS = ("id", "text", "topics", "chapter", "links", "curated", "notes")
 SOURCE_KEYS = ("id", "title", "authors", "kind", "note", "url")
 TOPIC_KEYS = ("title", "description", "aliases", "keywords", "related")
@@ -69,8 +70,13 @@ class _FileProblems:
 def _line_index(text: str) -> dict[Path_, int]:
     index: dict[Path_, int] = {}
 
+    seen: set[int] = set()
+
     def walk(node: yaml.Node, path: Path_) -> None:
         index.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:  # an alias (*a) of a node already walked: nested aliases would
+            return  # otherwise make this exponential ("billion laughs")
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = (*path, str(k.value))
@@ -82,10 +88,10 @@ def _line_index(text: str) -> dict[Path_, int]:
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        if root is not None:
+            walk(root, ())
+    except (yaml.YAMLError, RecursionError):  # deep nesting: lines found so far, else line 1
         return index
-    if root is not None:
-        walk(root, ())
     return index
 
 
@@ -120,7 +126,10 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str] | None:
         problems.append(Problem(str(path), 1, f"not UTF-8 text (byte {e.start}); save as UTF-8"))
         return None
     try:
-        return yaml.load(text, Loader=_Loader), text
+        data = yaml.load(text, Loader=_Loader)
+    except RecursionError:  # the pure-Python loader has no nesting limit of its own
+        problems.append(Problem(str(path), 1, "values nested too deeply; a tip file needs 4"))
+        return None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         what = getattr(e, "problem", None) or "not valid YAML"
@@ -132,6 +141,51 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str] | None:
             )
         )
         return None
+    # Aliases need anchors (&name); a tip file rarely has one, and the walk costs ~3 s at
+    # 100,000 tips. Deep nesting without aliases is caught in load_corpus.
+    shape = _shape_problem(data, text) if "&" in text else None
+    if shape:
+        problems.append(Problem(str(path), 1, shape))
+        return None
+    return data, text
+
+
+def _shape_problem(data: Any, text: str) -> str | None:
+    """Why a loaded document can't be processed safely, or None. YAML aliases (`*name`) can
+    nest ("billion laughs": a 1 KB file meaning 10**9 values), refer to themselves, or build
+    depth without text; the code after this (messages, line lookup) would hang or overflow."""
+    sizes: dict[int, int] = {}  # id -> values in this container once aliases are expanded
+    heights: dict[int, int] = {}  # id -> nesting levels below and including it
+    active: set[int] = set()  # containers being walked: meeting one again is a cycle
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, done = stack.pop()
+        if not isinstance(node, list | dict):
+            continue
+        key = id(node)
+        children = list(node.values() if isinstance(node, dict) else node)
+        if done:
+            active.discard(key)
+            inner = [c for c in children if isinstance(c, list | dict)]
+            sizes[key] = 1 + len(children) - len(inner) + sum(sizes[id(c)] for c in inner)
+            heights[key] = 1 + max((heights[id(c)] for c in inner), default=0)
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            return "a YAML alias (*name) refers to itself; write the values out instead"
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children)
+    root = id(data)
+    if heights.get(root, 0) > MAX_DEPTH:
+        return f"values nested {heights[root]} levels deep; a tip file needs at most 4"
+    if sizes.get(root, 0) > len(text):
+        return (
+            f"YAML aliases (*name) expand to {sizes[root]:,} values in a {len(text):,}-character "
+            "file; write the values out instead of nesting aliases"
+        )
+    return None
 
 
 def _expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
@@ -289,6 +343,8 @@ def _load_tip_file(
                 f"duplicate id `{tid}` (also in {seen_ids[tid]}); give this tip a new id",
             )
             bad = True
+        else:  # taken even if this tip has other errors: a later duplicate is still reported
+            seen_ids[tid] = str(path)
         body = item.get("text")
         if not isinstance(body, str) or not body.strip():
             fp.add((*where, "text"), "empty text; write the tip or delete the entry")
@@ -318,7 +374,10 @@ def _load_tip_file(
             bad = True
             topics = []
         for t in topics:
-            if known_topics and t not in known_topics:
+            if not isinstance(t, str):  # `topics: [[pods]]` must be a problem, not a crash
+                fp.add((*where, "topics"), f"topic {t!r} is not a name; write topics: [pods]")
+                bad = True
+            elif known_topics and t not in known_topics:
                 fp.add(
                     (*where, "topics"),
                     f"unknown topic `{t}`{_suggest(str(t), known_topics)} "
@@ -351,7 +410,6 @@ def _load_tip_file(
             fp.add((*where, "chapter"), "chapter is {number, title} or a plain title string")
         if bad:
             continue
-        seen_ids[str(tid)] = str(path)
         new_tips.append(
             Tip(
                 id=str(tid),

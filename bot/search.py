@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.corpus import Corpus, Tip
+from bot.corpus import Corpus, Tip, Topic
 from bot.textnorm import STOPWORDS, normalize, phrase_key, raw_words, stem, terms_of, words
 
 BM25_K1, BM25_B = 1.2, 0.75
@@ -110,19 +110,29 @@ class SearchIndex:
         self.aliases: dict[tuple[str, ...], list[str]] = defaultdict(list)
         alias_words: set[str] = set()
         for topic in corpus.topics.values():
-            for phrase in (topic.id, topic.id.replace("-", " "), topic.title, *topic.aliases):
+            names = (topic.id, topic.id.replace("-", " "), topic.title)
+            for phrase in (*names, *topic.aliases):
                 key = phrase_key(phrase)
                 if key and topic.id not in self.aliases[key]:
-                    self.aliases[key].append(topic.id)
+                    # A topic's own name beats another topic's alias: "containers" is the
+                    # containers topic even though pods lists it as an alias.
+                    self.aliases[key].insert(
+                        0 if phrase in names else len(self.aliases[key]), topic.id
+                    )
                 alias_words.update(words(normalize(phrase)))
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
-        self.topic_stems = {
-            t.id: [s for k in t.keywords[:1] for s in phrase_key(k) if s in self.postings]
-            for t in corpus.topics.values()
-        }
+        self.topic_stems = {t.id: self._stand_in(t) for t in corpus.topics.values()}
         self.known_stems = set(self.postings) | {s for k in self.aliases for s in k}
         self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
+
+    def _stand_in(self, topic: Topic) -> list[str]:
+        """Tip words that stand in for the topic's name: its first keyword's, keeping only the
+        words of its names when there are some ("in a certain namespace" -> "namespace", not
+        "certain")."""
+        stems = [s for k in topic.keywords[:1] for s in phrase_key(k) if s in self.postings]
+        names = {s for p in (topic.id, topic.title, *topic.aliases) for s in phrase_key(p)}
+        return [s for s in stems if s in names] or stems
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)

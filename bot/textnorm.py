@@ -15,10 +15,11 @@ import Stemmer  # PyStemmer: the Snowball stemmers in C
 MAX_QUERY_CHARS = 300  # a question longer than this is trimmed, not rejected
 
 _stemmer = Stemmer.Stemmer("english")
-# Control, format (zero-width, bidi) and separator characters; all become spaces.
+# Control, format (zero-width, bidi) and separator characters, and lone surrogates (from
+# undecodable command-line bytes; they can't be encoded as UTF-8): all become spaces.
 _INVISIBLE_RE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
-    "\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+    "\u2060-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
 _TOKEN_RE = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 

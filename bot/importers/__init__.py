@@ -17,8 +17,15 @@ import yaml
 
 from bot.config import bundled_tips_dir
 from bot.corpus import TOPICS_FILE, Problem
-from bot.importers.highlights import MAX_INPUT_BYTES, ImportError_, iter_tips, parse, slug
-from bot.importers.tagging import assign_topics
+from bot.importers.highlights import (
+    MAX_INPUT_BYTES,
+    ImportError_,
+    iter_tips,
+    parse,
+    slug,
+    stable_id,
+)
+from bot.importers.tagging import Tagger
 from bot.loader import load_topics
 
 _ORDINALS = {
@@ -86,10 +93,20 @@ def build_document(
     source: dict[str, Any] = {"id": sid, "title": title, "authors": parsed.authors, "kind": "book"}
     if parsed.site:
         source["note"] = f"A reader's highlights, from a book review on {parsed.site}"
+    tag = Tagger(taxonomy)
     tips = []
-    untagged = 0
+    untagged = repeats = 0
+    seen: dict[object, str] = {}  # id -> the normalised text it was given for
     for tip in iter_tips(parsed, prefix):
-        topics = assign_topics(str(tip["text"]), taxonomy)
+        norm = " ".join(str(tip["text"]).lower().split())
+        if seen.get(tip["id"]) == norm:  # the same highlight twice in a chapter: one tip
+            repeats += 1
+            continue
+        if tip["id"] in seen:  # two different highlights whose short ids collide
+            chapter = tip["chapter"]["number"]  # type: ignore[index]  # built by iter_tips
+            tip["id"] = stable_id(prefix, chapter, str(tip["text"]), digits=12)
+        seen[tip["id"]] = norm
+        topics = tag(str(tip["text"]))
         if not topics:
             untagged += 1
             topics = ["uncategorized"]
@@ -104,6 +121,8 @@ def build_document(
         )
     notes = [f"parsed {len(parsed.highlights)} highlights in {len(parsed.chapters)} chapters"]
     notes += [f"line {line}: skipped {why}" for line, why in parsed.skipped]
+    if repeats:
+        notes.append(f"skipped {repeats} highlight(s) repeated word for word in the same chapter")
     if untagged:
         notes.append(
             f"{untagged} tip(s) matched no topic and are tagged `uncategorized`: "
@@ -174,9 +193,15 @@ def run_import(args: argparse.Namespace) -> int:
     if out is not None and out.exists():
         try:
             existing = yaml.safe_load(out.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
+            # One line: PyYAML's own message spans several, with a caret diagram.
+            mark = getattr(e, "problem_mark", None)
+            where = f"{out}:{mark.line + 1}" if mark else str(out)
+            why = getattr(e, "problem", None) or getattr(e, "strerror", None)
+            if why is None:
+                why = "nested too deeply" if isinstance(e, RecursionError) else "not UTF-8 text"
             sys.stderr.write(
-                f"k8stip import: {out} exists but can't be read as YAML ({e}); "
+                f"k8stip import: {where} exists but can't be read as YAML ({why}); "
                 "fix or move it, nothing was written\n"
             )
             return 1
