@@ -148,6 +148,11 @@ class DeliveryConfig(_Strict):
     backoff_base_seconds: float = 1.0
     backoff_max_seconds: float = 60.0
     tick_seconds: int = 30
+    # A claimed delivery whose process died becomes claimable again after this long.
+    lease_seconds: float = 300.0
+    # Posts in flight at once per process, and posts per second to one workspace/guild.
+    concurrency: int = Field(default=50, ge=1)
+    workspace_posts_per_second: float = Field(default=20.0, ge=0)
 
 
 class RateLimitConfig(_Strict):

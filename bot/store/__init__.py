@@ -1,0 +1,33 @@
+"""The durable store (SQLite or PostgreSQL): subscriptions, delivery ledger, tip history."""
+
+from bot.store.store import (
+    CLAIMED,
+    FAILED,
+    FINAL_STATUSES,
+    PAUSED,
+    PLANNED,
+    SENT,
+    SKIPPED,
+    Delivery,
+    PlannedDelivery,
+    Store,
+    Subscription,
+    SubscriptionSpec,
+    open_engine,
+)
+
+__all__ = [
+    "CLAIMED",
+    "FAILED",
+    "FINAL_STATUSES",
+    "PAUSED",
+    "PLANNED",
+    "SENT",
+    "SKIPPED",
+    "Delivery",
+    "PlannedDelivery",
+    "Store",
+    "Subscription",
+    "SubscriptionSpec",
+    "open_engine",
+]
