@@ -33,7 +33,8 @@ class Topic:
     id: str
     title: str
     description: str
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # what people type to mean it
+    keywords: tuple[str, ...] = ()  # what marks a tip's text as being about it
     related: tuple[str, ...] = ()
 
 
@@ -86,6 +87,8 @@ class Corpus:
     sources: dict[str, Source] = field(default_factory=dict)
     topics: dict[str, Topic] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # Query expansion from topics.yaml: a word people use -> words the tips use.
+    expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id: dict[str, Tip] = {t.id: t for t in self.tips}
