@@ -165,6 +165,16 @@ def plan_for(subs: list[Subscription], at: datetime, catch_up: timedelta) -> lis
     return out
 
 
+def choose_daily_tip(
+    corpus: Corpus, sub: Subscription, local_date: str, history: list[str]
+) -> str | None:
+    """The channel's tip for that local day (also what `/k8stip next` previews): the
+    rotation over the tips matching its topic filter, seeded by channel and date."""
+    candidates = [t.id for t in corpus.tips_for_topics(list(sub.topics))]
+    rng = seeded_rng(sub.platform, sub.workspace, sub.channel, local_date)
+    return pick(candidates, history, rng)
+
+
 def _hours(td: timedelta) -> str:
     h = td.total_seconds() / 3600
     return f"{h:g} h"
@@ -300,13 +310,8 @@ class Deliverer:
                 log.error("delivery %s: database error, left for lease expiry: %s", d.key, e)
                 return _result(d, "failed", d.tip_id, error="database unavailable")
 
-    def _candidates(self, sub: Subscription) -> list[str]:
-        return [t.id for t in self.tips.corpus.tips_for_topics(list(sub.topics))]
-
     def choose_tip(self, sub: Subscription, local_date: str, history: list[str]) -> str | None:
-        """The channel's next tip for that day (also what `next` previews)."""
-        rng = seeded_rng(sub.platform, sub.workspace, sub.channel, local_date)
-        return pick(self._candidates(sub), history, rng)
+        return choose_daily_tip(self.tips.corpus, sub, local_date, history)
 
     def reply_for(self, sub: Subscription, tip_id: str) -> Reply | None:
         tip = self.tips.corpus.by_id.get(tip_id)
