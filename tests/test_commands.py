@@ -1,4 +1,4 @@
-"""The command router (bot/commands.py): same Invocation in, same neutral Reply out, any platform."""
+"""The command router (bot/commands.py): one Invocation in, one neutral Reply out."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import config_from_mapping
 from bot.commands import Router
+from bot.config import config_from_mapping
 from bot.engine import Engine
 from bot.invocation import Invocation
 from bot.replies import ReplyKind, Visibility

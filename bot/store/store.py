@@ -331,8 +331,16 @@ class Store:
         return Subscription.from_row(row)
 
     def _upsert(
-        self, conn: Connection, spec: SubscriptionSpec, origin: str, created_by: str, now: datetime
+        self,
+        conn: Connection,
+        spec: SubscriptionSpec,
+        origin: str,
+        created_by: str,
+        now: datetime,
+        active_from: datetime | None = None,
     ) -> str:
+        """Insert or update; a new or changed schedule counts from `active_from` (default now)."""
+        start = to_db(active_from or now)
         s = subscriptions.c
         existing = conn.execute(
             select(subscriptions).where(
@@ -363,7 +371,7 @@ class Store:
                         "created_by": created_by,
                         "created_at": to_db(now),
                         "updated_at": to_db(now),
-                        "active_from": to_db(now),
+                        "active_from": start,
                     }
                 ],
             )
@@ -377,22 +385,27 @@ class Store:
             values["timezone"],
             values["days"],
         ):
-            changes["active_from"] = to_db(now)  # a new schedule starts now, no instant post
+            changes["active_from"] = start  # a new schedule: no instant post for the old one
         conn.execute(update(subscriptions).where(s.id == m["id"]).values(**changes))
         return "updated"
 
     def sync_config_subscriptions(
-        self, specs: Sequence[SubscriptionSpec], now: datetime
+        self,
+        specs: Sequence[SubscriptionSpec],
+        now: datetime,
+        catch_up: timedelta = timedelta(0),
     ) -> dict[str, int]:
         """Make the store match `subscriptions:` in config (config wins for those channels).
 
         Config subscriptions no longer in the file are removed; chat subscriptions are kept.
+        A new config subscription counts from `now - catch_up`, so a first start at 11:00
+        still posts the 09:00 tip (as a restart would), but nothing older is reported.
         """
         counts = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0}
         keys = {spec.key for spec in specs}
         with self.engine.begin() as conn:
             for spec in specs:
-                counts[self._upsert(conn, spec, "config", "config", now)] += 1
+                counts[self._upsert(conn, spec, "config", "config", now, now - catch_up)] += 1
             for r in conn.execute(select(subscriptions).where(subscriptions.c.origin == "config")):
                 m = r._mapping
                 if (m["platform"], m["workspace"], m["channel"]) not in keys:
