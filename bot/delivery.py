@@ -230,7 +230,6 @@ class Deliverer:
         self.observer = observer
         self.lease_seconds = lease_seconds if lease_seconds is not None else settings.lease_seconds
         self.limiter = WorkspaceLimiter(settings.workspace_posts_per_second, self.clock)
-        self._sem = asyncio.Semaphore(max(1, settings.concurrency))
         self._stopping = False
         self.last_pass_at: datetime | None = None
 
@@ -275,40 +274,56 @@ class Deliverer:
                 await self._db(self.store.plan_deliveries, new, self.clock.now())
             results += [_result_from_plan(p) for p in new if p.status != PLANNED]
         subs_by_id = {s.id: s for s in subs}
-        platforms = list(self.adapters)
-        while platforms and not self._stopping:
-            batch = await self._db(
-                self.store.claim_deliveries,
-                at,
-                self.clock.now(),
-                self.worker,
-                self.lease_seconds,
-                CLAIM_BATCH,
-                platforms,
-            )
-            if not batch:
-                break
-            results += await asyncio.gather(*(self._guarded(d, subs_by_id, at) for d in batch))
+        results += await self._claim_and_post(at, subs_by_id)
         self.last_pass_at = at
         return results
+
+    async def _claim_and_post(
+        self, at: datetime, subs_by_id: dict[int, Subscription]
+    ) -> list[DeliveryResult]:
+        """Keep about `concurrency` deliveries in flight, claiming more as posts finish, until
+        nothing claimable is left (or we are stopping)."""
+        platforms = list(self.adapters)
+        window = max(1, self.settings.concurrency)
+        results: list[DeliveryResult] = []
+        pending: set[asyncio.Task[DeliveryResult]] = set()
+        exhausted = not platforms
+        while True:
+            room = window - len(pending)
+            if not exhausted and not self._stopping and room >= max(1, window // 4):
+                batch = await self._db(
+                    self.store.claim_deliveries,
+                    at,
+                    self.clock.now(),
+                    self.worker,
+                    self.lease_seconds,
+                    min(room, CLAIM_BATCH),
+                    platforms,
+                )
+                exhausted = not batch
+                for d in batch:
+                    pending.add(asyncio.create_task(self._guarded(d, subs_by_id, at)))
+            if not pending:
+                return results
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            results += [t.result() for t in done]
 
     async def _guarded(
         self, d: Delivery, subs_by_id: dict[int, Subscription], at: datetime
     ) -> DeliveryResult:
-        async with self._sem:
+        try:
+            return await self.deliver(d, subs_by_id.get(d.subscription_id), at)
+        except asyncio.CancelledError:
+            # Shutting down mid-post: hand the row back so another process can take it
+            # (if the post did land, that claimer finds it before posting again).
             try:
-                return await self.deliver(d, subs_by_id.get(d.subscription_id), at)
-            except asyncio.CancelledError:
-                # Shutting down mid-post: hand the row back so another process can take it
-                # (if the post did land, that claimer finds it before posting again).
-                try:
-                    self.store.release(d.id, self.worker, 0, "interrupted", self.clock.now())
-                except DBAPIError:
-                    log.warning("could not release delivery %s; its lease will expire", d.id)
-                raise
-            except DBAPIError as e:
-                log.error("delivery %s: database error, left for lease expiry: %s", d.key, e)
-                return _result(d, "failed", d.tip_id, error="database unavailable")
+                self.store.release(d.id, self.worker, 0, "interrupted", self.clock.now())
+            except DBAPIError:
+                log.warning("could not release delivery %s; its lease will expire", d.id)
+            raise
+        except DBAPIError as e:
+            log.error("delivery %s: database error, left for lease expiry: %s", d.key, e)
+            return _result(d, FAILED, d.tip_id, error="database unavailable")
 
     def choose_tip(self, sub: Subscription, local_date: str, history: list[str]) -> str | None:
         return choose_daily_tip(self.tips.corpus, sub, local_date, history)
@@ -358,9 +373,25 @@ class Deliverer:
                 await self._db_retry(self.store.mark_final, d.id, FAILED, why, 0, self.clock.now())
                 self._failed(d.platform, "no_tips")
                 return _result(d, FAILED, None, error=why)
-            await self._db_retry(self.store.set_delivery_tip, d.id, tip_id, self.clock.now())
+            still_ours = await self._db_retry(
+                self.store.set_delivery_tip,
+                d.id,
+                tip_id,
+                self.worker,
+                self._lease_end(),
+                self.clock.now(),
+            )
+        else:
+            still_ours = await self._db_retry(
+                self.store.extend_lease, d.id, self.worker, self._lease_end()
+            )
+        if not still_ours:
+            return _taken_over(d)
         assert tip_id is not None  # both branches above set it
         return await self._post(adapter, target, d, sub, tip_id, reply, at)
+
+    def _lease_end(self, extra_seconds: float = 0.0) -> datetime:
+        return self.clock.now() + timedelta(seconds=self.lease_seconds + extra_seconds)
 
     async def _find(self, adapter: Adapter, target: Target, d: Delivery) -> str | None:
         try:
@@ -397,7 +428,8 @@ class Deliverer:
                 if rate_limited > MAX_RATE_LIMITED:
                     return await self._give_up(d, tip_id, attempts, "rate limited too often")
                 self.limiter.push_back(d.platform, d.workspace, e.retry_after)
-                await self._wait(d, e.retry_after)
+                if not await self._wait(d, e.retry_after):
+                    return _taken_over(d)
                 continue
             except AmbiguousError as e:
                 last_error = e.reason
@@ -428,13 +460,16 @@ class Deliverer:
             if attempts >= s.max_attempts:
                 return await self._give_up(d, tip_id, attempts, last_error)
             delay = backoff_delay(attempts, s.backoff_base_seconds, s.backoff_max_seconds, self.rng)
-            await self._wait(d, delay)
+            if not await self._wait(d, delay):
+                return _taken_over(d)
 
-    async def _wait(self, d: Delivery, seconds: float) -> None:
-        """Sleep between attempts, keeping the claim's lease ahead of the wait."""
-        until = self.clock.now() + timedelta(seconds=seconds + self.lease_seconds)
-        await self._db(self.store.extend_lease, d.id, self.worker, until)
+    async def _wait(self, d: Delivery, seconds: float) -> bool:
+        """Sleep between attempts, keeping the claim's lease ahead of the wait. False if the
+        claim was lost meanwhile (another process took over): then stop trying."""
+        if not await self._db(self.store.extend_lease, d.id, self.worker, self._lease_end(seconds)):
+            return False
         await self.clock.sleep(seconds)
+        return await self._db(self.store.extend_lease, d.id, self.worker, self._lease_end())
 
     async def _give_up(self, d: Delivery, tip_id: str, attempts: int, error: str) -> DeliveryResult:
         await self._db_retry(self.store.mark_final, d.id, FAILED, error, attempts, self.clock.now())
@@ -492,6 +527,11 @@ def _result(
         message_id=message_id,
         reconciled=reconciled,
     )
+
+
+def _taken_over(d: Delivery) -> DeliveryResult:
+    log.warning("delivery %s: our claim expired and another process took it over", d.key)
+    return _result(d, SKIPPED, d.tip_id, error="taken over by another process")
 
 
 def _result_from_plan(p: PlannedDelivery) -> DeliveryResult:

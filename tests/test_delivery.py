@@ -200,7 +200,7 @@ async def test_crash_between_post_and_mark_is_reconciled_after_the_lease(store: 
     dead.adapters = {}
     await dead.run_pass()
     [row] = store.claim_deliveries(DUE, DUE, "dead", 60, 10, ["slack"])
-    store.set_delivery_tip(row.id, "tip-01", DUE)
+    store.set_delivery_tip(row.id, "tip-01", "dead", DUE + timedelta(seconds=60), DUE)
     await adapter.post(Target("slack", "T1", "C1"), info("tip"), row.key)
     alive, _ = make(store, clock, adapter, lease_seconds=60)
     alive.worker = "alive"
@@ -312,3 +312,24 @@ async def test_many_channels_all_post_exactly_once(store: Store) -> None:
     results = await d.run_pass()
     assert len(results) == 250 and {r.status for r in results} == {SENT}
     assert sorted(adapter.channels()) == sorted(f"C{i}" for i in range(250))
+
+
+async def test_a_claim_lost_to_another_process_is_not_posted(store: Store) -> None:
+    subscribe(store)
+    clock = FakeClock(DUE)
+    slow, adapter = make(store, clock, lease_seconds=60)
+    [row] = [*(await _plan_and_claim(store, slow, "slow"))]
+    # Its lease runs out before it gets to post; another process takes the row over.
+    clock.advance(61)
+    [taken] = store.claim_deliveries(DUE, clock.now(), "fast", 60, 10, ["slack"])
+    assert taken.id == row.id
+    result = await slow.deliver(row, None, DUE)
+    assert (result.status, result.error) == (SKIPPED, "taken over by another process")
+    assert adapter.posts == []
+
+
+async def _plan_and_claim(store: Store, d: Deliverer, worker: str) -> list[Any]:
+    adapters, d.adapters = d.adapters, {}
+    await d.run_pass()
+    d.adapters = adapters
+    return store.claim_deliveries(DUE, DUE, worker, 60, 10, ["slack"])

@@ -524,25 +524,29 @@ class Store:
             ).all()
         return sorted((Delivery.from_row(r) for r in rows), key=lambda x: (x.due_at, x.id))
 
-    def set_delivery_tip(self, delivery_id: int, tip_id: str, now: datetime) -> bool:
-        """Record the chosen tip before posting, so a reconciling claimer knows what went out."""
-        return self._update_claimed(delivery_id, {"tip_id": tip_id, "updated_at": to_db(now)})
+    def set_delivery_tip(
+        self, delivery_id: int, tip_id: str, worker: str, lease_until: datetime, now: datetime
+    ) -> bool:
+        """Record the chosen tip before posting (so a reconciling claimer knows what went out)
+        and renew the lease. False if the claim is no longer ours: then don't post."""
+        return self.extend_lease(
+            delivery_id, worker, lease_until, {"tip_id": tip_id, "updated_at": to_db(now)}
+        )
 
-    def extend_lease(self, delivery_id: int, worker: str, until: datetime) -> bool:
+    def extend_lease(
+        self,
+        delivery_id: int,
+        worker: str,
+        until: datetime,
+        values: dict[str, Any] | None = None,
+    ) -> bool:
+        """Renew our claim's lease; False if another process has taken the row over."""
         d = deliveries.c
         with self.engine.begin() as conn:
             res: CursorResult[Any] = conn.execute(
                 update(deliveries)
                 .where(d.id == delivery_id, d.status == CLAIMED, d.claimed_by == worker)
-                .values(lease_until=to_db(until))
-            )
-            return res.rowcount > 0
-
-    def _update_claimed(self, delivery_id: int, values: dict[str, Any]) -> bool:
-        d = deliveries.c
-        with self.engine.begin() as conn:
-            res: CursorResult[Any] = conn.execute(
-                update(deliveries).where(d.id == delivery_id, d.status == CLAIMED).values(**values)
+                .values(lease_until=to_db(until), **(values or {}))
             )
             return res.rowcount > 0
 
