@@ -24,6 +24,7 @@ import os
 import random
 import socket
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,8 +52,11 @@ from bot.store import (
     PLANNED,
     SENT,
     SKIPPED,
+    ChannelKey,
+    ChooseTips,
     Delivery,
     PlannedDelivery,
+    SentMark,
     Store,
     Subscription,
 )
@@ -62,7 +66,7 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-CLAIM_BATCH = 200
+CLAIM_BATCH = 500
 MAX_RATE_LIMITED = 20  # 429s in a row for one post before it counts as a failure
 
 
@@ -205,6 +209,43 @@ class WorkspaceLimiter:
         self._next[key] = max(self._next.get(key, 0.0), until)
 
 
+class _GroupCommit:
+    """Marks posts sent in batches: while one transaction commits, the next marks gather.
+
+    A fan-out of thousands of posts then costs tens of transactions, not thousands. A crash
+    before a batch commits leaves its rows claimed; after the lease, the next claimer finds
+    the posts (`find_posted`) and marks them without posting again.
+    """
+
+    def __init__(self, deliverer: Deliverer) -> None:
+        self.deliverer = deliverer
+        self.queue: list[tuple[SentMark, asyncio.Future[None]]] = []
+        self.flusher: asyncio.Task[None] | None = None
+
+    async def mark(self, mark: SentMark) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.queue.append((mark, fut))
+        if self.flusher is None or self.flusher.done():
+            self.flusher = asyncio.create_task(self._flush())
+        await asyncio.shield(fut)
+
+    async def _flush(self) -> None:
+        while self.queue:
+            batch, self.queue = self.queue, []
+            try:
+                await self.deliverer._db_retry(
+                    self.deliverer.store.mark_sent_many, [m for m, _ in batch]
+                )
+            except Exception as e:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(e)
+            else:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_result(None)
+
+
 class Deliverer:
     """Runs delivery passes for the platforms it has adapters for."""
 
@@ -230,6 +271,7 @@ class Deliverer:
         self.observer = observer
         self.lease_seconds = lease_seconds if lease_seconds is not None else settings.lease_seconds
         self.limiter = WorkspaceLimiter(settings.workspace_posts_per_second, self.clock)
+        self._marks = _GroupCommit(self)
         self._stopping = False
         self.last_pass_at: datetime | None = None
 
@@ -281,32 +323,63 @@ class Deliverer:
     async def _claim_and_post(
         self, at: datetime, subs_by_id: dict[int, Subscription]
     ) -> list[DeliveryResult]:
-        """Keep about `concurrency` deliveries in flight, claiming more as posts finish, until
+        """Keep `concurrency` deliveries in flight. The next batch is claimed while the
+        current one posts, so a slow claim never leaves the pipeline empty; stops when
         nothing claimable is left (or we are stopping)."""
         platforms = list(self.adapters)
         window = max(1, self.settings.concurrency)
+        choose = self._choose_tips(subs_by_id)
         results: list[DeliveryResult] = []
+        buffer: deque[Delivery] = deque()
         pending: set[asyncio.Task[DeliveryResult]] = set()
+        claim: asyncio.Task[list[Delivery]] | None = None
         exhausted = not platforms
         while True:
-            room = window - len(pending)
-            if not exhausted and not self._stopping and room >= max(1, window // 4):
-                batch = await self._db(
-                    self.store.claim_deliveries,
-                    at,
-                    self.clock.now(),
-                    self.worker,
-                    self.lease_seconds,
-                    min(room, CLAIM_BATCH),
-                    platforms,
+            if self._stopping and buffer:
+                await self._release_unstarted(buffer)
+            ahead = len(buffer) + len(pending)
+            if claim is None and not exhausted and not self._stopping and ahead < 2 * window:
+                claim = asyncio.create_task(
+                    self._db(
+                        self.store.claim_deliveries,
+                        at,
+                        self.clock.now(),
+                        self.worker,
+                        self.lease_seconds,
+                        min(CLAIM_BATCH, 2 * window - ahead),
+                        platforms,
+                        choose,
+                    )
                 )
-                exhausted = not batch
-                for d in batch:
-                    pending.add(asyncio.create_task(self._guarded(d, subs_by_id, at)))
-            if not pending:
+            while buffer and len(pending) < window:
+                pending.add(asyncio.create_task(self._guarded(buffer.popleft(), subs_by_id, at)))
+            waiting: set[asyncio.Future[Any]] = set(pending)
+            if claim is not None:
+                waiting.add(claim)
+            if not waiting:
                 return results
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            results += [t.result() for t in done]
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if claim is not None and claim in done:
+                try:
+                    batch = claim.result()
+                except DBAPIError as e:
+                    log.warning("claiming failed (%s); finishing what is in flight", e)
+                    batch = []
+                claim = None
+                exhausted = not batch
+                buffer.extend(batch)
+            for task in pending & done:
+                pending.discard(task)
+                results.append(task.result())
+
+    async def _release_unstarted(self, buffer: deque[Delivery]) -> None:
+        """Stopping: give claimed rows we never started back, for another process."""
+        while buffer:
+            d = buffer.popleft()
+            try:
+                await self._db(self.store.release, d.id, self.worker, 0, "", self.clock.now())
+            except DBAPIError:
+                log.warning("could not release delivery %s; its lease will expire", d.key)
 
     async def _guarded(
         self, d: Delivery, subs_by_id: dict[int, Subscription], at: datetime
@@ -351,8 +424,8 @@ class Deliverer:
         adapter = self.adapters[d.platform]
         target = Target(d.platform, d.workspace, d.channel)
 
-        if d.claims > 1 and d.tip_id is not None:
-            # An earlier claimer chose a tip and may have posted before it died.
+        if d.prior_tip and d.tip_id is not None:
+            # An earlier claimer chose this tip and may have posted it before it died.
             found = await self._find(adapter, target, d)
             if found is not None:
                 return await self._sent(d, sub, d.tip_id, found, 0, at, reconciled=True)
@@ -362,9 +435,9 @@ class Deliverer:
             await self._db_retry(self.store.mark_final, d.id, SKIPPED, note, 0, self.clock.now())
             return _result(d, SKIPPED, d.tip_id, error=note)
 
-        tip_id = d.tip_id
+        tip_id = d.tip_id  # normally chosen in the claim transaction (see _choose_tips)
         reply = self.reply_for(sub, tip_id) if tip_id else None
-        if reply is None:  # not chosen yet, or the chosen tip left the corpus
+        if reply is None:  # no tip matched at claim time, or the chosen tip left the corpus
             history = await self._db(self.store.channel_history, d.platform, d.workspace, d.channel)
             tip_id = self.choose_tip(sub, d.local_date.isoformat(), history)
             reply = self.reply_for(sub, tip_id) if tip_id else None
@@ -381,14 +454,43 @@ class Deliverer:
                 self._lease_end(),
                 self.clock.now(),
             )
-        else:
+        elif self._lease_running_out(d):
             still_ours = await self._db_retry(
                 self.store.extend_lease, d.id, self.worker, self._lease_end()
             )
+        else:
+            still_ours = True  # freshly claimed: no need to ask the database again
         if not still_ours:
             return _taken_over(d)
         assert tip_id is not None  # both branches above set it
         return await self._post(adapter, target, d, sub, tip_id, reply, at)
+
+    def _lease_running_out(self, d: Delivery) -> bool:
+        if d.lease_until is None:
+            return True
+        margin = timedelta(seconds=max(1.0, self.lease_seconds / 4))
+        return self.clock.now() + margin >= d.lease_until
+
+    def _choose_tips(self, subs_by_id: dict[int, Subscription]) -> ChooseTips:
+        """Tips for a freshly claimed batch, chosen inside the claim transaction."""
+        corpus = self.tips.corpus
+
+        def choose(
+            rows: list[Delivery], histories: dict[ChannelKey, list[str]]
+        ) -> dict[int, str | None]:
+            picks: dict[int, str | None] = {}
+            for row in rows:  # oldest first: a channel's second row sees the first's pick
+                sub = subs_by_id.get(row.subscription_id)
+                if sub is None or sub.paused:
+                    continue
+                history = histories.setdefault((row.platform, row.workspace, row.channel), [])
+                tip_id = choose_daily_tip(corpus, sub, row.local_date.isoformat(), history)
+                picks[row.id] = tip_id
+                if tip_id is not None:
+                    history.append(tip_id)
+            return picks
+
+        return choose
 
     def _lease_end(self, extra_seconds: float = 0.0) -> datetime:
         return self.clock.now() + timedelta(seconds=self.lease_seconds + extra_seconds)
@@ -488,11 +590,9 @@ class Deliverer:
         reconciled: bool = False,
     ) -> DeliveryResult:
         now = self.clock.now()
-        ok = await self._db_retry(
-            self.store.mark_sent, d, tip_id, message_id, attempts, now, last_error or None
+        await self._marks.mark(
+            SentMark(d.id, tip_id, message_id, attempts, now, last_error or None)
         )
-        if not ok:
-            log.warning("delivery %s was finished by another process meanwhile", d.key)
         if self.observer is not None:
             self.observer.delivery_sent(d.platform, max(0.0, (now - d.due_at).total_seconds()), now)
         return _result(

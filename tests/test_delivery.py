@@ -283,11 +283,11 @@ class FlakyStore(Store):
 
     failures = 3
 
-    def mark_sent(self, *args: Any, **kwargs: Any) -> bool:
+    def mark_sent_many(self, *args: Any, **kwargs: Any) -> None:
         if self.failures:
             self.failures -= 1
             raise OperationalError("UPDATE deliveries", {}, ConnectionError("server closed"))
-        return super().mark_sent(*args, **kwargs)
+        return super().mark_sent_many(*args, **kwargs)
 
 
 async def test_database_down_for_a_moment_delays_the_mark_and_loses_nothing(

@@ -13,8 +13,9 @@ claimable again once the lease runs out, and the next claimer reconciles before 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,14 +26,19 @@ from sqlalchemy import (
     CursorResult,
     Engine,
     and_,
+    bindparam,
+    case,
     create_engine,
     delete,
     event,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
+    tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.engine import Row, make_url
@@ -154,6 +160,8 @@ class Delivery:
     message_id: str | None
     last_error: str | None
     posted_at: datetime | None
+    # Set on claim: an earlier claimer had already chosen the tip, so it may have posted.
+    prior_tip: bool = False
 
     @property
     def key(self) -> str:
@@ -184,12 +192,27 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class SentMark:
+    delivery_id: int
+    tip_id: str
+    message_id: str
+    attempts: int
+    posted_at: datetime
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
 class PlannedDelivery:
     subscription: Subscription
     local_date: date
     due_at: datetime
     status: str = PLANNED  # or SKIPPED when it is already past the catch-up window
     note: str = ""
+
+
+ChannelKey = tuple[str, str, str]  # platform, workspace, channel
+# (claimed rows without a tip, channel histories) -> {delivery id: tip id}
+ChooseTips = Callable[[list["Delivery"], dict[ChannelKey, list[str]]], dict[int, str | None]]
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -491,9 +514,14 @@ class Store:
         lease_seconds: float,
         limit: int,
         platforms: Sequence[str],
+        choose: ChooseTips | None = None,
     ) -> list[Delivery]:
         """Claim up to `limit` rows due by `at`: planned ones, and claimed ones whose lease
-        ran out before `now` (their claimer died). Committed before anything is posted."""
+        ran out before `now` (their claimer died). Committed before anything is posted.
+
+        `choose(rows, histories)` picks tips for the claimed rows that have none yet, in the
+        same transaction, from each channel's history (one query for the whole batch).
+        """
         d = deliveries.c
         claimable = or_(d.status == PLANNED, and_(d.status == CLAIMED, d.lease_until < to_db(now)))
         with self.engine.begin() as conn:
@@ -522,7 +550,25 @@ class Store:
                 )
                 .returning(*deliveries.c)
             ).all()
-        return sorted((Delivery.from_row(r) for r in rows), key=lambda x: (x.due_at, x.id))
+            claimed = sorted(
+                (
+                    dataclasses.replace(x, prior_tip=x.tip_id is not None)
+                    for x in map(Delivery.from_row, rows)
+                ),
+                key=lambda x: (x.due_at, x.id),
+            )
+            need = [x for x in claimed if x.tip_id is None]
+            if choose is None or not need:
+                return claimed
+            histories = _histories(conn, {(x.platform, x.workspace, x.channel) for x in need})
+            picks = {k: v for k, v in choose(need, histories).items() if v}
+            if picks:
+                conn.execute(
+                    update(deliveries)
+                    .where(d.id.in_(list(picks)))
+                    .values(tip_id=case(picks, value=d.id))
+                )
+        return [dataclasses.replace(x, tip_id=picks.get(x.id, x.tip_id)) for x in claimed]
 
     def set_delivery_tip(
         self, delivery_id: int, tip_id: str, worker: str, lease_until: datetime, now: datetime
@@ -559,8 +605,8 @@ class Store:
         now: datetime,
         last_error: str | None = None,
     ) -> bool:
-        """Final: posted. Also adds the tip to the channel's history. False if the row was
-        no longer claimed (someone else finished it)."""
+        """Final: posted (the tip is now in the channel's history). False if the row was no
+        longer claimed (someone else finished it)."""
         d = deliveries.c
         with self.engine.begin() as conn:
             res: CursorResult[Any] = conn.execute(
@@ -577,19 +623,40 @@ class Store:
                     updated_at=to_db(now),
                 )
             )
-            if res.rowcount == 0:
-                return False
-            conn.execute(
-                insert(tip_history).values(
-                    platform=delivery.platform,
-                    workspace=delivery.workspace,
-                    channel=delivery.channel,
-                    tip_id=tip_id,
-                    kind="daily",
-                    shown_at=to_db(now),
-                )
+            return res.rowcount > 0
+
+    def mark_sent_many(self, marks: Sequence[SentMark]) -> None:
+        """Mark many posts sent in one transaction (group commit for large fan-outs)."""
+        if not marks:
+            return
+        d = deliveries.c
+        stmt = (
+            update(deliveries)
+            .where(d.id == bindparam("b_id"), d.status == CLAIMED)
+            .values(
+                status=SENT,
+                tip_id=bindparam("b_tip"),
+                message_id=bindparam("b_msg"),
+                attempts=d.attempts + bindparam("b_attempts"),
+                posted_at=bindparam("b_at"),
+                lease_until=None,
+                last_error=bindparam("b_err"),
+                updated_at=bindparam("b_at"),
             )
-        return True
+        )
+        rows = [
+            {
+                "b_id": m.delivery_id,
+                "b_tip": m.tip_id,
+                "b_msg": m.message_id,
+                "b_attempts": m.attempts,
+                "b_at": to_db(m.posted_at),
+                "b_err": m.last_error,
+            }
+            for m in marks
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(stmt, rows)
 
     def mark_final(
         self, delivery_id: int, status: str, error: str, attempts: int, now: datetime
@@ -703,14 +770,30 @@ class Store:
         self, platform: str, workspace: str, channel: str, limit: int = 5000
     ) -> list[str]:
         """Tip ids shown in a channel (daily posts and requests), oldest first."""
-        h = tip_history.c
-        q = (
-            select(h.tip_id)
-            .where(h.platform == platform, h.workspace == workspace, h.channel == channel)
-            .order_by(h.id.desc())
-            .limit(limit)
-        )
         with self.engine.connect() as conn:
-            ids = list(conn.execute(q).scalars())
-        ids.reverse()
-        return ids
+            return _histories(conn, {(platform, workspace, channel)}, limit).get(
+                (platform, workspace, channel), []
+            )
+
+
+def _histories(
+    conn: Connection, keys: set[tuple[str, str, str]], limit: int = 5000
+) -> dict[tuple[str, str, str], list[str]]:
+    """Tip history for many channels in one query: sent daily posts and tips shown on
+    request, oldest first, at most `limit` per channel (the most recent)."""
+    if not keys:
+        return {}
+    d, h = deliveries.c, tip_history.c
+    posts = select(
+        d.platform, d.workspace, d.channel, d.tip_id, d.posted_at.label("ts"), literal(0).label("o")
+    ).where(d.status == SENT, tuple_(d.platform, d.workspace, d.channel).in_(list(keys)))
+    shown = select(
+        h.platform, h.workspace, h.channel, h.tip_id, h.shown_at.label("ts"), h.id.label("o")
+    ).where(tuple_(h.platform, h.workspace, h.channel).in_(list(keys)))
+    both = union_all(posts, shown).subquery()
+    q = select(both).order_by(both.c.ts, both.c.o)
+    out: dict[tuple[str, str, str], list[str]] = {}
+    for r in conn.execute(q):
+        if r.tip_id is not None:
+            out.setdefault((r.platform, r.workspace, r.channel), []).append(r.tip_id)
+    return {k: v[-limit:] for k, v in out.items()}

@@ -133,7 +133,19 @@ class FakeSink:
         return web.json_response({"id": found})
 
     async def _stats(self, _req: web.Request) -> web.Response:
-        return web.json_response({"total": self.stats.total})
+        st = self.stats
+        span = (st.last_post - st.first_post) if st.first_post and st.last_post else 0.0
+        return web.json_response(
+            {
+                "total": st.total,
+                "channels": len(st.posts),
+                "duplicates": st.duplicates(),
+                "rate_limited": st.rate_limited,
+                "injected_429": st.injected_429,
+                "injected_500": st.injected_500,
+                "first_to_last_post_seconds": span,
+            }
+        )
 
     # -- run in a background thread, so blocking test code can drive processes ---------
 
@@ -167,6 +179,18 @@ class FakeSink:
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
+
+
+def serve_forever(config: SinkConfig, port_out: Any) -> None:
+    """Run a sink in this (child) process; sends the bound port through `port_out`."""
+
+    async def main() -> None:
+        sink = FakeSink(config)
+        await sink.start()
+        port_out.send(sink.port)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
 
 
 def _too_many(wait: float) -> web.Response:
