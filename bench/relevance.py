@@ -26,6 +26,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 JUDGED = ROOT / "tests" / "relevance" / "judged.yaml"
+HOLDOUT = ROOT / "tests" / "relevance" / "holdout.yaml"
 ID_PREFIX = "hka-"
 
 
@@ -51,16 +52,19 @@ class Report:
                 f"  right first {100 * self.mean(self.first[kind]):5.1f}%"
                 f"  tip relevant {100 * self.mean(self.tip_ok[kind]):5.1f}%"
             )
-        out.append(f"  none      n={len(self.none_ok):>2}  nothing found "
-                   f"{100 * self.mean(self.none_ok):5.1f}%")
+        out.append(
+            f"  none      n={len(self.none_ok):>2}  nothing found "
+            f"{100 * self.mean(self.none_ok):5.1f}%"
+        )
         return out
 
 
 def judgments(item: dict[str, Any], tips: list[dict[str, Any]]) -> dict[str, int]:
     if "topic" in item:
         t = item["topic"]
-        return {tip["id"]: (2 if tip["topics"][0] == t else 1)
-                for tip in tips if t in tip["topics"]}
+        return {
+            tip["id"]: (2 if tip["topics"][0] == t else 1) for tip in tips if t in tip["topics"]
+        }
     return {ID_PREFIX + k: int(v) for k, v in (item.get("relevant") or {}).items()}
 
 
@@ -75,8 +79,10 @@ Searcher = Callable[[str], list[str]]
 Tipper = Callable[[str, int], str | None]
 
 
-def evaluate(search: Searcher, tip: Tipper, tips: list[dict[str, Any]]) -> Report:
-    data = yaml.safe_load(JUDGED.read_text(encoding="utf-8"))
+def evaluate(
+    search: Searcher, tip: Tipper, tips: list[dict[str, Any]], judged: Path = JUDGED
+) -> Report:
+    data = yaml.safe_load(judged.read_text(encoding="utf-8"))
     report = Report()
     for item in data["queries"]:
         q, kind = item["q"], item["kind"]
@@ -123,8 +129,13 @@ def in_process() -> tuple[Searcher, Tipper, list[dict[str, Any]]]:
 
 def via_cli() -> tuple[Searcher, Tipper, list[dict[str, Any]]]:
     def run(*args: str) -> Any:
-        out = subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True,
-                             text=True, check=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
         return json.loads(out.stdout)
 
     from bot.loader import load_corpus
@@ -145,9 +156,10 @@ def via_cli() -> tuple[Searcher, Tipper, list[dict[str, Any]]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cli", action="store_true", help="go through k8stip processes")
+    parser.add_argument("--set", default=str(JUDGED), help="judged query file")
     args = parser.parse_args()
     search, tip, tips = via_cli() if args.cli else in_process()
-    report = evaluate(search, tip, tips)
+    report = evaluate(search, tip, tips, Path(args.set))
     print("\n".join(report.lines()))
     for f in report.failures:
         print("  miss:", f)

@@ -1,8 +1,4 @@
 """k8stip: one Kubernetes tip a day for Slack, Discord and the terminal."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("k8stip")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+# The one place the version is set (pyproject.toml reads it from here).
+__version__ = "0.1.0"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time as dtime
 from pathlib import Path
@@ -52,7 +53,9 @@ def parse_timezone(value: str) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError):
         pass
     close = difflib.get_close_matches(value, sorted(available_timezones()), n=3, cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}?" if close else "use an IANA name like Europe/Amsterdam"
+    hint = (
+        f"did you mean {', '.join(close)}?" if close else "use an IANA name like Europe/Amsterdam"
+    )
     raise ValueError(f"{value!r} is not a known timezone; {hint}")
 
 
@@ -138,7 +141,7 @@ class DiscordConfig(_Strict):
 
 class HealthConfig(_Strict):
     enabled: bool = True
-    host: str = "0.0.0.0"  # noqa: S104 - a container's health port must be reachable
+    host: str = "0.0.0.0"
     port: int = 8080
 
 
@@ -263,8 +266,13 @@ def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
     """Map each key path in a YAML document to its 1-based line number."""
     index: dict[tuple[str | int, ...], int] = {}
 
+    seen: set[int] = set()
+
     def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
         index.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:  # an alias (*a) of a node already walked: nested aliases would
+            return  # otherwise make this exponential ("billion laughs")
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = (*path, str(k.value))
@@ -276,10 +284,10 @@ def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        if root is not None:
+            walk(root, ())
+    except (yaml.YAMLError, RecursionError):  # deep nesting: lines found so far, else line 1
         return index
-    if root is not None:
-        walk(root, ())
     return index
 
 
@@ -308,7 +316,9 @@ def config_from_mapping(data: Any, source: str = "<defaults>", text: str = "") -
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([f"{source}:1: the config must be a mapping of keys, like `timezone: UTC`"])
+        raise ConfigError(
+            [f"{source}:1: the config must be a mapping of keys, like `timezone: UTC`"]
+        )
     lines = _line_index(text) if text else {}
     try:
         return Config.model_validate({**data, "source": source})
@@ -321,12 +331,102 @@ def config_from_mapping(data: Any, source: str = "<defaults>", text: str = "") -
             if err["type"] == "extra_forbidden":
                 allowed = _allowed_keys(Config, loc)
                 close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
-                fix = f"did you mean `{close[0]}`?" if close else f"valid keys: {', '.join(allowed)}"
+                fix = (
+                    f"did you mean `{close[0]}`?" if close else f"valid keys: {', '.join(allowed)}"
+                )
                 problems.append(f"{source}:{line}: unknown key `{dotted}`; {fix}")
             else:
                 msg = err["msg"].removeprefix("Value error, ")
                 problems.append(f"{source}:{line}: `{dotted}`: {msg}")
         raise ConfigError(problems) from None
+
+
+# Environment variables that override a config key. For deployments where one config file is
+# shared by many processes (a Kubernetes ConfigMap, a compose mount) but a value differs per
+# process (the Discord shard a pod runs) or is itself a secret (a database URL with a password).
+DATABASE_URL_ENV = "K8STIP_DATABASE_URL"  # also K8STIP_DATABASE_URL_FILE
+SHARD_ID_ENV = "K8STIP_SHARD_ID"  # `discord.shard_ids: [N]`: the pod ordinal of a StatefulSet
+SHARD_COUNT_ENV = "K8STIP_SHARD_COUNT"  # `discord.shard_count`
+
+# Every environment variable k8stip reads, and what for. Deployment files and docs are tested
+# against this, so it is the one list to extend when the bot reads a new variable.
+ENV_VARS: dict[str, str] = {
+    "K8STIP_CONFIG": "path of the config file (same as --config)",
+    DATABASE_URL_ENV: "SQLAlchemy database URL; overrides the `database` key",
+    f"{DATABASE_URL_ENV}_FILE": "file holding the database URL (a mounted secret)",
+    SHARD_ID_ENV: "the one Discord shard this process runs; overrides `discord.shard_ids`",
+    SHARD_COUNT_ENV: "total Discord shards; overrides `discord.shard_count`",
+    "DISCORD_APPLICATION_ID": "Discord application id for `k8stip discord invite-url`",
+    "K8STIP_CACHE_DIR": "folder for the parsed-corpus cache of large corpora (best effort)",
+    **{n: "secret: set the value here, or use the _FILE form" for n in SECRET_NAMES},
+    **{f"{n}_FILE": f"file holding {n} (a mounted secret)" for n in SECRET_NAMES},
+    **{n: "Slack OAuth secret (multi-workspace install)" for n in OPTIONAL_SECRET_NAMES},
+    **{f"{n}_FILE": f"file holding {n} (a mounted secret)" for n in OPTIONAL_SECRET_NAMES},
+}
+
+
+def _env_int(env: Mapping[str, str], name: str, minimum: int, example: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError([f"{name}={raw!r}: must be a whole number >= {minimum}, e.g. {example}"])
+    return value
+
+
+def apply_env_overrides(data: Any, environ: Mapping[str, str]) -> Any:
+    """`data` (a parsed config mapping) with the K8STIP_* overrides from the environment applied.
+
+    The database URL may carry a password, so no message here ever includes it."""
+    if data is not None and not isinstance(data, dict):
+        return data  # config_from_mapping reports the shape problem
+    merged: dict[str, Any] = dict(data or {})
+    url = environ.get(DATABASE_URL_ENV, "").strip()
+    url_file = environ.get(f"{DATABASE_URL_ENV}_FILE", "").strip()
+    if not url and url_file:
+        try:
+            url = Path(url_file).read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise ConfigError(
+                [
+                    f"{DATABASE_URL_ENV}_FILE={url_file}: cannot read it ({e.strerror}); "
+                    f"mount the secret there or unset {DATABASE_URL_ENV}_FILE"
+                ]
+            ) from None
+        if not url:
+            raise ConfigError(
+                [f"{DATABASE_URL_ENV}_FILE={url_file}: the file is empty; put the URL in it"]
+            )
+    if url:
+        merged["database"] = url
+    shard_id = _env_int(environ, SHARD_ID_ENV, 0, "0 (the pod ordinal)")
+    shard_count = _env_int(environ, SHARD_COUNT_ENV, 1, "2 (the StatefulSet replicas)")
+    if shard_id is None and shard_count is None:
+        return merged
+    discord = merged.get("discord")
+    discord = dict(discord) if isinstance(discord, dict) else {}
+    if shard_count is not None:
+        discord["shard_count"] = shard_count
+    if shard_id is not None:
+        count = discord.get("shard_count")
+        if not isinstance(count, int):
+            raise ConfigError(
+                [f"{SHARD_ID_ENV} is set but the shard count is not: set {SHARD_COUNT_ENV} too"]
+            )
+        if shard_id >= count:
+            raise ConfigError(
+                [
+                    f"{SHARD_ID_ENV}={shard_id} is not below the shard count {count}; "
+                    f"shard ids run 0..{count - 1}, so {SHARD_COUNT_ENV} must match the replicas"
+                ]
+            )
+        discord["shard_ids"] = [shard_id]
+    merged["discord"] = discord
+    return merged
 
 
 def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Config:
@@ -335,7 +435,7 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     chosen = path or env.get("K8STIP_CONFIG")
     if not chosen:
         if not DEFAULT_CONFIG_PATH.is_file():
-            return config_from_mapping({})
+            return config_from_mapping(apply_env_overrides({}, env))
         chosen = DEFAULT_CONFIG_PATH
     p = Path(chosen)
     try:
@@ -348,9 +448,11 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
         raise ConfigError([f"{p}: cannot read the config file ({e})"]) from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:  # hundreds of nested [ or {: PyYAML's parser recurses per level
+        raise ConfigError([f"{p}:1: values nested too deeply; a config needs 3 levels"]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         problem = getattr(e, "problem", None) or "not valid YAML"
         raise ConfigError([f"{p}:{line}: {problem}; check indentation and quoting"]) from None
-    return config_from_mapping(data, source=str(p), text=text)
+    return config_from_mapping(apply_env_overrides(data, env), source=str(p), text=text)

@@ -10,21 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-
-import yaml
-
-try:  # the C loader is ~10x faster; fall back when libyaml is missing
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+from typing import NamedTuple
 
 SLACK_SECTION_LIMIT = 3000
 DISCORD_EMBED_LIMIT = 4096
 TOPICS_FILE = "topics.yaml"
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 URL_RE = re.compile(r"https?://[^\s<>()\"']+[^\s<>()\"'.,;:!?]")
 
 
@@ -48,8 +39,9 @@ class Source:
     url: str = ""
 
 
-@dataclass(frozen=True)
-class Tip:
+class Tip(NamedTuple):
+    """One tip. A NamedTuple: 100,000 of them build, pickle and load fast and small."""
+
     id: str
     text: str
     source: str  # Source.id
@@ -68,6 +60,9 @@ class Tip:
         return self.chapter_title
 
 
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong in a corpus or taxonomy file."""
@@ -78,7 +73,11 @@ class Problem:
     severity: str = "error"  # "error" | "warning"
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.severity}: {self.message}"
+        # One problem, one line: a key or value quoted from the file may hold a line break.
+        message = _CONTROL_RE.sub(
+            lambda m: m.group().encode("unicode_escape").decode(), self.message
+        )
+        return f"{self.file}:{self.line}: {self.severity}: {message}"
 
 
 @dataclass

@@ -86,8 +86,16 @@ class Engine:
         self.index = SearchIndex(corpus)
 
     @classmethod
-    def from_paths(cls, paths: Sequence[str | Path]) -> Engine:
-        return cls(load_corpus(paths))
+    def from_paths(cls, paths: Sequence[str | Path], *, use_cache: bool = True) -> Engine:
+        """Load and index the corpus at `paths` (large corpora via the disk cache)."""
+        from bot import engine_cache
+
+        if use_cache and (cached := engine_cache.load(paths)) is not None:
+            return cached
+        engine = cls(load_corpus(paths))
+        if use_cache:
+            engine_cache.store(paths, engine)
+        return engine
 
     @classmethod
     def from_config(cls, config: Config) -> Engine:
@@ -114,8 +122,7 @@ class Engine:
         if u.empty:
             return f"Nothing to look up there. Try a topic, e.g. {names}.", suggestions
         return (
-            f"No tip answers “{shown}”. Did you mean: {names}? "
-            "(`topics` lists them all)",
+            f"No tip answers “{shown}”. Did you mean: {names}? (`topics` lists them all)",
             suggestions,
         )
 

@@ -15,22 +15,27 @@ from urllib.parse import urlsplit
 
 import yaml
 
+try:  # the C loader is ~10x faster; fall back when libyaml is missing
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
 from bot.config import bundled_tips_dir
 from bot.corpus import (
     DISCORD_EMBED_LIMIT,
+    ID_RE,
     SLACK_SECTION_LIMIT,
     TOPICS_FILE,
     URL_RE,
-    _ID_RE,
     Corpus,
     Problem,
     Source,
     Tip,
     Topic,
-    _Loader,
 )
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 32  # levels of nested lists/mappings; a tip file needs 4
 TIP_KEYS = ("id", "text", "topics", "chapter", "links", "curated", "notes")
 SOURCE_KEYS = ("id", "title", "authors", "kind", "note", "url")
 TOPIC_KEYS = ("title", "description", "aliases", "keywords", "related")
@@ -65,8 +70,13 @@ class _FileProblems:
 def _line_index(text: str) -> dict[Path_, int]:
     index: dict[Path_, int] = {}
 
+    seen: set[int] = set()
+
     def walk(node: yaml.Node, path: Path_) -> None:
         index.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen:  # an alias (*a) of a node already walked: nested aliases would
+            return  # otherwise make this exponential ("billion laughs")
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = (*path, str(k.value))
@@ -78,10 +88,10 @@ def _line_index(text: str) -> dict[Path_, int]:
 
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        if root is not None:
+            walk(root, ())
+    except (yaml.YAMLError, RecursionError):  # deep nesting: lines found so far, else line 1
         return index
-    if root is not None:
-        walk(root, ())
     return index
 
 
@@ -95,8 +105,12 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str] | None:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             problems.append(
-                Problem(str(path), 1, f"file is {size // 2**20} MB; split it into files under "
-                        f"{MAX_FILE_BYTES // 2**20} MB")
+                Problem(
+                    str(path),
+                    1,
+                    f"file is {size // 2**20} MB; split it into files under "
+                    f"{MAX_FILE_BYTES // 2**20} MB",
+                )
             )
             return None
         raw = path.read_bytes()
@@ -112,15 +126,66 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, str] | None:
         problems.append(Problem(str(path), 1, f"not UTF-8 text (byte {e.start}); save as UTF-8"))
         return None
     try:
-        return yaml.load(text, Loader=_Loader), text  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=_Loader)
+    except RecursionError:  # the pure-Python loader has no nesting limit of its own
+        problems.append(Problem(str(path), 1, "values nested too deeply; a tip file needs 4"))
+        return None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         what = getattr(e, "problem", None) or "not valid YAML"
         problems.append(
-            Problem(str(path), mark.line + 1 if mark else 1,
-                    f"YAML syntax: {what}; check indentation, and quote text containing ': '")
+            Problem(
+                str(path),
+                mark.line + 1 if mark else 1,
+                f"YAML syntax: {what}; check indentation, and quote text containing ': '",
+            )
         )
         return None
+    # Aliases need anchors (&name); a tip file rarely has one, and the walk costs ~3 s at
+    # 100,000 tips. Deep nesting without aliases is caught in load_corpus.
+    shape = _shape_problem(data, text) if "&" in text else None
+    if shape:
+        problems.append(Problem(str(path), 1, shape))
+        return None
+    return data, text
+
+
+def _shape_problem(data: Any, text: str) -> str | None:
+    """Why a loaded document can't be processed safely, or None. YAML aliases (`*name`) can
+    nest ("billion laughs": a 1 KB file meaning 10**9 values), refer to themselves, or build
+    depth without text; the code after this (messages, line lookup) would hang or overflow."""
+    sizes: dict[int, int] = {}  # id -> values in this container once aliases are expanded
+    heights: dict[int, int] = {}  # id -> nesting levels below and including it
+    active: set[int] = set()  # containers being walked: meeting one again is a cycle
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, done = stack.pop()
+        if not isinstance(node, list | dict):
+            continue
+        key = id(node)
+        children = list(node.values() if isinstance(node, dict) else node)
+        if done:
+            active.discard(key)
+            inner = [c for c in children if isinstance(c, list | dict)]
+            sizes[key] = 1 + len(children) - len(inner) + sum(sizes[id(c)] for c in inner)
+            heights[key] = 1 + max((heights[id(c)] for c in inner), default=0)
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            return "a YAML alias (*name) refers to itself; write the values out instead"
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children)
+    root = id(data)
+    if heights.get(root, 0) > MAX_DEPTH:
+        return f"values nested {heights[root]} levels deep; a tip file needs at most 4"
+    if sizes.get(root, 0) > len(text):
+        return (
+            f"YAML aliases (*name) expand to {sizes[root]:,} values in a {len(text):,}-character "
+            "file; write the values out instead of nesting aliases"
+        )
+    return None
 
 
 def _expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
@@ -165,7 +230,7 @@ def load_taxonomy(
         return {}, {}
     for tid, body in raw.items():
         where: Path_ = ("topics", str(tid))
-        if not isinstance(tid, str) or not _ID_RE.match(tid):
+        if not isinstance(tid, str) or not ID_RE.match(tid):
             fp.add(where, f"topic id {tid!r} must be lowercase letters, digits and dashes")
             continue
         if not isinstance(body, dict):
@@ -187,14 +252,20 @@ def load_taxonomy(
                 value = []
             lists[key] = tuple(value)
         topics[tid] = Topic(
-            tid, str(title or tid), str(desc or ""),
-            aliases=lists["aliases"], keywords=lists["keywords"], related=lists["related"],
+            tid,
+            str(title or tid),
+            str(desc or ""),
+            aliases=lists["aliases"],
+            keywords=lists["keywords"],
+            related=lists["related"],
         )
     for tid, t in topics.items():
         for r in t.related:
             if r not in topics:
-                fp.add(("topics", tid, "related"),
-                       f"related topic `{r}` is not defined{_suggest(r, topics)}")
+                fp.add(
+                    ("topics", tid, "related"),
+                    f"related topic `{r}` is not defined{_suggest(r, topics)}",
+                )
     problems.extend(fp.resolve())
     return topics, expansions
 
@@ -217,8 +288,11 @@ def _load_tip_file(
     data, text = loaded
     fp = _FileProblems(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("tips"), list):
-        fp.add((), "expected a tip file: a `source:` block and a `tips:` list "
-                   "(see tips/hands-on-kubernetes-on-azure.yaml)")
+        fp.add(
+            (),
+            "expected a tip file: a `source:` block and a `tips:` list "
+            "(see tips/hands-on-kubernetes-on-azure.yaml)",
+        )
         corpus.problems.extend(fp.resolve())
         return
     for key in data:
@@ -229,16 +303,21 @@ def _load_tip_file(
     if isinstance(src, dict):
         for key in src:
             if key not in SOURCE_KEYS:
-                fp.add(("source", str(key)),
-                       f"unknown key `{key}` in source{_suggest(str(key), SOURCE_KEYS)}")
+                fp.add(
+                    ("source", str(key)),
+                    f"unknown key `{key}` in source{_suggest(str(key), SOURCE_KEYS)}",
+                )
         source_id = str(src.get("id") or path.stem)
         if not src.get("title"):
             fp.add(("source",), "the source has no `title`; name the book or runbook")
         authors = src.get("authors") or []
         corpus.sources[source_id] = Source(
-            source_id, str(src.get("title") or source_id),
+            source_id,
+            str(src.get("title") or source_id),
             tuple(str(a) for a in authors) if isinstance(authors, list) else (str(authors),),
-            str(src.get("kind") or "book"), str(src.get("note") or ""), str(src.get("url") or ""),
+            str(src.get("kind") or "book"),
+            str(src.get("note") or ""),
+            str(src.get("url") or ""),
         )
     else:
         fp.add(("source",), "missing `source:` block (id, title, authors); tips need attribution")
@@ -255,13 +334,17 @@ def _load_tip_file(
             if key not in TIP_KEYS:
                 fp.add((*where, str(key)), f"unknown key `{key}`{_suggest(str(key), TIP_KEYS)}")
         tid = item.get("id")
-        if not isinstance(tid, str) or not _ID_RE.match(tid):
+        if not isinstance(tid, str) or not ID_RE.match(tid):
             fp.add((*where, "id"), f"id {tid!r} must be 1-80 lowercase letters, digits, . _ -")
             bad = True
         elif tid in seen_ids:
-            fp.add((*where, "id"), f"duplicate id `{tid}` (also in {seen_ids[tid]}); "
-                                   "give this tip a new id")
+            fp.add(
+                (*where, "id"),
+                f"duplicate id `{tid}` (also in {seen_ids[tid]}); give this tip a new id",
+            )
             bad = True
+        else:  # taken even if this tip has other errors: a later duplicate is still reported
+            seen_ids[tid] = str(path)
         body = item.get("text")
         if not isinstance(body, str) or not body.strip():
             fp.add((*where, "text"), "empty text; write the tip or delete the entry")
@@ -270,14 +353,18 @@ def _load_tip_file(
         else:
             norm = " ".join(body.lower().split())
             if norm in seen_text:
-                fp.add((*where, "text"), f"same text as tip `{seen_text[norm]}`; "
-                                         "delete one of them")
+                fp.add(
+                    (*where, "text"), f"same text as tip `{seen_text[norm]}`; delete one of them"
+                )
                 bad = True
             elif len(body) > SLACK_SECTION_LIMIT:
                 limit = min(SLACK_SECTION_LIMIT, DISCORD_EMBED_LIMIT)
-                fp.add((*where, "text"),
-                       f"text is {len(body)} characters; a Slack section holds {SLACK_SECTION_LIMIT}"
-                       f" and a Discord embed {DISCORD_EMBED_LIMIT}: shorten it to {limit} or split it")
+                fp.add(
+                    (*where, "text"),
+                    f"text is {len(body)} characters; a Slack section holds "
+                    f"{SLACK_SECTION_LIMIT} and a Discord embed {DISCORD_EMBED_LIMIT}: "
+                    f"shorten it to {limit} or split it",
+                )
                 bad = True
             else:
                 seen_text[norm] = str(tid)
@@ -287,10 +374,15 @@ def _load_tip_file(
             bad = True
             topics = []
         for t in topics:
-            if known_topics and t not in known_topics:
-                fp.add((*where, "topics"),
-                       f"unknown topic `{t}`{_suggest(str(t), known_topics)} "
-                       f"(topics are defined in {TOPICS_FILE})")
+            if not isinstance(t, str):  # `topics: [[pods]]` must be a problem, not a crash
+                fp.add((*where, "topics"), f"topic {t!r} is not a name; write topics: [pods]")
+                bad = True
+            elif known_topics and t not in known_topics:
+                fp.add(
+                    (*where, "topics"),
+                    f"unknown topic `{t}`{_suggest(str(t), known_topics)} "
+                    f"(topics are defined in {TOPICS_FILE})",
+                )
                 bad = True
         links = item.get("links") or []
         if not isinstance(links, list):
@@ -318,12 +410,19 @@ def _load_tip_file(
             fp.add((*where, "chapter"), "chapter is {number, title} or a plain title string")
         if bad:
             continue
-        seen_ids[str(tid)] = str(path)
-        new_tips.append(Tip(
-            id=str(tid), text=body.strip(), source=source_id,
-            topics=tuple(str(t) for t in topics), chapter_number=number, chapter_title=title,
-            links=tuple(str(u) for u in links), file=str(path), line=0,
-        ))
+        new_tips.append(
+            Tip(
+                id=str(tid),
+                text=body.strip(),
+                source=source_id,
+                topics=tuple(str(t) for t in topics),
+                chapter_number=number,
+                chapter_title=title,
+                links=tuple(str(u) for u in links),
+                file=str(path),
+                line=0,
+            )
+        )
     corpus.add_tips(new_tips)
     corpus.problems.extend(fp.resolve())
 
@@ -351,7 +450,10 @@ def load_corpus(paths: Sequence[str | Path], topics_file: Path | None = None) ->
             _load_tip_file(f, corpus, seen_ids, seen_text)
     if not corpus.tips and not corpus.errors:
         corpus.problems.append(
-            Problem(", ".join(map(str, paths)) or ".", 0,
-                    "no tips found; add a tip file (k8stip import …) or point `corpus` at one")
+            Problem(
+                ", ".join(map(str, paths)) or ".",
+                0,
+                "no tips found; add a tip file (k8stip import …) or point `corpus` at one",
+            )
         )
     return corpus

@@ -11,15 +11,13 @@ A request whose words mostly appear nowhere in the corpus gets no results, not n
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
-
-from bot.corpus import Corpus, Tip
-from bot.textnorm import STOPWORDS, normalize, phrase_key, stem, terms, words
+from bot.corpus import Corpus, Tip, Topic
+from bot.textnorm import STOPWORDS, normalize, phrase_key, raw_words, stem, terms_of, words
 
 BM25_K1, BM25_B = 1.2, 0.75
 # How much a tip is "about" a topic, by the topic's place in its list.
@@ -27,6 +25,7 @@ TOPIC_POSITION_WEIGHT = (1.0, 0.55, 0.4, 0.3, 0.25)
 MAX_ALIAS_WORDS = 5
 MIN_COVERAGE = 0.5  # share of a question's meaning (IDF-weighted) the corpus must know
 EXPANSION_WEIGHT = 0.4
+VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,8 @@ class Understanding:
     terms: list[str] = field(default_factory=list)  # stemmed content terms for ranking
     corrections: dict[str, str] = field(default_factory=dict)  # typo -> corrected word
     unknown: list[str] = field(default_factory=list)  # words found nowhere
+    topic_terms: list[str] = field(default_factory=list)  # tip words standing in for aliases
+    spans: list[list[str]] = field(default_factory=list)  # topic ids of each alias matched
     topic_only: bool = False  # every meaningful word was part of a topic name
     coverage: float = 0.0  # IDF-weighted share of the request the corpus knows
 
@@ -64,43 +65,83 @@ class SearchIndex:
         self.corpus = corpus
         self.tips: list[Tip] = list(corpus.tips)
         n = len(self.tips)
-        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self.doc_len: list[int] = []
+        # Postings are compact arrays: 100,000 tips make millions of (tip, count) pairs.
+        docs: dict[str, array[int]] = {}
+        tfs: dict[str, array[float]] = {}
+        self.doc_len = array("f")
+        vocab: set[str] = set()
         for i, tip in enumerate(self.tips):
             counts: dict[str, int] = {}
-            for t in terms(tip.text):
+            tokens = raw_words(tip.text)
+            vocab.update(tokens)
+            for t in terms_of(tokens):
                 counts[t] = counts.get(t, 0) + 1
             for t, c in counts.items():
-                self.postings[t].append((i, c))
+                d = docs.get(t)
+                if d is None:
+                    d = docs[t] = array("i")
+                    tfs[t] = array("f")
+                d.append(i)
+                tfs[t].append(c)
             self.doc_len.append(sum(counts.values()))
+        # One array of tip numbers and one of counts for all terms, sliced per term: a
+        # dict of 20,000 small arrays pickles and loads ten times slower.
+        self.post_docs = array("i")
+        self.post_tfs = array("f")
+        self.postings: dict[str, tuple[int, int]] = {}  # term -> (start, end)
+        for t, d in docs.items():
+            start = len(self.post_docs)
+            self.post_docs.extend(d)
+            self.post_tfs.extend(tfs[t])
+            self.postings[t] = (start, len(self.post_docs))
         self.avgdl = (sum(self.doc_len) / n) if n else 1.0
         self.idf = {
-            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()
+            t: math.log(1 + (n - (b - a) + 0.5) / ((b - a) + 0.5))
+            for t, (a, b) in self.postings.items()
         }
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
         self.topic_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, tip in enumerate(self.tips):
-            for pos, topic in enumerate(tip.topics):
+            for pos, topic_id in enumerate(tip.topics):
                 w = TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
-                self.topic_postings[topic].append((i, w))
+                self.topic_postings[topic_id].append((i, w))
+        self._vector: _VectorScorer | None = _VectorScorer(self) if n >= VECTOR_THRESHOLD else None
         # Alias phrases (as stem tuples) -> topic ids; the topic id and title count as aliases.
         self.aliases: dict[tuple[str, ...], list[str]] = defaultdict(list)
         alias_words: set[str] = set()
         for topic in corpus.topics.values():
-            for phrase in (topic.id, topic.id.replace("-", " "), topic.title, *topic.aliases):
+            names = (topic.id, topic.id.replace("-", " "), topic.title)
+            for phrase in (*names, *topic.aliases):
                 key = phrase_key(phrase)
                 if key and topic.id not in self.aliases[key]:
-                    self.aliases[key].append(topic.id)
+                    # A topic's own name beats another topic's alias: "containers" is the
+                    # containers topic even though pods lists it as an alias.
+                    self.aliases[key].insert(
+                        0 if phrase in names else len(self.aliases[key]), topic.id
+                    )
                 alias_words.update(words(normalize(phrase)))
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
-        vocab: set[str] = set()
-        for tip in self.tips:
-            vocab.update(w for w in words(normalize(tip.text, 100_000)) if len(w) >= 4)
-        self.vocab_words = sorted(vocab)
+        self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
+        self.topic_stems = {t.id: self._stand_in(t) for t in corpus.topics.values()}
         self.known_stems = set(self.postings) | {s for k in self.aliases for s in k}
-        self.expansions = {
-            stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()
-        }
+        self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
+
+    def _stand_in(self, topic: Topic) -> list[str]:
+        """Tip words that stand in for the topic's name: its first keyword's, keeping only the
+        words of its names when there are some ("in a certain namespace" -> "namespace", not
+        "certain")."""
+        stems = [s for k in topic.keywords[:1] for s in phrase_key(k) if s in self.postings]
+        names = {s for p in (topic.id, topic.title, *topic.aliases) for s in phrase_key(p)}
+        return [s for s in stems if s in names] or stems
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_vector"] = None  # numpy arrays are rebuilt, not pickled
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._vector = _VectorScorer(self) if len(self.tips) >= VECTOR_THRESHOLD else None
 
     # -- reading a request -------------------------------------------------------------
 
@@ -110,8 +151,13 @@ class SearchIndex:
         Topic names are corrected eagerly (one edit from 4 letters, two from 8); ordinary
         words only from 7 letters, with one edit: "bake" must not become "base".
         """
-        for choices, k in ((self.alias_words, _max_edits(word)),
-                           (self.vocab_words, 1 if len(word) >= 7 else 0)):
+        from rapidfuzz import process  # only needed for words we don't know
+        from rapidfuzz.distance import DamerauLevenshtein
+
+        for choices, k in (
+            (self.alias_words, _max_edits(word)),
+            (self.vocab_words, 1 if len(word) >= 7 else 0),
+        ):
             if k == 0:
                 continue
             best = process.extractOne(
@@ -140,9 +186,15 @@ class SearchIndex:
             for n in range(min(MAX_ALIAS_WORDS, len(stems) - i), 0, -1):
                 key = tuple(stems[i : i + n])
                 if key in self.aliases and not all(r in STOPWORDS for r in raw[i : i + n]):
+                    u.spans.append(list(self.aliases[key]))
                     for topic in self.aliases[key]:
                         if topic not in u.topics:
                             u.topics.append(topic)
+                    if not any(st in self.postings for st in key):
+                        # "passwords" names the topic but no tip says it: rank by the
+                        # words the topic's tips do use ("secret").
+                        for topic in self.aliases[key][:1]:
+                            u.topic_terms.extend(self.topic_stems.get(topic, ()))
                     for j in range(i, i + n):
                         covered[j] = True
                     i += n
@@ -179,11 +231,12 @@ class SearchIndex:
     def _bm25(self, weighted_terms: dict[str, float]) -> dict[int, float]:
         scores: dict[int, float] = defaultdict(float)
         for t, qw in weighted_terms.items():
-            plist = self.postings.get(t)
-            if not plist:
+            span = self.postings.get(t)
+            if not span:
                 continue
             idf = self.idf[t] * qw
-            for doc, tf in plist:
+            a, b = span
+            for doc, tf in zip(self.post_docs[a:b], self.post_tfs[a:b], strict=True):
                 norm = BM25_K1 * (1 - BM25_B + BM25_B * self.doc_len[doc] / self.avgdl)
                 scores[doc] += idf * tf * (BM25_K1 + 1) / (tf + norm)
         return scores
@@ -193,7 +246,7 @@ class SearchIndex:
         if u.empty or (not u.topic_only and u.coverage < MIN_COVERAGE):
             return [], u
         weighted: dict[str, float] = {}
-        for t in u.terms:
+        for t in u.terms + u.topic_terms:
             weighted[t] = weighted.get(t, 0.0) + 1.0
         if not u.topic_only:
             for t in list(weighted):
@@ -203,18 +256,15 @@ class SearchIndex:
             for w in u.unknown:  # a word the corpus lacks may still have known synonyms
                 for e in self.expansions.get(stem(w), ()):
                     weighted.setdefault(e, EXPANSION_WEIGHT)
+        if self._vector is not None:
+            return self._vector.search(u, weighted, limit), u
         text_scores = self._bm25(weighted)
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
-        for rank, topic in enumerate(u.topics):
-            # In "database passwords" the last topic named is the head of the phrase.
-            factor = 1.0 if rank == len(u.topics) - 1 else 0.7
-            for doc, w in self.topic_postings.get(topic, ()):
-                topic_scores[doc] += w * factor
-        if u.topic_only:
-            text_weight, topic_weight = 0.25, 1.0
-        else:
-            text_weight, topic_weight = 1.0, 0.5
+        for topic, factor in topic_factors(u).items():
+            for doc, weight in self.topic_postings.get(topic, ()):
+                topic_scores[doc] += weight * factor
+        text_weight, topic_weight = mix_weights(u)
         combined: dict[int, float] = defaultdict(float)
         for doc, s in text_scores.items():
             combined[doc] += text_weight * s / top_text
@@ -228,18 +278,85 @@ class SearchIndex:
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
         """Topic ids whose names look most like the request, for "did you mean …"."""
+        from rapidfuzz import process
+
         text = normalize(query)
         if not text:
             return []
-        names = {a: tid for key, tids in self.aliases.items() for tid in tids
-                 for a in [" ".join(key)]}
-        found = process.extract(" ".join(stem(w) for w in words(text)), list(names),
-                                limit=10, score_cutoff=70)
+        names = {
+            a: tid for key, tids in self.aliases.items() for tid in tids for a in [" ".join(key)]
+        }
+        found = process.extract(
+            " ".join(stem(w) for w in words(text)), list(names), limit=10, score_cutoff=70
+        )
         out: list[str] = []
         for name, _, _ in found:
             if names[name] not in out:
                 out.append(names[name])
         return out[:n]
+
+
+def mix_weights(u: Understanding) -> tuple[float, float]:
+    """How text match and topic match combine: a topic request is mostly about the topic."""
+    return (0.25, 1.0) if u.topic_only else (1.0, 0.5)
+
+
+def topic_factors(u: Understanding) -> dict[str, float]:
+    """How much each recognised topic counts. In "database passwords" the last topic named
+    is the head of the phrase; an alias shared by two topics ("key vault": secrets, azure)
+    means the topic that lists it first."""
+    factors: dict[str, float] = {}
+    for n, span in enumerate(u.spans):
+        last = n == len(u.spans) - 1
+        for k, topic in enumerate(span):
+            f = (1.0 if k == 0 else 0.5) if last else 0.3
+            factors[topic] = max(factors.get(topic, 0.0), f)
+    return factors
+
+
+class _VectorScorer:
+    """The same ranking with numpy, for large corpora (imported only when one is loaded)."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        import numpy as np
+
+        self.index = index
+        dl = np.frombuffer(index.doc_len, dtype=np.float32)
+        self.docs = np.frombuffer(index.post_docs, dtype=np.int32)
+        self.tfs = np.frombuffer(index.post_tfs, dtype=np.float32)
+        self.norm = BM25_K1 * (1 - BM25_B + BM25_B * dl / index.avgdl)
+        self.topics = {
+            t: (np.array([d for d, _ in p], dtype=np.int32), np.array([w for _, w in p]))
+            for t, p in index.topic_postings.items()
+        }
+
+    def search(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
+        import numpy as np
+
+        ix = self.index
+        n = len(ix.tips)
+        text = np.zeros(n, dtype=np.float32)
+        for t, qw in weighted.items():
+            span = ix.postings.get(t)
+            if not span:
+                continue
+            docs, tf = self.docs[span[0] : span[1]], self.tfs[span[0] : span[1]]
+            text[docs] += ix.idf[t] * qw * tf * (BM25_K1 + 1) / (tf + self.norm[docs])
+        text_weight, topic_weight = mix_weights(u)
+        top = float(text.max()) if n else 0.0
+        combined = text * (text_weight / (top or 1.0))
+        for topic, factor in topic_factors(u).items():
+            if topic in self.topics:
+                docs, w = self.topics[topic]
+                combined[docs] += topic_weight * factor * w
+        if not u.topic_only:
+            combined[text <= 0] = 0.0
+        k = min(max(limit, 0), int((combined > 0).sum()))
+        if k == 0:
+            return []
+        idx = np.argpartition(-combined, k - 1)[:k]
+        order = sorted(idx.tolist(), key=lambda d: (-float(combined[d]), d))
+        return [Hit(ix.tips[d], round(float(combined[d]), 4)) for d in order]
 
 
 def best_matches(hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8) -> list[Hit]:

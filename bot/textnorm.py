@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
-import snowballstemmer
+import Stemmer  # PyStemmer: the Snowball stemmers in C
 
 MAX_QUERY_CHARS = 300  # a question longer than this is trimmed, not rejected
 
-_stemmer = snowballstemmer.stemmer("english")
+_stemmer = Stemmer.Stemmer("english")
+# Control, format (zero-width, bidi) and separator characters, and lone surrogates (from
+# undecodable command-line bytes; they can't be encoded as UTF-8): all become spaces.
+_INVISIBLE_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
 _TOKEN_RE = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 
 # Words that carry no meaning in a request for a tip ("tell me about secrets").
@@ -35,12 +40,8 @@ STOPWORDS = frozenset(
 
 def normalize(text: str, max_chars: int = MAX_QUERY_CHARS) -> str:
     """NFKC-fold, drop control/format characters, collapse whitespace, lowercase, bound length."""
-    text = text[: max_chars * 4]
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(
-        " " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text
-    )
-    return " ".join(text.lower().split())[:max_chars]
+    text = unicodedata.normalize("NFKC", text[: max_chars * 4])
+    return " ".join(_INVISIBLE_RE.sub(" ", text).lower().split())[:max_chars]
 
 
 def words(text: str) -> list[str]:
@@ -48,23 +49,45 @@ def words(text: str) -> list[str]:
     return [w.replace("’", "'") for w in _TOKEN_RE.findall(text)]
 
 
-@lru_cache(maxsize=65536)
+_STEMS: dict[str, str] = {}
+
+
 def stem(word: str) -> str:
     """English Snowball stem of one lowercase word; 'secrets' -> 'secret'."""
-    if "-" in word:
-        return "-".join(stem(p) for p in word.split("-"))
-    return str(_stemmer.stemWord(word.replace("'", "")))
+    s = _STEMS.get(word)
+    if s is None:
+        if "-" in word:
+            s = "-".join(stem(p) for p in word.split("-"))
+        else:
+            s = str(_stemmer.stemWord(word.replace("'", "")))
+        if len(_STEMS) < 200_000:  # bounded: queries can bring any number of new words
+            _STEMS[word] = s
+    return s
 
 
-def terms(text: str, *, drop_stopwords: bool = True) -> list[str]:
-    """Stemmed terms of `text` (normalised here), for indexing and querying."""
+def raw_words(text: str) -> list[str]:
+    """Lowercase words of a tip's text (fast path for indexing; no length bound)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _TOKEN_RE.findall(text.lower())
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms of a tip's text, for indexing (and of a request, for ranking)."""
+    return terms_of(raw_words(text))
+
+
+def terms_of(tokens: list[str]) -> list[str]:
+    """Stemmed content terms of `raw_words` output."""
     out = []
-    for w in words(normalize(text, max_chars=100_000)):
-        if drop_stopwords and w in STOPWORDS:
+    for w in tokens:
+        if w in STOPWORDS:
             continue
-        out.append(stem(w))
         if "-" in w:  # "pod-eviction-timeout" is also "pod", "eviction", "timeout"
+            out.append(stem(w))
             out.extend(stem(p) for p in w.split("-") if p and p not in STOPWORDS)
+        else:
+            out.append(stem(w.replace("’", "'")))
     return out
 
 

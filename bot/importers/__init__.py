@@ -17,18 +17,37 @@ import yaml
 
 from bot.config import bundled_tips_dir
 from bot.corpus import TOPICS_FILE, Problem
-from bot.importers.highlights import MAX_INPUT_BYTES, ImportError_, iter_tips, parse, slug
-from bot.importers.tagging import assign_topics
+from bot.importers.highlights import (
+    MAX_INPUT_BYTES,
+    ImportError_,
+    iter_tips,
+    parse,
+    slug,
+    stable_id,
+)
+from bot.importers.tagging import Tagger
 from bot.loader import load_topics
 
-_ORDINALS = {"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th",
-             "sixth": "6th", "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th"}
+_ORDINALS = {
+    "first": "1st",
+    "second": "2nd",
+    "third": "3rd",
+    "fourth": "4th",
+    "fifth": "5th",
+    "sixth": "6th",
+    "seventh": "7th",
+    "eighth": "8th",
+    "ninth": "9th",
+    "tenth": "10th",
+}
 
 
 def citation_title(title: str) -> str:
     """'Hands-On Kubernetes on Azure, Second Edition' -> 'Hands-On Kubernetes on Azure, 2nd ed.'"""
+
     def repl(m: re.Match[str]) -> str:
         return f"{_ORDINALS[m.group(1).lower()]} ed."
+
     return re.sub(r"\b(" + "|".join(_ORDINALS) + r")\s+edition\b", repl, title, flags=re.I)
 
 
@@ -49,13 +68,17 @@ def read_input(path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportError_(f"{path}: not UTF-8 text; save the page as UTF-8 and try again") from None
+        raise ImportError_(
+            f"{path}: not UTF-8 text; save the page as UTF-8 and try again"
+        ) from None
     if not text.strip():
         raise ImportError_(f"{path}: the file is empty")
     return text
 
 
-def build_document(text: str, topics_path: Path, source_id: str | None = None) -> tuple[dict[str, Any], list[str]]:
+def build_document(
+    text: str, topics_path: Path, source_id: str | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """Parse highlights into a corpus document; returns it and notes for standard error."""
     parsed = parse(text)
     problems: list[Problem] = []
@@ -63,25 +86,48 @@ def build_document(text: str, topics_path: Path, source_id: str | None = None) -
     if problems:
         raise ImportError_("; ".join(str(p) for p in problems))
     title = citation_title(parsed.title) if parsed.title else "Untitled highlights"
-    sid = source_id or slug(citation_title(parsed.title).split(",")[0] if parsed.title else "highlights")
+    sid = source_id or slug(
+        citation_title(parsed.title).split(",")[0] if parsed.title else "highlights"
+    )
     prefix = "".join(w[0] for w in sid.split("-") if len(w) > 2)[:6] or "tip"
     source: dict[str, Any] = {"id": sid, "title": title, "authors": parsed.authors, "kind": "book"}
     if parsed.site:
         source["note"] = f"A reader's highlights, from a book review on {parsed.site}"
+    tag = Tagger(taxonomy)
     tips = []
-    untagged = 0
+    untagged = repeats = 0
+    seen: dict[object, str] = {}  # id -> the normalised text it was given for
     for tip in iter_tips(parsed, prefix):
-        topics = assign_topics(str(tip["text"]), taxonomy)
+        norm = " ".join(str(tip["text"]).lower().split())
+        if seen.get(tip["id"]) == norm:  # the same highlight twice in a chapter: one tip
+            repeats += 1
+            continue
+        if tip["id"] in seen:  # two different highlights whose short ids collide
+            chapter = tip["chapter"]["number"]  # type: ignore[index]  # built by iter_tips
+            tip["id"] = stable_id(prefix, chapter, str(tip["text"]), digits=12)
+        seen[tip["id"]] = norm
+        topics = tag(str(tip["text"]))
         if not topics:
             untagged += 1
             topics = ["uncategorized"]
-        tips.append({"id": tip["id"], "chapter": tip["chapter"], "text": tip["text"],
-                     "topics": topics, "links": tip["links"]})
+        tips.append(
+            {
+                "id": tip["id"],
+                "chapter": tip["chapter"],
+                "text": tip["text"],
+                "topics": topics,
+                "links": tip["links"],
+            }
+        )
     notes = [f"parsed {len(parsed.highlights)} highlights in {len(parsed.chapters)} chapters"]
     notes += [f"line {line}: skipped {why}" for line, why in parsed.skipped]
+    if repeats:
+        notes.append(f"skipped {repeats} highlight(s) repeated word for word in the same chapter")
     if untagged:
-        notes.append(f"{untagged} tip(s) matched no topic and are tagged `uncategorized`: "
-                     "give them topics before `k8stip validate` passes")
+        notes.append(
+            f"{untagged} tip(s) matched no topic and are tagged `uncategorized`: "
+            "give them topics before `k8stip validate` passes"
+        )
     return {"source": source, "tips": tips}, notes
 
 
@@ -98,15 +144,18 @@ def merge(existing: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any]
             kept_curated += 1
         else:
             # The import owns text, chapter and links; the curator owns topics and extra keys.
-            merged.append({**tip, **{k: v for k, v in old.items()
-                                     if k not in ("text", "chapter", "links")}})
+            merged.append(
+                {**tip, **{k: v for k, v in old.items() if k not in ("text", "chapter", "links")}}
+            )
             updated += 1
     extra = list(old_tips.values())
     merged.extend(extra)
     source = existing.get("source") if isinstance(existing.get("source"), dict) else new["source"]
-    notes = [f"merged into the existing file: {len(new['tips']) - updated - kept_curated} new, "
-             f"{updated} refreshed (topics kept), {kept_curated} curated kept as they were, "
-             f"{len(extra)} kept that the import doesn't have"]
+    notes = [
+        f"merged into the existing file: {len(new['tips']) - updated - kept_curated} new, "
+        f"{updated} refreshed (topics kept), {kept_curated} curated kept as they were, "
+        f"{len(extra)} kept that the import doesn't have"
+    ]
     notes += [f"kept tip `{t.get('id')}` (not in this import)" for t in extra]
     return {"source": source, "tips": merged}, notes
 
@@ -124,8 +173,10 @@ _Dumper.add_representer(str, _str)
 
 
 def dump(doc: dict[str, Any]) -> str:
-    header = ("# Generated by `k8stip import`; safe to edit. Re-importing keeps your topics, extra\n"
-              "# keys, tips marked `curated: true` and tips the import doesn't have.\n")
+    header = (
+        "# Generated by `k8stip import`; safe to edit. Re-importing keeps your topics, extra\n"
+        "# keys, tips marked `curated: true` and tips the import doesn't have.\n"
+    )
     body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return header + body
 
@@ -142,9 +193,17 @@ def run_import(args: argparse.Namespace) -> int:
     if out is not None and out.exists():
         try:
             existing = yaml.safe_load(out.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            sys.stderr.write(f"k8stip import: {out} exists but can't be read as YAML ({e}); "
-                             "fix or move it, nothing was written\n")
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
+            # One line: PyYAML's own message spans several, with a caret diagram.
+            mark = getattr(e, "problem_mark", None)
+            where = f"{out}:{mark.line + 1}" if mark else str(out)
+            why = getattr(e, "problem", None) or getattr(e, "strerror", None)
+            if why is None:
+                why = "nested too deeply" if isinstance(e, RecursionError) else "not UTF-8 text"
+            sys.stderr.write(
+                f"k8stip import: {where} exists but can't be read as YAML ({why}); "
+                "fix or move it, nothing was written\n"
+            )
             return 1
         if isinstance(existing, dict):
             doc, more = merge(existing, doc)

@@ -1,0 +1,74 @@
+# syntax=docker/dockerfile:1
+# k8stip container image: `docker build -t k8stip:0.1.0 --build-arg VERSION=0.1.0 .`
+# Two stages: the builder resolves nothing (the lock file pins every dependency, with hashes)
+# and the runtime stage gets only the finished virtualenv, the bundled tips and a non-root user.
+
+# Base: Python 3.11 on Debian bookworm, slim (the tag is spelt out in both FROMs so linters
+# can read it; bump both together).
+FROM python:3.11-slim-bookworm AS builder
+# (No PYTHONDONTWRITEBYTECODE here: pip compiles the .pyc files the read-only runtime can't.)
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+WORKDIR /src
+RUN python -m venv /opt/venv
+# Dependencies first (their own layer, rebuilt only when the lock file changes).
+COPY requirements.lock ./
+# pip checks the sha256 hashes in the lock file (hash-checking mode turns on by itself when
+# the file has them); --no-deps: the lock is the complete set, nothing else gets resolved.
+RUN /opt/venv/bin/pip install --no-deps -r requirements.lock
+# Then k8stip itself, without dependencies: the lock file already brought them.
+COPY pyproject.toml ./
+COPY bot/ ./bot/
+RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
+    && /opt/venv/bin/pip install --no-deps /wheels/k8stip-*.whl \
+    && /opt/venv/bin/pip uninstall --yes pip setuptools \
+    && find /opt/venv/lib -path '*/site-packages/numpy/*' -type d -name tests -prune -exec rm -rf {} +
+# pip and setuptools are build tools, numpy's own test suites are never run here: leaving them
+# out of the runtime saves ~40 MB.
+
+FROM python:3.11-slim-bookworm AS runtime
+ARG VERSION=0.1.0
+ARG SOURCE=https://github.com/k8stip/k8stip
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="k8stip" \
+      org.opencontainers.image.description="A self-hosted Slack and Discord bot that posts one Kubernetes tip a day" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="MIT"
+
+# Read-only root filesystem friendly: no .pyc writes, unbuffered logs, temp files in /tmp
+# (a tmpfs / emptyDir), the only persistent writes under /app/data (a volume), including the
+# parsed-corpus cache of large corpora (best effort: skipped where /app/data isn't writable).
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONFAULTHANDLER=1 \
+    TMPDIR=/tmp \
+    K8STIP_CACHE_DIR=/app/data/cache
+
+RUN groupadd --system --gid 10001 k8stip \
+    && useradd --system --uid 10001 --gid k8stip --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin k8stip \
+    && mkdir -p /app/data /app/config \
+    && chown k8stip:k8stip /app/data
+
+COPY --from=builder /opt/venv /opt/venv
+# The bundled corpus: the default `corpus: tips/` resolves to /app/tips from WORKDIR /app.
+# No config is baked in: without one k8stip runs on its defaults (SQLite in /app/data);
+# docker-compose.yml and the Kubernetes manifests mount config.yaml under /app/config.
+COPY tips/ /app/tips/
+
+WORKDIR /app
+USER 10001:10001
+VOLUME ["/app/data"]
+EXPOSE 8080
+
+# No curl in the slim image: ask /healthz with the Python that is already there.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
+
+# k8stip finishes the message it is posting and closes the gateway/socket on SIGTERM.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["k8stip"]
+CMD ["run"]
