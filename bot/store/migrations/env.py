@@ -2,12 +2,10 @@
 
 `bot.store.store.Store.migrate()` runs this with an open connection in
 `config.attributes["connection"]`; the `alembic` command line (developers making a new
-revision) runs it with `sqlalchemy.url` from `bot/store/alembic.ini` or `K8STIP_DATABASE`.
+revision) runs it with `-x database=URL` or `sqlalchemy.url` from `bot/store/alembic.ini`.
 """
 
 from __future__ import annotations
-
-import os
 
 from alembic import context
 from sqlalchemy import create_engine, text
@@ -37,7 +35,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    url = os.environ.get("K8STIP_DATABASE") or context.config.get_main_option("sqlalchemy.url")
+    x_args = context.get_x_argument(as_dictionary=True)
+    url = x_args.get("database") or context.config.get_main_option("sqlalchemy.url")
     engine = create_engine(url or "sqlite:///data/k8stip.db")
     with engine.begin() as conn:
         _run(conn)
