@@ -26,6 +26,7 @@ from bot import __version__
 from bot.adapters.base import Adapter
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Config, ConfigError, Secrets, load_secrets, parse_days, parse_timezone
+from bot.corpus import Corpus
 from bot.invocation import Handler
 from bot.store import Store, SubscriptionSpec
 
@@ -98,9 +99,16 @@ _PLATFORM_SECRETS = {
 
 
 def build_adapters(
-    config: Config, secrets: Secrets, handle: Handler, events: StoreEvents, console: ConsoleAdapter
+    config: Config,
+    secrets: Secrets,
+    handle: Handler,
+    events: StoreEvents,
+    console: ConsoleAdapter,
+    corpus: Corpus | None = None,
 ) -> AdapterSet:
-    """The console adapter always; Slack and Discord when configured and credentialed."""
+    """The console adapter always; Slack and Discord when configured and credentialed.
+
+    `corpus` (the engine's, already loaded) feeds Discord's topic autocomplete."""
     out = AdapterSet({"console": console})
     for platform, enabled, mode in (
         ("slack", config.slack.enabled, config.slack.mode),
@@ -122,9 +130,8 @@ def build_adapters(
                         f"(or NAME_FILE pointing at a secret file)"
                     ]
                 )
-            out.notes.append(
-                f"{title}: off; set {' and '.join(missing)} (or {missing[0]}_FILE) to turn it on"
-            )
+            also = "each also as NAME_FILE" if len(missing) > 1 else f"or {missing[0]}_FILE"
+            out.notes.append(f"{title}: off; set {' and '.join(missing)} ({also}) to turn it on")
             continue
         try:
             module = importlib.import_module(f"bot.adapters.{platform}")
@@ -133,7 +140,12 @@ def build_adapters(
                 raise
             out.notes.append(f"{title}: credentials set, but this build has no {platform} adapter")
             continue
-        out.adapters[platform] = module.create_adapter(config, secrets, handle, events)
+        extra: dict[str, Any] = {}
+        if platform == "discord" and corpus is not None:
+            from bot.adapters.discord_commands import topic_suggester
+
+            extra["suggest"] = topic_suggester(corpus.topics.values())
+        out.adapters[platform] = module.create_adapter(config, secrets, handle, events, **extra)
     return out
 
 
@@ -205,7 +217,9 @@ async def _deliver_once(config: Config, args: argparse.Namespace) -> int:
         router = Router(engine, store, config)
         # With --json, standard output is one JSON document: console tips go to stderr.
         console = ConsoleAdapter(out=sys.stderr if as_json else sys.stdout, interactive=False)
-        built = build_adapters(config, secrets, router.handle, StoreEvents(store), console)
+        built = build_adapters(
+            config, secrets, router.handle, StoreEvents(store), console, engine.corpus
+        )
         deliverer = Deliverer(store, engine, built.adapters, config.delivery)
         try:
             results = await deliverer.run_pass(at)
@@ -332,7 +346,9 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
     router = Router(engine, store, config, observer=metrics)
     interactive = sys.stdin.isatty() and not getattr(args, "no_console", False)
     console = ConsoleAdapter(router.handle, out=sys.stdout, interactive=interactive)
-    built = build_adapters(config, secrets, router.handle, StoreEvents(store), console)
+    built = build_adapters(
+        config, secrets, router.handle, StoreEvents(store), console, engine.corpus
+    )
     deliverer = Deliverer(store, engine, built.adapters, config.delivery, observer=metrics)
     connected: dict[str, bool] = dict.fromkeys(built.adapters, False)
 

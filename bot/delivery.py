@@ -272,6 +272,7 @@ class Deliverer:
         self.lease_seconds = lease_seconds if lease_seconds is not None else settings.lease_seconds
         self.limiter = WorkspaceLimiter(settings.workspace_posts_per_second, self.clock)
         self._marks = _GroupCommit(self)
+        self._leases: dict[int, datetime] = {}  # delivery id -> our claim's lease end
         self._stopping = False
         self.last_pass_at: datetime | None = None
 
@@ -385,6 +386,14 @@ class Deliverer:
         self, d: Delivery, subs_by_id: dict[int, Subscription], at: datetime
     ) -> DeliveryResult:
         try:
+            return await self._deliver_or_release(d, subs_by_id, at)
+        finally:
+            self._leases.pop(d.id, None)
+
+    async def _deliver_or_release(
+        self, d: Delivery, subs_by_id: dict[int, Subscription], at: datetime
+    ) -> DeliveryResult:
+        try:
             return await self.deliver(d, subs_by_id.get(d.subscription_id), at)
         except asyncio.CancelledError:
             # Shutting down mid-post: hand the row back so another process can take it
@@ -446,30 +455,37 @@ class Deliverer:
                 await self._db_retry(self.store.mark_final, d.id, FAILED, why, 0, self.clock.now())
                 self._failed(d.platform, "no_tips")
                 return _result(d, FAILED, None, error=why)
+            lease_end = self._lease_end()
             still_ours = await self._db_retry(
-                self.store.set_delivery_tip,
-                d.id,
-                tip_id,
-                self.worker,
-                self._lease_end(),
-                self.clock.now(),
+                self.store.set_delivery_tip, d.id, tip_id, self.worker, lease_end, self.clock.now()
             )
-        elif self._lease_running_out(d):
-            still_ours = await self._db_retry(
-                self.store.extend_lease, d.id, self.worker, self._lease_end()
-            )
+            self._leases[d.id] = lease_end
         else:
-            still_ours = True  # freshly claimed: no need to ask the database again
+            # Freshly claimed rows don't ask the database again; see _ensure_lease.
+            self._leases[d.id] = d.lease_until or self.clock.now()
+            still_ours = await self._ensure_lease(d, 0.0)
         if not still_ours:
             return _taken_over(d)
         assert tip_id is not None  # both branches above set it
         return await self._post(adapter, target, d, sub, tip_id, reply, at)
 
-    def _lease_running_out(self, d: Delivery) -> bool:
-        if d.lease_until is None:
-            return True
+    async def _ensure_lease(self, d: Delivery, seconds_ahead: float) -> bool:
+        """Make sure our claim outlives the next `seconds_ahead` (plus a margin), renewing it
+        in the database only when it would not. No other process can take a row over before
+        its lease ends, so while it is comfortably ahead there is nothing to ask. False if the
+        claim was lost (our lease ran out and another process took the row)."""
         margin = timedelta(seconds=max(1.0, self.lease_seconds / 4))
-        return self.clock.now() + margin >= d.lease_until
+        known = self._leases.get(d.id)
+        if (
+            known is not None
+            and self.clock.now() + timedelta(seconds=seconds_ahead) + margin < known
+        ):
+            return True
+        lease_end = self._lease_end(seconds_ahead)
+        if not await self._db(self.store.extend_lease, d.id, self.worker, lease_end):
+            return False
+        self._leases[d.id] = lease_end
+        return True
 
     def _choose_tips(self, subs_by_id: dict[int, Subscription]) -> ChooseTips:
         """Tips for a freshly claimed batch, chosen inside the claim transaction."""
@@ -568,10 +584,10 @@ class Deliverer:
     async def _wait(self, d: Delivery, seconds: float) -> bool:
         """Sleep between attempts, keeping the claim's lease ahead of the wait. False if the
         claim was lost meanwhile (another process took over): then stop trying."""
-        if not await self._db(self.store.extend_lease, d.id, self.worker, self._lease_end(seconds)):
+        if not await self._ensure_lease(d, seconds):
             return False
         await self.clock.sleep(seconds)
-        return await self._db(self.store.extend_lease, d.id, self.worker, self._lease_end())
+        return True
 
     async def _give_up(self, d: Delivery, tip_id: str, attempts: int, error: str) -> DeliveryResult:
         await self._db_retry(self.store.mark_final, d.id, FAILED, error, attempts, self.clock.now())

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
 N = 1000
 AT = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # 09:00 in Amsterdam
-LEASE = 3.0
+LEASE = 4.0
 
 
 def add_subscriptions(store: Store, n: int) -> None:
@@ -93,8 +93,10 @@ def test_three_workers_one_killed_post_every_subscription_exactly_once() -> None
             for p, (out, err) in zip(procs[1:], outputs[1:], strict=True):
                 assert p.returncode == 0, err
                 results = json.loads(out.splitlines()[-1])["results"]
-                assert set(results) <= {"sent", "sent+reconciled"}, results
-                survivors_sent += sum(results.values())
+                # "skipped" only when a starved survivor's own lease ran out and the other
+                # survivor took the row over (it then posts it; nothing is posted twice).
+                assert set(results) <= {"sent", "sent+reconciled", "skipped"}, (results, err)
+                survivors_sent += results.get("sent", 0) + results.get("sent+reconciled", 0)
             assert 0 < survivors_sent < N  # the victim posted some before it died
 
             # The platform saw every channel exactly once.

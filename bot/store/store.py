@@ -13,7 +13,6 @@ claimable again once the lease runs out, and the next claimer reconciles before 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from sqlalchemy import (
     Engine,
     and_,
     bindparam,
-    case,
     create_engine,
     delete,
     event,
@@ -550,13 +548,7 @@ class Store:
                 )
                 .returning(*deliveries.c)
             ).all()
-            claimed = sorted(
-                (
-                    dataclasses.replace(x, prior_tip=x.tip_id is not None)
-                    for x in map(Delivery.from_row, rows)
-                ),
-                key=lambda x: (x.due_at, x.id),
-            )
+            claimed = sorted(map(_claimed_delivery, rows), key=lambda x: (x.due_at, x.id))
             need = [x for x in claimed if x.tip_id is None]
             if choose is None or not need:
                 return claimed
@@ -565,10 +557,14 @@ class Store:
             if picks:
                 conn.execute(
                     update(deliveries)
-                    .where(d.id.in_(list(picks)))
-                    .values(tip_id=case(picks, value=d.id))
+                    .where(d.id == bindparam("b_id"))
+                    .values(tip_id=bindparam("b_tip")),
+                    [{"b_id": k, "b_tip": v} for k, v in picks.items()],
                 )
-        return [dataclasses.replace(x, tip_id=picks.get(x.id, x.tip_id)) for x in claimed]
+        for x in claimed:
+            if x.id in picks:
+                object.__setattr__(x, "tip_id", picks[x.id])  # our own fresh, unshared objects
+        return claimed
 
     def set_delivery_tip(
         self, delivery_id: int, tip_id: str, worker: str, lease_until: datetime, now: datetime
@@ -774,6 +770,13 @@ class Store:
             return _histories(conn, {(platform, workspace, channel)}, limit).get(
                 (platform, workspace, channel), []
             )
+
+
+def _claimed_delivery(r: Row[Any]) -> Delivery:
+    d = Delivery.from_row(r)
+    if d.tip_id is not None:
+        object.__setattr__(d, "prior_tip", True)  # frozen dataclass, built just now
+    return d
 
 
 def _histories(
