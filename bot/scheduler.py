@@ -65,6 +65,7 @@ class DeliveryScheduler:
         self.deliverer.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler applies shutdown on the loop's next turn
         running = list(self._running)
         if not running:
             return
