@@ -38,6 +38,15 @@ def cache_dir() -> Path:
 def _fingerprint(paths: Sequence[str | Path]) -> tuple[str, int] | None:
     """A key over every YAML file the corpus reads, and their total size."""
     parts = [f"{__version__}:{CACHE_FORMAT}"]
+    # The code that builds the index is part of the key too, so an edited checkout never
+    # loads an index built by older code.
+    here = Path(__file__).resolve().parent
+    for module in ("corpus.py", "loader.py", "search.py", "textnorm.py", "engine.py"):
+        try:
+            st = (here / module).stat()
+            parts.append(f"{module}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            pass
     total = 0
     for p in sorted(Path(x).resolve() for x in paths):
         files = sorted(p.glob("*.y*ml")) + sorted(p.glob("*.json")) if p.is_dir() else [p]
