@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.yaml_lines import yaml_line_index
+
 SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
 # Slack OAuth (multi-workspace install) secrets, read the same way.
 OPTIONAL_SECRET_NAMES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")
@@ -151,6 +153,11 @@ class DeliveryConfig(_Strict):
     backoff_base_seconds: float = 1.0
     backoff_max_seconds: float = 60.0
     tick_seconds: int = 30
+    # A claimed delivery whose process died becomes claimable again after this long.
+    lease_seconds: float = 300.0
+    # Posts in flight at once per process, and posts per second to one workspace/guild.
+    concurrency: int = Field(default=50, ge=1)
+    workspace_posts_per_second: float = Field(default=20.0, ge=0)
 
 
 class RateLimitConfig(_Strict):
@@ -257,35 +264,6 @@ def load_secrets(environ: dict[str, str] | None = None) -> Secrets:
     return Secrets(values)
 
 
-def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
-    """Map each key path in a YAML document to its 1-based line number."""
-    index: dict[tuple[str | int, ...], int] = {}
-
-    seen: set[int] = set()
-
-    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
-        index.setdefault(path, node.start_mark.line + 1)
-        if id(node) in seen:  # an alias (*a) of a node already walked: nested aliases would
-            return  # otherwise make this exponential ("billion laughs")
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                key = (*path, str(k.value))
-                index[key] = k.start_mark.line + 1
-                walk(v, key)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*path, i))
-
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        if root is not None:
-            walk(root, ())
-    except (yaml.YAMLError, RecursionError):  # deep nesting: lines found so far, else line 1
-        return index
-    return index
-
-
 def _allowed_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
     """The valid keys at `loc`'s parent, for 'did you mean' suggestions."""
     current: Any = model
@@ -314,7 +292,7 @@ def config_from_mapping(data: Any, source: str = "<defaults>", text: str = "") -
         raise ConfigError(
             [f"{source}:1: the config must be a mapping of keys, like `timezone: UTC`"]
         )
-    lines = _line_index(text) if text else {}
+    lines = yaml_line_index(text) if text else {}
     try:
         return Config.model_validate({**data, "source": source})
     except ValidationError as e:

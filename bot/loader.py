@@ -33,6 +33,7 @@ from bot.corpus import (
     Tip,
     Topic,
 )
+from bot.yaml_lines import yaml_line_index
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 32  # levels of nested lists/mappings; a tip file needs 4
@@ -55,7 +56,7 @@ class _FileProblems:
     def resolve(self) -> list[Problem]:
         if not self.pending:
             return []
-        lines = _line_index(self.text)
+        lines = yaml_line_index(self.text)
         out = []
         for where, message, severity in self.pending:
             line = 1
@@ -65,34 +66,6 @@ class _FileProblems:
                     break
             out.append(Problem(str(self.path), line, message, severity))
         return out
-
-
-def _line_index(text: str) -> dict[Path_, int]:
-    index: dict[Path_, int] = {}
-
-    seen: set[int] = set()
-
-    def walk(node: yaml.Node, path: Path_) -> None:
-        index.setdefault(path, node.start_mark.line + 1)
-        if id(node) in seen:  # an alias (*a) of a node already walked: nested aliases would
-            return  # otherwise make this exponential ("billion laughs")
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                key = (*path, str(k.value))
-                index[key] = k.start_mark.line + 1
-                walk(v, key)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*path, i))
-
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        if root is not None:
-            walk(root, ())
-    except (yaml.YAMLError, RecursionError):  # deep nesting: lines found so far, else line 1
-        return index
-    return index
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:

@@ -1,0 +1,51 @@
+"""A small stand-in for the engine's tip source (corpus + card), for runtime tests."""
+
+from __future__ import annotations
+
+from bot.corpus import Corpus, Source, Tip, Topic
+from bot.replies import TipCard
+
+TOPICS = {
+    "secrets": Topic("secrets", "Secrets", "Kubernetes Secrets and Key Vault", ("secret",)),
+    "rbac": Topic("rbac", "RBAC", "Role-based access control", ("roles",)),
+    "networking": Topic("networking", "Networking", "Services, ingress, CNI"),
+}
+
+
+def make_corpus(n: int = 12) -> Corpus:
+    names = list(TOPICS)
+    tips = [
+        Tip(
+            id=f"tip-{i:02d}",
+            text=f"Tip number {i} about {names[i % len(names)]}.",
+            source="book",
+            topics=(names[i % len(names)],),
+            chapter_number=i % 5 + 1,
+            chapter_title="A chapter",
+        )
+        for i in range(n)
+    ]
+    return Corpus(
+        tips=tips,
+        sources={"book": Source("book", "Hands-On Kubernetes on Azure, 2nd ed.")},
+        topics=dict(TOPICS),
+    )
+
+
+class FakeTips:
+    """Has `corpus` and `card`, like bot.engine.Engine."""
+
+    def __init__(self, corpus: Corpus | None = None) -> None:
+        self.corpus = corpus or make_corpus()
+
+    def card(self, tip: Tip, score: float | None = None) -> TipCard:
+        return TipCard(
+            tip_id=tip.id,
+            text=tip.text,
+            source=self.corpus.source_title(tip),
+            chapter=tip.chapter,
+            topics=tip.topics,
+            topic_titles=tuple(self.corpus.topic_title(t) for t in tip.topics),
+            links=tip.links,
+            score=score,
+        )

@@ -1,0 +1,117 @@
+"""The composition root (bot/app.py): which adapters run, what the banner says is missing."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.console import ConsoleAdapter
+from bot.app import StoreEvents, build_adapters, parse_at, safe_url
+from bot.config import ConfigError, Secrets, config_from_mapping
+from bot.invocation import Invocation
+from bot.messages import info
+from bot.replies import Reply
+from bot.store import SubscriptionSpec
+from tests.fakes.databases import fresh_store
+
+
+async def handle(inv: Invocation) -> Reply:
+    return info(inv.text)
+
+
+def build(tmp_path: Path, secrets: dict[str, str], **cfg: object):  # type: ignore[no-untyped-def]
+    with fresh_store("sqlite", tmp_path) as store:
+        return build_adapters(
+            config_from_mapping(cfg),
+            Secrets(secrets),
+            handle,
+            StoreEvents(store),
+            ConsoleAdapter(interactive=False),
+        )
+
+
+def test_without_credentials_only_the_console_runs_and_the_fix_is_named(tmp_path: Path) -> None:
+    built = build(tmp_path, {})
+    assert list(built.adapters) == ["console"]
+    assert built.notes == [
+        "Slack: off; set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (each also as NAME_FILE) "
+        "to turn it on",
+        "Discord: off; set DISCORD_TOKEN (or DISCORD_TOKEN_FILE) to turn it on",
+    ]
+
+
+def test_http_mode_slack_asks_for_the_signing_secret(tmp_path: Path) -> None:
+    built = build(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-secret-value"}, slack={"mode": "http"})
+    assert (
+        built.notes[0]
+        == "Slack: off; set SLACK_SIGNING_SECRET (or SLACK_SIGNING_SECRET_FILE) to turn it on"
+    )
+    assert not any("xoxb-secret-value" in n for n in built.notes)
+
+
+def test_explicitly_enabled_without_tokens_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as e:
+        build(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-secret-value"}, slack={"enabled": True})
+    assert "slack.enabled is true but SLACK_APP_TOKEN is not set" in str(e.value)
+    assert "xoxb-secret-value" not in str(e.value)
+
+
+def test_disabled_in_config_says_so(tmp_path: Path) -> None:
+    built = build(tmp_path, {"DISCORD_TOKEN": "t"}, discord={"enabled": False})
+    assert "Discord: off (discord.enabled: false in the config)" in built.notes
+    assert "discord" not in built.adapters
+
+
+def test_a_missing_adapter_module_is_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "bot.adapters.slack", None)  # as if not installed
+    built = build(tmp_path, {"SLACK_BOT_TOKEN": "a", "SLACK_APP_TOKEN": "b"})
+    assert "Slack: credentials set, but this build has no slack adapter" in built.notes
+    assert "slack" not in built.adapters
+
+
+def test_discord_token_builds_the_discord_adapter(tmp_path: Path) -> None:
+    built = build(tmp_path, {"DISCORD_TOKEN": "not-a-real-token"})
+    assert set(built.adapters) == {"console", "discord"}
+    assert built.adapters["discord"].platform == "discord"
+
+
+async def test_workspace_removed_pauses_its_subscriptions(tmp_path: Path) -> None:
+    with fresh_store("sqlite", tmp_path) as store:
+        now = datetime(2026, 3, 27, tzinfo=UTC)
+        for ch in ("A", "B"):
+            store.upsert_subscription(
+                SubscriptionSpec("slack", "T1", ch, "09:00", "UTC", (1,)), "chat", "U", now
+            )
+        store.upsert_subscription(
+            SubscriptionSpec("slack", "T2", "C", "09:00", "UTC", (1,)), "chat", "U", now
+        )
+        await StoreEvents(store).workspace_removed("slack", "T1", "app uninstalled")
+        paused = {s.channel: (s.paused, s.paused_reason) for s in store.list_subscriptions()}
+        assert paused == {
+            "A": (True, "app uninstalled"),
+            "B": (True, "app uninstalled"),
+            "C": (False, ""),
+        }
+
+
+def test_at_without_an_offset_is_in_the_config_timezone() -> None:
+    assert parse_at("2026-03-29T09:00", "Europe/Amsterdam") == datetime(
+        2026, 3, 29, 7, 0, tzinfo=UTC
+    )
+    assert parse_at("2026-03-29T09:00Z", "Europe/Amsterdam") == datetime(
+        2026, 3, 29, 9, 0, tzinfo=UTC
+    )
+    assert parse_at("2026-03-29T09:00+02:00", "UTC") == datetime(
+        2026, 3, 29, 9, 0, tzinfo=timezone(timedelta(hours=2))
+    )
+    assert parse_at(None, "UTC") is None
+
+
+def test_database_passwords_are_hidden() -> None:
+    url = "postgresql+psycopg://k8stip:hunter2@db:5432/k8stip"
+    assert safe_url(url) == "postgresql+psycopg://k8stip:***@db:5432/k8stip"
