@@ -1,7 +1,8 @@
 """Shared pieces for the Slack tests: a stand-in router with realistic replies, config, secrets.
 
-The stand-in answers like the real router (`bot/commands.py`, being written on another
-branch) so the adapter can be tested end to end before both are merged.
+The stand-in answers like the real router (`bot/commands.py`) with fixed cards, so adapter
+tests can steer it (a slow answer, a crash) without a store; tests/test_slack_router.py runs
+the adapter with the real router.
 """
 
 from __future__ import annotations
