@@ -94,6 +94,8 @@ class AdapterSet:
 _PLATFORM_SECRETS = {
     ("slack", "socket"): ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"),
     ("slack", "http"): ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"),
+    # Multi-workspace install: each workspace's bot token comes from the OAuth flow.
+    ("slack", "oauth"): ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET"),
     ("discord", ""): ("DISCORD_TOKEN",),
 }
 
@@ -110,8 +112,11 @@ def build_adapters(
 
     `corpus` (the engine's, already loaded) feeds Discord's topic autocomplete."""
     out = AdapterSet({"console": console})
+    slack_mode = (
+        "oauth" if config.slack.mode == "http" and config.slack.oauth else config.slack.mode
+    )
     for platform, enabled, mode in (
-        ("slack", config.slack.enabled, config.slack.mode),
+        ("slack", config.slack.enabled, slack_mode),
         ("discord", config.discord.enabled, ""),
     ):
         needed = _PLATFORM_SECRETS[(platform, mode)]

@@ -52,6 +52,21 @@ def test_http_mode_slack_asks_for_the_signing_secret(tmp_path: Path) -> None:
     assert not any("xoxb-secret-value" in n for n in built.notes)
 
 
+def test_oauth_install_needs_the_client_credentials_not_a_bot_token(tmp_path: Path) -> None:
+    """In HTTP mode with `slack.oauth`, tokens come from each workspace's install: the client
+    id, client secret and signing secret turn Slack on without SLACK_BOT_TOKEN."""
+    slack = {"mode": "http", "oauth": True}
+    built = build(tmp_path, {"SLACK_SIGNING_SECRET": "s"}, slack=slack)
+    assert "slack" not in built.adapters
+    assert built.notes[0] == (
+        "Slack: off; set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (each also as NAME_FILE) "
+        "to turn it on"
+    )
+    creds = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"}
+    built = build(tmp_path, creds, slack=slack, database=f"sqlite:///{tmp_path}/oauth.db")
+    assert "slack" in built.adapters
+
+
 def test_explicitly_enabled_without_tokens_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as e:
         build(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-secret-value"}, slack={"enabled": True})
