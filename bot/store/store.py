@@ -28,6 +28,7 @@ from sqlalchemy import (
     Engine,
     and_,
     bindparam,
+    case,
     create_engine,
     delete,
     event,
@@ -775,6 +776,22 @@ class Store:
             q = q.where(d.platform.in_(list(platforms)))
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar_one())
+
+    def open_deliveries_by_platform(
+        self, at: datetime, now: datetime
+    ) -> dict[str, tuple[int, int]]:
+        """Rows due by `at` that are planned or claimed, per platform: (open, held), where
+        held are claimed with a lease still running at `now` (a live process is posting them).
+        One query, so the counts agree with each other while other processes work."""
+        d = deliveries.c
+        live = and_(d.status == CLAIMED, d.lease_until >= to_db(now))
+        q = (
+            select(d.platform, func.count(), func.sum(case((live, 1), else_=0)))
+            .where(d.status.in_([PLANNED, CLAIMED]), d.due_at <= to_db(at))
+            .group_by(d.platform)
+        )
+        with self.engine.connect() as conn:
+            return {r[0]: (int(r[1]), int(r[2] or 0)) for r in conn.execute(q)}
 
     def status_counts(self) -> dict[str, int]:
         q = select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
