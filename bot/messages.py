@@ -91,6 +91,7 @@ class Param:
 
 
 _EVERYWHERE = ("slack", "console", "discord")
+_TYPED = ("slack", "console")
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,8 @@ SYNTAX: dict[str, Syntax] = {
     "status": Syntax("status", "/k8stip-admin status"),
     "next": Syntax("next", "/k8stip-admin next"),
     "another": Syntax("another", "/k8stip tip", (Param("query", "topic …"),)),
-    "more": Syntax("more", "/k8stip tip", (Param("query", "topic", _EVERYWHERE),)),
-    "share": Syntax("share", "", (Param("", "tip id", _EVERYWHERE),)),
+    "more": Syntax("more", "/k8stip tip", (Param("query", "topic", _TYPED),)),
+    "share": Syntax("share", "", (Param("", "tip id", _TYPED),)),
 }
 
 

@@ -23,6 +23,7 @@ from bot.adapters.discord_commands import (
 )
 from bot.config import Config, ConfigError, Secrets, config_from_mapping, load_config
 from bot.corpus import Topic
+from bot.messages import SYNTAX
 from tests.fakes.discord_router import TOPICS, Events, Router
 
 TIPS = Path(__file__).resolve().parent.parent / "tips"
@@ -46,6 +47,23 @@ def test_admin_group_is_hidden_from_members_by_default() -> None:
     k8stip, admin = build_commands(Answerer(Router()))
     assert admin.default_permissions == discord.Permissions(manage_guild=True)
     assert k8stip.default_permissions is None
+
+
+def test_the_routers_discord_hints_name_real_commands_and_options() -> None:
+    """bot/messages.SYNTAX (the hints in router replies) matches what is registered here."""
+    registered = {
+        f"/{c.qualified_name}": {(p.name, p.required) for p in c.parameters} for c in all_commands()
+    }
+    for name, syntax in SYNTAX.items():
+        if not syntax.discord:
+            continue
+        assert syntax.discord in registered, name
+        options = {p.name for p in syntax.params if p.name}
+        assert options <= {o for o, _ in registered[syntax.discord]}, name
+        required = {p.name for p in syntax.params if "discord" in p.required}
+        assert required == {o for o, req in registered[syntax.discord] if req}, name
+    typed = {s.discord for s in SYNTAX.values()}
+    assert set(registered) <= typed  # every Discord command has a hint
 
 
 def test_subscribe_text_is_what_one_would_type() -> None:
