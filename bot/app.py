@@ -15,7 +15,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
@@ -231,9 +231,8 @@ async def _deliver_once(config: Config, args: argparse.Namespace) -> int:
         finally:
             for adapter in built.adapters.values():
                 await adapter.stop()
-        left = await asyncio.to_thread(store.open_deliveries, at or now)
-        others = left - await asyncio.to_thread(
-            store.open_deliveries, at or now, list(built.adapters)
+        left = await asyncio.to_thread(
+            store.open_deliveries_by_platform, at or now, datetime.now(UTC)
         )
     finally:
         store.close()
@@ -241,12 +240,29 @@ async def _deliver_once(config: Config, args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps([r.to_json() for r in results], indent=2) + "\n")
     else:
         _print_results(results, sys.stdout)
-    if others:
-        sys.stderr.write(
-            f"k8stip deliver: {others} due post(s) are for platforms without credentials here "
-            "(see `k8stip status`); they wait for a process that has them\n"
-        )
+    for note in waiting_notes(left, built.adapters):
+        sys.stderr.write(f"k8stip deliver: {note}\n")
     return EXIT_PROBLEMS if any(r.status == "failed" for r in results) else EXIT_OK
+
+
+def waiting_notes(left: Mapping[str, tuple[int, int]], platforms: Collection[str]) -> list[str]:
+    """Why due posts are still open after a pass. `left` is
+    `Store.open_deliveries_by_platform`: platform -> (open, held by a live claim)."""
+    notes = []
+    missing = {p: n for p, (n, _) in sorted(left.items()) if p not in platforms and n}
+    if missing:
+        names = ", ".join(missing)
+        notes.append(
+            f"{sum(missing.values())} due post(s) are for platforms without credentials here "
+            f"({names}; see k8stip status); they wait for a process that has them"
+        )
+    held = sum(h for p, (_, h) in left.items() if p in platforms)
+    if held:
+        notes.append(
+            f"{held} due post(s) are held by another process, which is posting them "
+            "(if it died, the next pass takes them over once its lease runs out)"
+        )
+    return notes
 
 
 def _print_results(results: Sequence[Any], out: TextIO) -> None:

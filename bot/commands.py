@@ -2,7 +2,8 @@
 
 `/k8stip` with no words, or with topic names, gives a tip from the channel's rotation; any
 other words are a question (`engine.tip`), never an error. Named commands are below; each
-handler's docstring is its help text (first line: usage, second: what it does). Buttons carry
+handler's docstring is its help text (what it does); how it is typed on each platform comes
+from `bot.messages.SYNTAX`, so every hint names the asking platform's syntax. Buttons carry
 a command (`another …`, `more <topic>`, `share <tip_id>`) and are routed exactly like typed
 commands. Raw user text stays raw here: adapters neutralise mentions and markup.
 """
@@ -27,13 +28,16 @@ from bot.invocation import Invocation
 from bot.messages import (
     CONFIG_OWNED,
     NO_TIPS,
-    NOT_ADMIN,
-    NOT_SUBSCRIBED,
-    PAUSED_NOTICE,
     RATE_LIMITED,
+    admins,
     error,
+    example,
     info,
+    not_admin,
+    not_subscribed,
+    paused_notice,
     tip_reply,
+    usage,
 )
 from bot.picker import pick, rotation_state
 from bot.replies import Reply, ReplyKind, TipCard, Visibility
@@ -43,7 +47,7 @@ from bot.store import Store, Subscription, SubscriptionSpec
 P = ParamSpec("P")
 T = TypeVar("T")
 
-SUBSCRIBE_EXAMPLE = "/k8stip subscribe 09:00 Europe/Amsterdam weekdays security"
+SUBSCRIBE_EXAMPLE = ("09:00", "Europe/Amsterdam", "weekdays", "security")
 _TIME_LIKE = re.compile(r"^\d{1,2}[:.h]\d{2}$|^\d{1,2}:\d{1,2}$|^\d{1,2}(am|pm)$", re.I)
 _DAY_WORDS = {"daily", "weekdays", "weekends", "everyday", "workdays"}
 _DAY_ABBRS = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
@@ -77,7 +81,6 @@ class CommandObserver(Protocol):
 @dataclass(frozen=True)
 class Command:
     name: str
-    usage: str
     summary: str
     admin: bool
     run: Callable[[Invocation, list[str]], Awaitable[Reply]]
@@ -122,13 +125,22 @@ class Router:
             ("more", self.cmd_more),
             ("share", self.cmd_share),
         ):
-            doc = inspect.getdoc(fn) or ""
-            usage, _, summary = doc.partition("\n")
+            summary = _doc_summary(fn)
             admin = "(admins)" in summary
-            self.commands[name] = Command(name, usage.strip(), summary.strip(), admin, fn)
+            self.commands[name] = Command(name, summary, admin, fn)
 
     async def __call__(self, inv: Invocation) -> Reply:
         return await self.handle(inv)
+
+    def _slash(self, inv: Invocation) -> str:
+        return self.config.slack.command if inv.platform == "slack" else "/k8stip"
+
+    def _example(self, inv: Invocation, command: str, *values: str) -> str:
+        """How `command values…` is typed where `inv` came from."""
+        return example(inv.platform, command, *values, slash=self._slash(inv))
+
+    def _not_subscribed(self, inv: Invocation) -> Reply:
+        return info(not_subscribed(inv.platform, slash=self._slash(inv)))
 
     async def _db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await asyncio.to_thread(fn, *args, **kwargs)
@@ -148,7 +160,8 @@ class Router:
         if command is None:
             return await self.tip(inv, words)
         if command.admin and not inv.is_admin:
-            return error(NOT_ADMIN.format(what=command.summary.split(" (admins)")[0].lower()))
+            what = command.summary.split(" (admins)")[0].lower()
+            return error(not_admin(inv.platform, what, slash=self._slash(inv)))
         reply = await command.run(inv, words[1:])
         if inv.is_admin and command.name not in ("pause", "resume", "status"):
             reply = await self._with_paused_notice(inv, reply)
@@ -173,7 +186,7 @@ class Router:
         sub = await self._sub(inv)
         if sub is None or not sub.paused or sub.paused_reason.startswith(MANUAL_PAUSE_PREFIX):
             return reply
-        notice = PAUSED_NOTICE.format(reason=sub.paused_reason)
+        notice = paused_notice(inv.platform, sub.paused_reason, slash=self._slash(inv))
         return Reply(
             reply.kind,
             reply.text,
@@ -189,8 +202,7 @@ class Router:
     # -- tips ---------------------------------------------------------------------------
 
     async def tip(self, inv: Invocation, words: list[str]) -> Reply:
-        """/k8stip [topic or question]
-        A tip: from this channel's rotation, on a topic, or answering a few words."""
+        """A tip: from this channel's rotation, on a topic, or answering a few words."""
         if not self.engine.corpus.tips:
             return error(NO_TIPS)
         history = await self._db(
@@ -218,8 +230,10 @@ class Router:
         if answer.tip is None or answer.card is None:
             lines: tuple[str, ...] = ()
             close = difflib.get_close_matches(query.split()[0].lower(), self.commands, n=1)
-            if close:
-                lines = (f"Did you mean the command `{close[0]}`? Try /k8stip help",)
+            hint = self._example(inv, close[0]) if close else ""
+            if hint:
+                help_ = self._example(inv, "help")
+                lines = (f"Did you mean the command {hint}? Try {help_}",)
             return Reply(ReplyKind.INFO, answer.message, lines=lines)
         return await self._show(inv, answer.card, list(answer.topics))
 
@@ -243,76 +257,78 @@ class Router:
         return tip_reply(card, topics, visibility, lines)
 
     async def cmd_another(self, inv: Invocation, args: list[str]) -> Reply:
-        """another [topic …]
-        Another tip from this channel's rotation, optionally within topics (the button)."""
+        """Another tip from this channel's rotation, optionally within topics (the button)."""
         return await self.tip(inv, args)
 
     async def cmd_more(self, inv: Invocation, args: list[str]) -> Reply:
-        """more <topic>
-        A tip on that topic (the "More on …" button)."""
+        """A tip on that topic (the "More on …" button)."""
         if not args:
-            return error("Say which topic.", "/k8stip more secrets")
+            return error("Say which topic.", self._example(inv, "more", "secrets"))
         return await self.tip(inv, args)
 
     async def cmd_share(self, inv: Invocation, args: list[str]) -> Reply:
-        """share <tip id>
-        Post that tip to the whole channel (the "Share" button)."""
+        """Post that tip to the whole channel (the "Share" button)."""
         tip = self.engine.corpus.by_id.get(args[0]) if len(args) == 1 else None
         if tip is None:
-            return error("That tip isn't in the corpus any more.", "/k8stip share <tip id>")
+            return error("That tip isn't in the corpus any more.")
         who = inv.user_name or "Someone"
         return await self._show(
             inv, self.engine.card(tip), (), Visibility.CHANNEL, (f"Shared by {who}",)
         )
 
     async def cmd_search(self, inv: Invocation, args: list[str]) -> Reply:
-        """search <words>
-        The best-matching tips for a question, ranked."""
+        """The best-matching tips for a question, ranked."""
         if not args:
-            return error("Search for what?", "/k8stip search rotate secrets without downtime")
+            return error(
+                "Search for what?",
+                self._example(inv, "search", "rotate secrets without downtime"),
+            )
         result = self.engine.search(" ".join(args), limit=5)
         if not result.cards:
             return Reply(ReplyKind.INFO, result.message)
         return Reply(ReplyKind.SEARCH, result.message, cards=tuple(result.cards))
 
     async def cmd_topics(self, inv: Invocation, args: list[str]) -> Reply:
-        """topics
-        Every topic and how many tips it has."""
+        """Every topic and how many tips it has."""
         rows = self.engine.topics()
         lines = tuple(f"{r['id']} — {r['title']} ({r['count']})" for r in rows)
         return Reply(
             ReplyKind.TOPICS,
-            f"{len(rows)} topics. Ask for one with /k8stip <topic>:",
+            f"{len(rows)} topics. Ask for one with {self._example(inv, 'tip', '<topic>')}:",
             lines=lines,
         )
 
     async def cmd_help(self, inv: Invocation, args: list[str]) -> Reply:
-        """help [command]
-        What each command does."""
-        cmd = self.config.slack.command if inv.platform == "slack" else "/k8stip"
+        """What each command does."""
+        slash = self._slash(inv)
+        who = f"({admins(inv.platform).who})"
         if args and args[0].lower() in self.commands:
             c = self.commands[args[0].lower()]
-            return info(f"{cmd} {c.usage}", c.summary)
-        lines = [f"{cmd} [topic or question] — {_doc_summary(self.tip)}"]
-        lines += [
-            f"{cmd} {c.usage} — {c.summary}"
+            shown = usage(inv.platform, c.name, slash) or self._example(inv, "help")
+            return info(shown, c.summary.replace("(admins)", who))
+        rows = [("tip", _doc_summary(self.tip))]
+        rows += [
+            (c.name, c.summary)
             for c in self.commands.values()
             if c.name not in ("another", "more", "share")
         ]
-        return Reply(ReplyKind.HELP, "k8stip: one Kubernetes tip a day.", lines=tuple(lines))
+        lines = tuple(
+            f"{usage(inv.platform, name, slash)} — {summary.replace('(admins)', who)}"
+            for name, summary in rows
+        )
+        return Reply(ReplyKind.HELP, "k8stip: one Kubernetes tip a day.", lines=lines)
 
     # -- subscriptions ------------------------------------------------------------------
 
     async def cmd_subscribe(self, inv: Invocation, args: list[str]) -> Reply:
-        """subscribe [HH:MM] [timezone] [daily|weekdays|mon,wed,fri] [topic …]
-        Post a tip in this channel every day (admins)."""
+        """Post a tip in this channel every day (admins)."""
         existing = await self._sub(inv)
         if existing is not None and existing.origin == "config":
             return error(CONFIG_OWNED.format(source=self.config.source))
         try:
             spec = self._parse_subscribe(inv, args, existing)
         except ValueError as e:
-            return error(str(e), SUBSCRIBE_EXAMPLE)
+            return error(str(e), self._example(inv, "subscribe", *SUBSCRIBE_EXAMPLE))
         sub = await self._db(
             self.store.upsert_subscription, spec, "chat", inv.user, self.clock.now()
         )
@@ -349,7 +365,7 @@ class Router:
             if unknown:
                 raise ValueError(
                     f"{', '.join(repr(u) for u in unknown)}: not a time, timezone, day or "
-                    "topic (see /k8stip topics)"
+                    f"topic (see {self._example(inv, 'topics')})"
                 )
         elif existing is not None:
             topics = list(existing.topics)
@@ -358,38 +374,37 @@ class Router:
         )
 
     async def cmd_unsubscribe(self, inv: Invocation, args: list[str]) -> Reply:
-        """unsubscribe
-        Stop the daily tip in this channel (admins)."""
+        """Stop the daily tip in this channel (admins)."""
         existing = await self._sub(inv)
         if existing is None:
-            return info(NOT_SUBSCRIBED)
+            return self._not_subscribed(inv)
         if existing.origin == "config":
             return error(CONFIG_OWNED.format(source=self.config.source))
         await self._db(self.store.delete_subscription, inv.platform, inv.workspace, inv.channel)
         return Reply(
             ReplyKind.INFO,
-            "Unsubscribed: no more daily tips here. /k8stip subscribe brings them back.",
+            f"Unsubscribed: no more daily tips here. {self._example(inv, 'subscribe')} "
+            "brings them back.",
             visibility=Visibility.CHANNEL,
         )
 
     async def cmd_pause(self, inv: Invocation, args: list[str]) -> Reply:
-        """pause
-        Pause the daily tip here, keeping its schedule (admins)."""
+        """Pause the daily tip here, keeping its schedule (admins)."""
         sub = await self._sub(inv)
         if sub is None:
-            return info(NOT_SUBSCRIBED)
+            return self._not_subscribed(inv)
         if sub.paused:
-            return info(f"Already paused: {sub.paused_reason}. /k8stip resume restarts it.")
+            resume = self._example(inv, "resume")
+            return info(f"Already paused: {sub.paused_reason}. {resume} restarts it.")
         reason = f"{MANUAL_PAUSE_PREFIX}{inv.user_name or inv.user}"
         await self._db(self.store.set_paused, sub.id, True, reason, self.clock.now())
-        return info("Paused. /k8stip resume restarts the daily tip.")
+        return info(f"Paused. {self._example(inv, 'resume')} restarts the daily tip.")
 
     async def cmd_resume(self, inv: Invocation, args: list[str]) -> Reply:
-        """resume
-        Restart a paused daily tip (admins)."""
+        """Restart a paused daily tip (admins)."""
         sub = await self._sub(inv)
         if sub is None:
-            return info(NOT_SUBSCRIBED)
+            return self._not_subscribed(inv)
         if not sub.paused:
             return info("The daily tip here isn't paused.")
         await self._db(self.store.set_paused, sub.id, False, "", self.clock.now())
@@ -397,11 +412,10 @@ class Router:
         return info(f"Resumed. Next tip: {local_when(due, sub.timezone)}.")
 
     async def cmd_status(self, inv: Invocation, args: list[str]) -> Reply:
-        """status
-        This channel's schedule, next post, topics and anything paused."""
+        """This channel's schedule, next post, topics and anything paused."""
         sub = await self._sub(inv)
         if sub is None:
-            return info(NOT_SUBSCRIBED)
+            return self._not_subscribed(inv)
         _, due = sub.schedule.next_after(self.clock.now())
         topics = ", ".join(self.engine.corpus.topic_title(t) for t in sub.topics) or "all topics"
         lines = [
@@ -410,7 +424,8 @@ class Router:
             f"Topics: {topics}",
         ]
         if sub.paused:
-            lines.append(f"Paused: {sub.paused_reason}. /k8stip resume restarts it.")
+            resume = self._example(inv, "resume")
+            lines.append(f"Paused: {sub.paused_reason}. {resume} restarts it.")
         else:
             lines.append(f"Next post: {local_when(due, sub.timezone)}")
         last = await self._db(self.store.last_delivery, sub.id)
@@ -422,11 +437,10 @@ class Router:
         return Reply(ReplyKind.INFO, "Daily tip in this channel", lines=tuple(lines))
 
     async def cmd_next(self, inv: Invocation, args: list[str]) -> Reply:
-        """next
-        Preview the next daily tip, only to you (admins)."""
+        """Preview the next daily tip, only to you (admins)."""
         sub = await self._sub(inv)
         if sub is None:
-            return info(NOT_SUBSCRIBED)
+            return self._not_subscribed(inv)
         local_date, due = sub.schedule.next_after(self.clock.now())
         history = await self._db(
             self.store.channel_history, inv.platform, inv.workspace, inv.channel
@@ -447,8 +461,7 @@ class Router:
 
 
 def _doc_summary(fn: Callable[..., Any]) -> str:
-    doc = inspect.getdoc(fn) or ""
-    return doc.partition("\n")[2].strip()
+    return " ".join((inspect.getdoc(fn) or "").split())
 
 
 def _when(sub: Subscription) -> str:

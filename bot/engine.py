@@ -122,7 +122,7 @@ class Engine:
         if u.empty:
             return f"Nothing to look up there. Try a topic, e.g. {names}.", suggestions
         return (
-            f"No tip answers “{shown}”. Did you mean: {names}? (`topics` lists them all)",
+            f"No tip answers “{shown}”. Did you mean: {names}? (the topics command lists them all)",
             suggestions,
         )
 

@@ -1,5 +1,9 @@
 """User-facing words in one place, and the tip replies every platform renders.
 
+Reply text is plain text (adapters escape it), so nothing here uses markdown or backticks.
+How a command is typed differs per platform; `example` and `usage` (from the one `SYNTAX`
+table) phrase every command hint for the platform that asked.
+
 Button commands (an `Action.command` is run exactly like `/k8stip <command>`):
 - `another [topic …]`  another tip from the channel's rotation (optionally within topics)
 - `more <topic>`       a tip on that topic
@@ -9,6 +13,7 @@ Button commands (an `Action.command` is run exactly like `/k8stip <command>`):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.replies import Action, Reply, ReplyKind, TipCard, Visibility
 
@@ -71,17 +76,136 @@ def info(text: str, *lines: str) -> Reply:
     return Reply(kind=ReplyKind.INFO, text=text, lines=tuple(lines))
 
 
-def error(text: str, example: str = "") -> Reply:
+def error(text: str, hint: str = "") -> Reply:
     """A mistake the user can fix: one line saying what's wrong, and an example."""
-    return Reply(kind=ReplyKind.ERROR, text=text, lines=(f"Example: {example}",) if example else ())
+    return Reply(kind=ReplyKind.ERROR, text=text, lines=(f"Example: {hint}",) if hint else ())
 
 
-NOT_ADMIN = "Only workspace admins can {what}. Ask an admin, or see `/k8stip status`."
+@dataclass(frozen=True)
+class Param:
+    """One argument of a command: a Discord option `name` (empty: no such option there)."""
+
+    name: str
+    placeholder: str
+    required: tuple[str, ...] = ()  # platforms where it must be given
+
+
+_EVERYWHERE = ("slack", "console", "discord")
+_TYPED = ("slack", "console")
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """How a router command is typed: the words after the slash command on Slack and the
+    console, and the app command on Discord (bot/adapters/discord_commands.py; "" when it is
+    a button only there)."""
+
+    word: str
+    discord: str
+    params: tuple[Param, ...] = ()
+
+
+SYNTAX: dict[str, Syntax] = {
+    "tip": Syntax("", "/k8stip tip", (Param("query", "topic or question"),)),
+    "search": Syntax("search", "/k8stip search", (Param("query", "words", _EVERYWHERE),)),
+    "topics": Syntax("topics", "/k8stip topics"),
+    "help": Syntax("help", "/k8stip help", (Param("", "command"),)),
+    "subscribe": Syntax(
+        "subscribe",
+        "/k8stip-admin subscribe",
+        (
+            Param("time", "HH:MM", ("discord",)),
+            Param("timezone", "timezone"),
+            Param("days", "daily|weekdays|mon,wed,fri"),
+            Param("topics", "topic …"),
+        ),
+    ),
+    "unsubscribe": Syntax("unsubscribe", "/k8stip-admin unsubscribe"),
+    "pause": Syntax("pause", "/k8stip-admin pause"),
+    "resume": Syntax("resume", "/k8stip-admin resume"),
+    "status": Syntax("status", "/k8stip-admin status"),
+    "next": Syntax("next", "/k8stip-admin next"),
+    "another": Syntax("another", "/k8stip tip", (Param("query", "topic …"),)),
+    "more": Syntax("more", "/k8stip tip", (Param("query", "topic", _TYPED),)),
+    "share": Syntax("share", "", (Param("", "tip id", _TYPED),)),
+}
+
+
+@dataclass(frozen=True)
+class Admins:
+    """Who may run admin commands, as each platform's people know them, and what anyone
+    else can do instead (`{status}` is that platform's status command)."""
+
+    who: str
+    ask: str
+
+
+ADMINS = {
+    "slack": Admins("workspace admins", "Ask an admin, or see {status}"),
+    "discord": Admins("members with Manage Server", "Ask a server moderator"),
+    "console": Admins("admins", "Ask an admin, or see {status}"),
+}
+
+
+def example(platform: str, command: str, *values: str, slash: str = "/k8stip") -> str:
+    """`command` with `values` (in the order typed on Slack) as typed on `platform`, e.g.
+    "/k8stip subscribe 09:00 Europe/Amsterdam" or, on Discord, "/k8stip-admin subscribe
+    time:09:00 timezone:Europe/Amsterdam". "" when the platform has no such command.
+    `slash` is the Slack command's name (`slack.command`)."""
+    syntax = SYNTAX[command]
+    if platform == "discord":
+        if not syntax.discord:
+            return ""
+        named = [p.name for p in syntax.params]
+        opts = [f"{name}:{value}" for name, value in zip(named, values, strict=False) if value]
+        return " ".join([syntax.discord, *opts])
+    return " ".join(w for w in (slash, syntax.word, *values) if w)
+
+
+def usage(platform: str, command: str, slash: str = "/k8stip") -> str:
+    """The help line's usage: optional arguments in [brackets], e.g. "/k8stip search words"."""
+    syntax = SYNTAX[command]
+    on_discord = platform == "discord"
+    if on_discord and not syntax.discord:
+        return ""
+    parts = [syntax.discord] if on_discord else [w for w in (slash, syntax.word) if w]
+    for p in syntax.params:
+        if on_discord and not p.name:
+            continue
+        required = platform in p.required
+        shown = p.placeholder
+        if on_discord:
+            shown = f"{p.name}:{'…' if shown == p.name else shown}"
+        elif required:
+            shown = f"<{shown}>"
+        parts.append(shown if required else f"[{shown}]")
+    return " ".join(parts)
+
+
 RATE_LIMITED = "Easy there — that's {limit} commands in a minute. Try again in {wait} s."
-NOT_SUBSCRIBED = "This channel has no daily tip. An admin can start one: /k8stip subscribe 09:00"
 CONFIG_OWNED = (
     "This channel's daily tip is set in the config file ({source}); change it there, "
     "then restart k8stip."
 )
-PAUSED_NOTICE = "Daily tips here are paused: {reason}. Fix that, then run /k8stip resume."
-NO_TIPS = "There are no tips loaded. Check `corpus:` in the config and run `k8stip validate`."
+NO_TIPS = "There are no tips loaded. Check “corpus:” in the config and run “k8stip validate”."
+
+
+def admins(platform: str) -> Admins:
+    return ADMINS.get(platform, ADMINS["slack"])
+
+
+def not_admin(platform: str, what: str, slash: str = "/k8stip") -> str:
+    who = admins(platform)
+    ask = who.ask.format(status=example(platform, "status", slash=slash))
+    return f"Only {who.who} can {what}. {ask}."
+
+
+def not_subscribed(platform: str, slash: str = "/k8stip") -> str:
+    start = example(platform, "subscribe", "09:00", slash=slash)
+    who = admins(platform).who
+    return f"This channel has no daily tip. {who[0].upper()}{who[1:]} can start one: {start}"
+
+
+def paused_notice(platform: str, reason: str, slash: str = "/k8stip") -> str:
+    resume = example(platform, "resume", slash=slash)
+    return f"Daily tips here are paused: {reason}. Fix that, then run {resume}."

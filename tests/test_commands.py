@@ -15,6 +15,7 @@ from bot.commands import Router
 from bot.config import config_from_mapping
 from bot.engine import Engine
 from bot.invocation import Invocation
+from bot.messages import SYNTAX
 from bot.replies import ReplyKind, Visibility
 from bot.store import Store
 from tests.fakes.clock import FakeClock
@@ -48,7 +49,7 @@ def inv(text: str, admin: bool = True, channel: str = "C1", user: str = "U1") ->
 
 async def test_every_command_has_help_text(router: Router) -> None:
     for name, command in router.commands.items():
-        assert command.usage.startswith(name), name
+        assert name in SYNTAX and SYNTAX[name].word == name, name
         assert len(command.summary) > 10, name
     reply = await router.handle(inv("help"))
     assert reply.kind is ReplyKind.HELP
@@ -239,3 +240,95 @@ async def test_property_any_text_gets_a_reply(router: Router, text: str) -> None
     reply = await router.handle(inv(text))
     assert reply.text
     assert reply.kind in set(ReplyKind)
+
+
+# How each platform types the same requests (docs/discord.md, bot/adapters/discord_commands.py).
+PLATFORM_SYNTAX = {
+    "slack": {
+        "help": "/k8stip subscribe [HH:MM]",
+        "subscribe": "/k8stip subscribe 09:00 Europe/Amsterdam weekdays",
+        "start": "/k8stip subscribe 09:00",
+        "search": "/k8stip search rotate",
+        "status": "/k8stip status",
+        "resume": "/k8stip resume",
+        "admins": "Only workspace admins can",
+    },
+    "console": {
+        "help": "/k8stip subscribe [HH:MM]",
+        "subscribe": "/k8stip subscribe 09:00 Europe/Amsterdam weekdays",
+        "start": "/k8stip subscribe 09:00",
+        "search": "/k8stip search rotate",
+        "status": "/k8stip status",
+        "resume": "/k8stip resume",
+        "admins": "Only admins can",
+    },
+    "discord": {
+        "help": "/k8stip-admin subscribe time:HH:MM [timezone:",
+        "subscribe": "/k8stip-admin subscribe time:09:00 timezone:Europe/Amsterdam days:weekdays",
+        "start": "/k8stip-admin subscribe time:09:00",
+        "search": "/k8stip search query:rotate",
+        "status": "/k8stip-admin status",
+        "resume": "/k8stip-admin resume",
+        "admins": "Only members with Manage Server can",
+    },
+}
+OTHER_PLATFORMS_ONLY = {
+    "slack": ("/k8stip-admin", "query:", "time:"),
+    "console": ("/k8stip-admin", "query:", "time:", "workspace admins"),
+    "discord": ("/k8stip subscribe", "/k8stip status", "/k8stip resume", "workspace admins"),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORM_SYNTAX))
+async def test_hints_use_the_asking_platforms_syntax_and_no_markdown(
+    engine: Engine, store: Store, platform: str
+) -> None:
+    config = config_from_mapping({"rate_limit": {"commands_per_minute": 1000}})
+    router = Router(engine, store, config, FakeClock(NOW), random.Random(7))
+    want = PLATFORM_SYNTAX[platform]
+
+    async def ask(text: str, admin: bool = True) -> str:
+        reply = await router.handle(Invocation(platform, "T1", "C1", "U1", text, admin, "Ada"))
+        return "\n".join((reply.text, *reply.lines))
+
+    said = {
+        "help": await ask("help") + "\n" + await ask("help subscribe"),
+        "not subscribed": await ask("status"),
+        "refusal": await ask("subscribe", admin=False),
+        "bad subscribe": await ask("subscribe 25:00"),
+        "empty search": await ask("search"),
+        "typo": await ask("subscrib"),
+        "topics": await ask("topics"),
+        "no more topic": await ask("more"),
+    }
+    await ask("subscribe 09:00 daily")
+    sub = store.get_subscription(platform, "T1", "C1")
+    assert sub is not None
+    said["pause"] = await ask("pause")
+    store.set_paused(sub.id, True, "channel_not_found", NOW)
+    said["paused notice"] = await ask("topics")
+    said["unsubscribe"] = await ask("unsubscribe")
+
+    assert want["help"] in said["help"]
+    assert want["subscribe"] in said["bad subscribe"]
+    assert want["start"] in said["not subscribed"]
+    assert want["search"] in said["empty search"]
+    assert want["admins"] in said["refusal"]
+    assert want["resume"] in said["pause"] and want["resume"] in said["paused notice"]
+    assert want["start"].rpartition(" ")[0] in said["typo"]
+    assert want["start"].rpartition(" ")[0] in said["unsubscribe"]
+    if platform != "discord":  # Discord hides the admin group from those it refuses
+        assert want["status"] in said["refusal"]
+    for what, text in said.items():
+        assert "`" not in text, (what, text)
+        for foreign in OTHER_PLATFORMS_ONLY[platform]:
+            assert foreign not in text, (what, foreign, text)
+
+
+async def test_hints_use_the_configured_slack_command(engine: Engine, store: Store) -> None:
+    config = config_from_mapping({"slack": {"command": "/tips"}})
+    router = Router(engine, store, config, FakeClock(NOW), random.Random(7))
+    reply = await router.handle(Invocation("slack", "T1", "C1", "U1", "search", True))
+    assert reply.lines == ("Example: /tips search rotate secrets without downtime",)
+    help_ = await router.handle(Invocation("slack", "T1", "C1", "U1", "help", True))
+    assert all(line.startswith("/tips ") for line in help_.lines)

@@ -6,20 +6,21 @@ import asyncio
 import io
 import json
 import random
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.adapters.base import Target
 from bot.adapters.console import ConsoleAdapter, render_text
+from bot.app import waiting_notes
 from bot.cli import main
 from bot.commands import Router
 from bot.config import config_from_mapping
 from bot.engine import Engine
 from bot.messages import daily_reply
 from bot.replies import TipCard
-from bot.store import Store
+from bot.store import PlannedDelivery, Store, SubscriptionSpec
 from tests.fakes.clock import FakeClock
 from tests.fakes.databases import fresh_store
 
@@ -142,6 +143,44 @@ def test_deliver_prints_tips_on_stdout_and_waits_for_missing_platforms(
     assert "[#terminal] Kubernetes tip of the day" in out
     assert "sent     console:terminal  2026-03-30" in out
     assert "1 due post(s) are for platforms without credentials here" in err
+
+
+def test_deliver_tells_posts_held_by_another_process_from_posts_without_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_tokens: None
+) -> None:
+    """Another replica is posting one console row right now: that is not a missing platform."""
+    cfg = write_config(
+        tmp_path, '  - {platform: slack, workspace: T1, channel: C1, time: "09:00"}\n'
+    )
+    store = Store.open(f"sqlite:///{tmp_path}/data/k8stip.db")
+    store.migrate()
+    busy = SubscriptionSpec("console", "", "busy", "09:00", "Europe/Amsterdam", (1, 2, 3, 4, 5))
+    sub = store.upsert_subscription(busy, "chat", "U1", datetime.now(UTC))
+    day = date(2026, 3, 30)
+    store.plan_deliveries([PlannedDelivery(sub, day, sub.schedule.due_at(day))], datetime.now(UTC))
+    [held] = store.claim_deliveries(
+        datetime(2026, 3, 30, 8, tzinfo=UTC), datetime.now(UTC), "other:1:x", 3600, 10, ["console"]
+    )
+    assert held.channel == "busy"
+    store.close()
+
+    assert main(["--config", str(cfg), "deliver", "--at", "2026-03-30T09:05"]) == 0
+    out, err = capsys.readouterr()
+    assert "sent     console:terminal  2026-03-30" in out and "busy" not in out
+    assert "1 due post(s) are for platforms without credentials here (slack;" in err
+    assert "1 due post(s) are held by another process" in err
+
+
+def test_waiting_notes_count_only_platforms_without_an_adapter() -> None:
+    assert waiting_notes({"console": (2, 2)}, {"console"}) == [
+        "2 due post(s) are held by another process, which is posting them "
+        "(if it died, the next pass takes them over once its lease runs out)"
+    ]
+    assert waiting_notes({"console": (1, 0)}, {"console"}) == []
+    [note] = waiting_notes({"slack": (3, 1), "discord": (1, 0)}, {"console"})
+    assert note.startswith(
+        "4 due post(s) are for platforms without credentials here (discord, slack;"
+    )
 
 
 def test_deliver_rejects_a_bad_instant(

@@ -11,7 +11,7 @@ from discord import app_commands
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters.discord import create_adapter, resolve_sharding
+from bot.adapters.discord import DiscordAdapter, Sharding, create_adapter, resolve_sharding
 from bot.adapters.discord_commands import (
     MAX_CHOICES,
     Answerer,
@@ -21,8 +21,9 @@ from bot.adapters.discord_commands import (
     timezone_choices,
     topic_suggester,
 )
-from bot.config import ConfigError, Secrets, config_from_mapping
+from bot.config import Config, ConfigError, Secrets, config_from_mapping, load_config
 from bot.corpus import Topic
+from bot.messages import SYNTAX
 from tests.fakes.discord_router import TOPICS, Events, Router
 
 TIPS = Path(__file__).resolve().parent.parent / "tips"
@@ -46,6 +47,23 @@ def test_admin_group_is_hidden_from_members_by_default() -> None:
     k8stip, admin = build_commands(Answerer(Router()))
     assert admin.default_permissions == discord.Permissions(manage_guild=True)
     assert k8stip.default_permissions is None
+
+
+def test_the_routers_discord_hints_name_real_commands_and_options() -> None:
+    """bot/messages.SYNTAX (the hints in router replies) matches what is registered here."""
+    registered = {
+        f"/{c.qualified_name}": {(p.name, p.required) for p in c.parameters} for c in all_commands()
+    }
+    for name, syntax in SYNTAX.items():
+        if not syntax.discord:
+            continue
+        assert syntax.discord in registered, name
+        options = {p.name for p in syntax.params if p.name}
+        assert options <= {o for o, _ in registered[syntax.discord]}, name
+        required = {p.name for p in syntax.params if "discord" in p.required}
+        assert required == {o for o, req in registered[syntax.discord] if req}, name
+    typed = {s.discord for s in SYNTAX.values()}
+    assert set(registered) <= typed  # every Discord command has a hint
 
 
 def test_subscribe_text_is_what_one_would_type() -> None:
@@ -151,42 +169,62 @@ def test_a_changed_command_differs(change: Any) -> None:
 
 
 def test_no_sharding_config_lets_discord_choose() -> None:
-    s = resolve_sharding(None, None, environ={}, hostname="k8stip-3")
+    s = resolve_sharding(None, None, hostname="k8stip-3")
     assert (s.shard_count, s.shard_ids) == (None, None)
 
 
-def test_config_shard_ids_win() -> None:
-    s = resolve_sharding(4, [1, 2], environ={"K8STIP_SHARD_ID": "3"}, hostname="k8stip-0")
+def test_config_shard_ids_win_over_the_pod_ordinal() -> None:
+    s = resolve_sharding(4, [1, 2], hostname="k8stip-0")
     assert (s.shard_count, s.shard_ids) == (4, [1, 2])
 
 
-def test_env_shard_id_then_statefulset_ordinal() -> None:
+def test_with_only_a_count_the_statefulset_ordinal_is_the_shard() -> None:
+    assert resolve_sharding(3, None, hostname="k8stip-1").shard_ids == [1]
+    assert resolve_sharding(3, None, hostname="laptop").shard_ids is None
+
+
+def adapter_for(config: Config, hostname: str) -> DiscordAdapter:
+    return create_adapter(
+        config, Secrets({"DISCORD_TOKEN": "t"}), Router(), Events(), hostname=hostname
+    )
+
+
+def test_shard_env_vars_are_applied_once_when_the_config_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """K8STIP_SHARD_ID/COUNT override the config file (bot/config.py); the adapter runs what
+    the loaded config says and reads no environment variable itself."""
+    path = tmp_path / "k8stip.yaml"
+    path.write_text("discord:\n  shard_count: 2\n  shard_ids: [0]\n", encoding="utf-8")
     env = {"K8STIP_SHARD_ID": "2", "K8STIP_SHARD_COUNT": "3"}
-    assert resolve_sharding(None, None, environ=env, hostname="x").shard_ids == [2]
-    assert resolve_sharding(3, None, environ={}, hostname="k8stip-1").shard_ids == [1]
-    assert resolve_sharding(3, None, environ={}, hostname="laptop").shard_ids is None
+    adapter = adapter_for(load_config(path, env), hostname="k8stip-0")
+    assert adapter.sharding == Sharding(3, [2])
+    # Set in the process environment but not applied to this config: not used.
+    monkeypatch.setenv("K8STIP_SHARD_ID", "1")
+    monkeypatch.setenv("K8STIP_SHARD_COUNT", "2")
+    plain = config_from_mapping({"discord": {"shard_count": 4}})
+    assert adapter_for(plain, hostname="laptop").sharding == Sharding(4, None)
+    assert adapter_for(plain, hostname="k8stip-discord-3").sharding == Sharding(4, [3])
 
 
 @pytest.mark.parametrize(
-    ("count", "ids", "env", "host", "message"),
+    ("count", "ids", "host", "message"),
     [
-        (2, None, {}, "k8stip-2", "outside 0..1"),
-        (None, [0], {}, "x", "needs discord.shard_count"),
-        (2, None, {"K8STIP_SHARD_ID": "one"}, "x", "K8STIP_SHARD_ID"),
+        (2, None, "k8stip-2", "outside 0..1"),
+        (None, [0], "x", "needs discord.shard_count"),
+        (2, [0, 2], "x", "outside 0..1"),
     ],
 )
 def test_impossible_sharding_is_a_config_error(
-    count: int | None, ids: list[int] | None, env: dict[str, str], host: str, message: str
+    count: int | None, ids: list[int] | None, host: str, message: str
 ) -> None:
     with pytest.raises(ConfigError, match=message):
-        resolve_sharding(count, ids, environ=env, hostname=host)
+        resolve_sharding(count, ids, hostname=host)
 
 
 def test_without_a_suggester_the_adapter_completes_from_the_configured_corpus() -> None:
     config = config_from_mapping({"corpus": str(TIPS), "discord": {"api_url": "http://x"}})
-    adapter = create_adapter(
-        config, Secrets({"DISCORD_TOKEN": "t"}), Router(), Events(), environ={}
-    )
+    adapter = create_adapter(config, Secrets({"DISCORD_TOKEN": "t"}), Router(), Events())
     choices = adapter.answerer.choices("secr")
     assert choices[0].value == "secrets"
     assert adapter.answerer.choices("netwrking")[0].value == "networking"

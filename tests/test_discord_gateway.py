@@ -56,7 +56,6 @@ async def make_adapter(
             router,
             events,
             suggest=topic_suggester(TOPICS),
-            environ={},
             defer_after=defer_after,
             # READY is followed by every GUILD_CREATE at once here; don't wait 2 s for more.
             client_options={"guild_ready_timeout": 0.01},
@@ -420,9 +419,7 @@ async def test_a_sharded_process_identifies_as_its_own_shard(
 
 async def test_a_rejected_token_fails_start_with_a_fix(fake: FakeDiscord, router: Router) -> None:
     config = config_from_mapping({"discord": {"api_url": fake.api_url}})
-    adapter = create_adapter(
-        config, Secrets({"DISCORD_TOKEN": "wrong-token"}), router, Events(), environ={}
-    )
+    adapter = create_adapter(config, Secrets({"DISCORD_TOKEN": "wrong-token"}), router, Events())
     with pytest.raises(Exception, match="DISCORD_TOKEN") as info:
         await asyncio.wait_for(adapter.start(), 10)
     assert "wrong-token" not in str(info.value)

@@ -28,9 +28,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 @pytest.fixture
 async def adapter(fake: FakeDiscord) -> AsyncIterator[DiscordAdapter]:
     config = config_from_mapping({"discord": {"api_url": fake.api_url}})
-    a = create_adapter(
-        config, Secrets({"DISCORD_TOKEN": fake.token}), Router(), Events(), environ={}
-    )
+    a = create_adapter(config, Secrets({"DISCORD_TOKEN": fake.token}), Router(), Events())
     yield a
     await a.stop()
 
@@ -149,9 +147,7 @@ async def test_an_unreachable_api_is_transient(fake: FakeDiscord, adapter: Disco
 async def test_a_post_without_an_answer_is_ambiguous(fake: FakeDiscord) -> None:
     """It may have landed; a retry with the same nonce would not post twice."""
     config = config_from_mapping({"discord": {"api_url": fake.api_url}})
-    a = create_adapter(
-        config, Secrets({"DISCORD_TOKEN": fake.token}), Router(), Events(), environ={}
-    )
+    a = create_adapter(config, Secrets({"DISCORD_TOKEN": fake.token}), Router(), Events())
     a.post_timeout = 0.2
     fake.inject("POST", MESSAGES, 0)
     with pytest.raises(AmbiguousError):
@@ -162,9 +158,7 @@ async def test_a_post_without_an_answer_is_ambiguous(fake: FakeDiscord) -> None:
 
 async def test_a_rejected_token_is_reported_without_the_token(fake: FakeDiscord) -> None:
     config = config_from_mapping({"discord": {"api_url": fake.api_url}})
-    a = create_adapter(
-        config, Secrets({"DISCORD_TOKEN": "leaked-value"}), Router(), Events(), environ={}
-    )
+    a = create_adapter(config, Secrets({"DISCORD_TOKEN": "leaked-value"}), Router(), Events())
     with pytest.raises(TransientError) as info:
         await a.post(target(fake), tip_reply(), "d-401")
     await a.stop()

@@ -5,6 +5,9 @@ Every test runs on SQLite and on the real PostgreSQL (127.0.0.1:5432, database `
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +27,7 @@ from bot.store import (
     SubscriptionSpec,
 )
 from bot.store.schema import metadata
-from tests.fakes.databases import fresh_store
+from tests.fakes.databases import database_url, fresh_store, pg_schema_url
 
 NOW = datetime(2026, 3, 27, 7, 0, tzinfo=UTC)
 WEEKDAYS = (1, 2, 3, 4, 5)
@@ -210,3 +213,75 @@ def test_concurrent_claimers_never_share_a_row(store: Store) -> None:
     all_ids = [i for ids in got.values() for i in ids]
     assert len(all_ids) == 60
     assert len(set(all_ids)) == 60
+
+
+@pytest.mark.postgres
+def test_replicas_migrating_an_empty_postgres_together_all_reach_head() -> None:
+    """Three processes start on an empty schema at once; the advisory lock makes them take
+    turns, so none fails on a table another is creating."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    with pg_schema_url() as url:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.fakes.migrate_worker", url],
+                cwd=root,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        try:
+            for p in procs:  # every replica imported and connected
+                assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+            for p in procs:  # then all start migrating at once
+                assert p.stdin is not None
+                p.stdin.write("go\n")
+                p.stdin.flush()
+            outputs = [p.communicate(timeout=60) for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        for p, (out, err) in zip(procs, outputs, strict=True):
+            assert p.returncode == 0, err
+            assert out.split() == [Store.head_revision()], err
+        store = Store.open(url)
+        try:
+            assert store.revision() == Store.head_revision()
+            with store.engine.connect() as conn:
+                ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+                assert compare_metadata(ctx, metadata) == []
+        finally:
+            store.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_threads_migrating_one_database_together_all_reach_head(kind: str, tmp_path: Path) -> None:
+    """Alembic keeps the running migration in module globals; in-process callers take turns."""
+    with database_url(kind, tmp_path) as url:
+        stores = [Store.open(url) for _ in range(3)]
+        start = threading.Barrier(3)
+        reached: list[str] = []
+        errors: list[BaseException] = []
+
+        def migrate(store: Store) -> None:
+            start.wait()
+            try:
+                reached.append(store.migrate())
+            except BaseException as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=migrate, args=(s,)) for s in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for s in stores:
+            s.close()
+        assert errors == []
+        assert reached == [Store.head_revision()] * 3

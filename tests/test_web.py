@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -105,6 +106,41 @@ async def test_metrics_report_posts_failures_lag_last_success_and_commands(
     assert 'k8stip_delivery_lag_seconds_bucket{le="300.0",platform="slack"} 1.0' in text
     assert 'k8stip_last_post_timestamp_seconds{platform="slack"}' in text
     assert 'k8stip_commands_handled_total{command="search",platform="discord"} 1.0' in text
+
+
+# Words in docs/*.md that look like metric names but are not metrics.
+NOT_METRICS = {"k8stip_data": "the compose volume holding the SQLite file"}
+
+
+async def test_every_metric_named_in_the_docs_is_exported(
+    server: tuple[HealthServer, Readiness],
+) -> None:
+    srv, _ = server
+    metrics = srv.metrics
+    # One of each kind of event, so every labelled series (and histogram bucket) exists.
+    metrics.delivery_sent("slack", 3.0, datetime(2026, 3, 27, 8, 0, tzinfo=UTC))
+    metrics.delivery_failed("slack", "permanent")
+    metrics.command_handled("slack", "tip")
+    metrics.subscriptions.set(2)
+    metrics.paused.set(1)
+    _, _, text = await get(srv.port, "/metrics")
+    exported = set()
+    for line in text.splitlines():
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            exported.add(line.split()[2])
+        elif line and not line.startswith("#"):
+            exported.add(re.split(r"[{ ]", line, maxsplit=1)[0])
+    mentioned = {
+        (doc.name, name)
+        for doc in sorted((ROOT / "docs").glob("*.md"))
+        for name in re.findall(r"\bk8stip_[a-z0-9_]+", doc.read_text(encoding="utf-8"))
+        if name not in NOT_METRICS
+    }
+    assert {name for _, name in mentioned} >= {
+        "k8stip_tips_posted_total",
+        "k8stip_last_post_timestamp_seconds",
+    }
+    assert sorted((doc, name) for doc, name in mentioned if name not in exported) == []
 
 
 def free_port() -> int:

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import os
 import re
 import socket
 from collections.abc import Iterable, Mapping
@@ -92,43 +91,35 @@ class Sharding:
 
 
 def resolve_sharding(
-    shard_count: int | None,
-    shard_ids: Iterable[int] | None,
-    environ: Mapping[str, str] | None = None,
-    hostname: str | None = None,
+    shard_count: int | None, shard_ids: Iterable[int] | None, hostname: str | None = None
 ) -> Sharding:
-    """Which shards this process runs.
+    """Which shards this process runs, from `config.discord` (where `K8STIP_SHARD_ID` and
+    `K8STIP_SHARD_COUNT` were already applied when the config loaded; see
+    `bot.config.apply_env_overrides`).
 
-    `discord.shard_ids` wins; else `K8STIP_SHARD_ID`; else, when `discord.shard_count` is set,
-    the ordinal at the end of a StatefulSet pod's hostname (`k8stip-2` runs shard 2). With
-    neither count nor ids, discord.py asks Discord for the recommended count and runs all.
+    `discord.shard_ids` as given; else, when `discord.shard_count` is set, the ordinal at the
+    end of a StatefulSet pod's hostname (`k8stip-2` runs shard 2). With neither count nor
+    ids, discord.py asks Discord for the recommended count and runs all.
     """
-    env = os.environ if environ is None else environ
-    count = int(env["K8STIP_SHARD_COUNT"]) if env.get("K8STIP_SHARD_COUNT") else shard_count
     ids = list(shard_ids) if shard_ids is not None else None
-    if ids is None and env.get("K8STIP_SHARD_ID", "").strip():
-        raw = env["K8STIP_SHARD_ID"].strip()
-        if not raw.isdigit():
-            raise ConfigError([f"K8STIP_SHARD_ID={raw!r}: must be a shard number such as 0"])
-        ids = [int(raw)]
-    elif ids is None and count is not None:
+    if ids is None and shard_count is not None:
         m = _ORDINAL_RE.search(hostname if hostname is not None else socket.gethostname())
         if m:
             ids = [int(m.group(1))]
     if ids is not None:
-        if count is None:
+        if shard_count is None:
             raise ConfigError(
                 ["discord.shard_ids needs discord.shard_count (the total across all processes)"]
             )
-        bad = [i for i in ids if not 0 <= i < count]
+        bad = [i for i in ids if not 0 <= i < shard_count]
         if bad:
             raise ConfigError(
                 [
-                    f"shard ids {bad} are outside 0..{count - 1}; raise discord.shard_count or "
-                    "run fewer replicas"
+                    f"shard ids {bad} are outside 0..{shard_count - 1}; raise "
+                    "discord.shard_count or run fewer replicas"
                 ]
             )
-    return Sharding(count, ids)
+    return Sharding(shard_count, ids)
 
 
 def _error_code(exc: discord.HTTPException) -> int:
@@ -387,7 +378,7 @@ def create_adapter(
     events: PlatformEvents,
     *,
     suggest: Suggest | None = None,
-    environ: Mapping[str, str] | None = None,
+    hostname: str | None = None,
     defer_after: float = DEFER_AFTER_SECONDS,
     client_options: Mapping[str, Any] | None = None,
 ) -> DiscordAdapter:
@@ -395,7 +386,8 @@ def create_adapter(
 
     `suggest` feeds topic autocomplete; app.py can pass
     `topic_suggester(engine.corpus.topics.values())` to share its loaded corpus. Without it,
-    the topics are loaded here from `config.corpus`.
+    the topics are loaded here from `config.corpus`. `hostname` (default: this machine's)
+    gives the shard when only `discord.shard_count` is set (see `resolve_sharding`).
     """
     token = secrets.get("DISCORD_TOKEN")
     if not token:
@@ -412,7 +404,7 @@ def create_adapter(
         api_url=dc.api_url,
         handle=handle,
         events=events,
-        sharding=resolve_sharding(dc.shard_count, dc.shard_ids, environ),
+        sharding=resolve_sharding(dc.shard_count, dc.shard_ids, hostname),
         admins=dc.admins,
         dev_guild_ids=dc.dev_guild_ids,
         suggest=suggest,

@@ -14,7 +14,9 @@ claimable again once the lease runs out, and the next claimer reconciles before 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,6 +28,7 @@ from sqlalchemy import (
     Engine,
     and_,
     bindparam,
+    case,
     create_engine,
     delete,
     event,
@@ -47,6 +50,37 @@ from bot.store.schema import deliveries, subscriptions, tip_history
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# A fixed key for PostgreSQL's advisory lock: replicas starting together on an empty database
+# migrate one at a time instead of racing to create the same tables.
+MIGRATION_LOCK_KEY = 0x6B387374  # "k8st"
+# Alembic keeps its running migration in module globals: one upgrade per process at a time.
+_ALEMBIC_LOCK = threading.Lock()
+
+
+@contextmanager
+def migration_lock(conn: Connection) -> Iterator[None]:
+    """Hold PostgreSQL's session advisory lock `MIGRATION_LOCK_KEY` on `conn` (waiting for
+    another process's migration to finish); nothing on SQLite, whose writers are serialised
+    by the file lock. The connection has no transaction open on entry or exit."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+    conn.commit()  # a session-level lock outlives the transaction that took it
+    try:
+        yield
+    finally:
+        try:
+            conn.rollback()
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            conn.commit()
+        except Exception:
+            # Never return a connection that may still hold the lock to the pool: closing
+            # its session releases the lock.
+            conn.invalidate()
+            raise
+
 
 # Delivery statuses. `planned` and `claimed` are open; the rest are final.
 PLANNED, CLAIMED, SENT, SKIPPED, FAILED, PAUSED = (
@@ -273,13 +307,16 @@ class Store:
     # -- schema -------------------------------------------------------------------------
 
     def migrate(self) -> str:
-        """Create or upgrade the schema to the newest bundled revision; return it."""
+        """Create or upgrade the schema to the newest bundled revision; return it.
+
+        Safe to run from several replicas at once: on PostgreSQL they take turns under an
+        advisory lock, and the later ones find the schema at head and change nothing."""
         from alembic import command
         from alembic.config import Config as AlembicConfig
 
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with self.engine.begin() as conn:
+        with _ALEMBIC_LOCK, self.engine.connect() as conn, migration_lock(conn), conn.begin():
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
         return self.revision() or ""
@@ -739,6 +776,22 @@ class Store:
             q = q.where(d.platform.in_(list(platforms)))
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar_one())
+
+    def open_deliveries_by_platform(
+        self, at: datetime, now: datetime
+    ) -> dict[str, tuple[int, int]]:
+        """Rows due by `at` that are planned or claimed, per platform: (open, held), where
+        held are claimed with a lease still running at `now` (a live process is posting them).
+        One query, so the counts agree with each other while other processes work."""
+        d = deliveries.c
+        live = and_(d.status == CLAIMED, d.lease_until >= to_db(now))
+        q = (
+            select(d.platform, func.count(), func.sum(case((live, 1), else_=0)))
+            .where(d.status.in_([PLANNED, CLAIMED]), d.due_at <= to_db(at))
+            .group_by(d.platform)
+        )
+        with self.engine.connect() as conn:
+            return {r[0]: (int(r[1]), int(r[2] or 0)) for r in conn.execute(q)}
 
     def status_counts(self) -> dict[str, int]:
         q = select(deliveries.c.status, func.count()).group_by(deliveries.c.status)

@@ -1,25 +1,22 @@
 """Alembic environment for k8stip.
 
 `bot.store.store.Store.migrate()` runs this with an open connection in
-`config.attributes["connection"]`; the `alembic` command line (developers making a new
-revision) runs it with `-x database=URL` or `sqlalchemy.url` from `bot/store/alembic.ini`.
+`config.attributes["connection"]`, holding the migration lock; the `alembic` command line
+(developers making a new revision) runs it with `-x database=URL` or `sqlalchemy.url` from
+`bot/store/alembic.ini`, and takes the same lock.
 """
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
 from bot.store.schema import metadata
-
-# A fixed key for PostgreSQL's advisory lock: replicas starting together migrate one at a time.
-MIGRATION_LOCK_KEY = 0x6B387374  # "k8st"
+from bot.store.store import migration_lock
 
 
 def _run(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -38,7 +35,7 @@ def run_migrations_online() -> None:
     x_args = context.get_x_argument(as_dictionary=True)
     url = x_args.get("database") or context.config.get_main_option("sqlalchemy.url")
     engine = create_engine(url or "sqlite:///data/k8stip.db")
-    with engine.begin() as conn:
+    with engine.connect() as conn, migration_lock(conn), conn.begin():
         _run(conn)
 
 
