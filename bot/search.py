@@ -277,23 +277,23 @@ class SearchIndex:
         return [Hit(self.tips[d], round(s, 4)) for d, s in ranked], u
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
-        """Topic ids whose names look most like the request, for "did you mean …"."""
-        from rapidfuzz import process
+        """Topic ids whose names look like a word of the request, for "did you mean …".
 
-        text = normalize(query)
-        if not text:
-            return []
-        names = {
-            a: tid for key, tids in self.aliases.items() for tid in tids for a in [" ".join(key)]
-        }
-        found = process.extract(
-            " ".join(stem(w) for w in words(text)), list(names), limit=10, score_cutoff=70
-        )
-        out: list[str] = []
-        for name, _, _ in found:
-            if names[name] not in out:
-                out.append(names[name])
-        return out[:n]
+        Word against alias word, by similarity ratio: a whole-query partial match would
+        suggest "troubleshooting" for "ansible playbook loops".
+        """
+        from rapidfuzz import fuzz, process
+
+        scored: dict[str, float] = {}
+        for w in words(normalize(query)):
+            if len(w) < 3 or w in STOPWORDS:
+                continue
+            for name, score, _ in process.extract(
+                w, self.alias_words, scorer=fuzz.ratio, limit=5, score_cutoff=75
+            ):
+                for tid in self.aliases.get(phrase_key(name), ()):
+                    scored[tid] = max(scored.get(tid, 0.0), score)
+        return sorted(scored, key=lambda t: -scored[t])[:n]
 
 
 def mix_weights(u: Understanding) -> tuple[float, float]:

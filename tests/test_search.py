@@ -261,3 +261,12 @@ def test_a_tiny_corpus_of_its_own() -> None:
     empty = Engine(Corpus(topics=topics))
     assert empty.tip("").tip is None and empty.tip("widgets").tip is None
     assert empty.search("widgets").hits == []
+
+
+def test_did_you_mean_names_topics_that_look_like_a_word_of_the_request() -> None:
+    """Suggestions come from words that resemble a topic name, not from a loose match of the
+    whole request: "ansible playbook loops" resembles no topic, "secretz managment" does."""
+    e = engine()
+    assert e.index.suggest("ansible playbook loops") == []
+    assert e.index.suggest("secretz managment")[:1] == ["secrets"]
+    assert "ingress" in e.index.suggest("ingresss rulez")
