@@ -11,11 +11,13 @@ and the median wall time of `k8stip tip secrets` as a fresh process beside `pyth
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -140,7 +142,7 @@ def main() -> None:
         f"generated corpus: {out[0]} tips ({out[1]} errors) loaded and indexed in {out[2]} s, "
         f"peak RSS {out[3]} MB (fresh process)"
     )
-    big = Engine.from_paths([path.parent])
+    big = Engine.from_paths([path.parent], use_cache=False)
     print(f"generated corpus ({len(big.corpus.tips)} tips), {len(QUERIES)} queries x 3:")
     time_requests(big, 3)
     print(f"this process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
