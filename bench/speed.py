@@ -131,17 +131,21 @@ def main() -> None:
         t0 = time.perf_counter()
         generate(args.tips, path)
         print(f"generated {args.tips} tips in {time.perf_counter() - t0:.1f} s ({path})")
-    out = subprocess.run(
-        [sys.executable, "-c", LOAD_SNIPPET, str(path.parent)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    print(
-        f"generated corpus: {out[0]} tips ({out[1]} errors) loaded and indexed in {out[2]} s, "
-        f"peak RSS {out[3]} MB (fresh process)"
-    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "K8STIP_CACHE_DIR": cache}
+        for label in ("cold: YAML parsed, index built, cache written", "warm: from the cache"):
+            out = subprocess.run(
+                [sys.executable, "-c", LOAD_SNIPPET, str(path.parent)],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
+            print(
+                f"generated corpus, {label}: {out[0]} tips ({out[1]} errors) loaded and "
+                f"indexed in {out[2]} s, peak RSS {out[3]} MB (fresh process)"
+            )
     big = Engine.from_paths([path.parent], use_cache=False)
     print(f"generated corpus ({len(big.corpus.tips)} tips), {len(QUERIES)} queries x 3:")
     time_requests(big, 3)
