@@ -39,6 +39,16 @@ from tests.fakes.tips import FakeTips
 AT = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
 
 
+def _cpu_of(pid: int | None) -> float:
+    """CPU seconds (user + system) a child process has used so far; 0 where /proc is absent."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def add_subscriptions(store: Store, n: int, workspaces: int) -> None:
     created = AT.replace(hour=5, tzinfo=None)
     rows = [
@@ -95,9 +105,13 @@ async def one_run(url: str, args: argparse.Namespace, failure_rate: float) -> di
         tracemalloc.start()
     t0 = time.perf_counter()
     cpu0 = time.process_time()
+    loop_cpu0 = time.thread_time()
+    sink_cpu0 = _cpu_of(sink.pid)
     results = await deliverer.run_pass(AT)
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
+    loop_cpu = time.thread_time() - loop_cpu0
+    sink_cpu = _cpu_of(sink.pid) - sink_cpu0
     _, peak = tracemalloc.get_traced_memory() if args.trace_memory else (0, 0)
     if args.trace_memory:
         tracemalloc.stop()
@@ -116,6 +130,8 @@ async def one_run(url: str, args: argparse.Namespace, failure_rate: float) -> di
         "failure_rate": failure_rate,
         "seconds": elapsed,
         "cpu_seconds": cpu,
+        "loop_cpu_seconds": loop_cpu,
+        "sink_cpu_seconds": sink_cpu,
         "bound": bound,
         "ratio": elapsed / bound,
         "sent_results": sum(1 for r in results if r.status == SENT),
@@ -159,7 +175,8 @@ def main() -> int:
                 f"(bound {r['bound']:.1f} s, {r['ratio']:.2f}x)  sent {r['sent_rows']}  "
                 f"duplicates {r['duplicates']}  missed {r['missed']}  "
                 f"429-by-limit {r['sink_429_limits']}  injected {r['injected']}  "
-                f"bot cpu {r['cpu_seconds']:.1f} s  "
+                f"bot cpu {r['cpu_seconds']:.1f} s (event loop {r['loop_cpu_seconds']:.1f} s)  "
+                f"sink cpu {r['sink_cpu_seconds']:.1f} s  "
                 f"peak py {r['peak_python_mb']:.0f} MB  maxrss {r['maxrss_mb']:.0f} MB"
             )
             sys.stdout.flush()
