@@ -27,7 +27,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -154,15 +154,23 @@ def plan_for(subs: list[Subscription], at: datetime, catch_up: timedelta) -> lis
     a paused subscription's posts become PAUSED rows. Pure: the store decides what's new.
     """
     start = at - catch_up - timedelta(hours=26)
+    late = at - catch_up
+    note = f"missed: more than {_hours(catch_up)} late (delivery.catch_up_hours)"
+    # Most subscriptions share a handful of schedules (the default time and days): work out
+    # each distinct schedule's occurrences once, not once per subscription.
+    occurrences: dict[tuple[str, str, tuple[int, ...]], list[tuple[date, datetime]]] = {}
     out: list[PlannedDelivery] = []
     for sub in subs:
-        for local_date, due in sub.schedule.occurrences(start, at):
+        key = (sub.time, sub.timezone, sub.days)
+        due_dates = occurrences.get(key)
+        if due_dates is None:
+            due_dates = occurrences[key] = sub.schedule.occurrences(start, at)
+        for local_date, due in due_dates:
             if sub.active_from is not None and due < sub.active_from:
                 continue
             if sub.paused:
                 out.append(PlannedDelivery(sub, local_date, due, PAUSED, sub.paused_reason))
-            elif due < at - catch_up:
-                note = f"missed: more than {_hours(catch_up)} late (delivery.catch_up_hours)"
+            elif due < late:
                 out.append(PlannedDelivery(sub, local_date, due, SKIPPED, note))
             else:
                 out.append(PlannedDelivery(sub, local_date, due, PLANNED))

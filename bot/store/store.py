@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,17 @@ def _aware(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC)
 
 
+# Subscriptions repeat a few day sets and topic filters: parse each distinct text once.
+@lru_cache(maxsize=1024)
+def _days(text: str) -> tuple[int, ...]:
+    return days_from_text(text)
+
+
+@lru_cache(maxsize=1024)
+def _topics(text: str) -> tuple[str, ...]:
+    return tuple(t for t in text.split(",") if t)
+
+
 @dataclass(frozen=True)
 class SubscriptionSpec:
     """What a subscription asks for; the input to create or change one."""
@@ -162,8 +174,8 @@ class Subscription:
             channel=m["channel"],
             time=m["time"],
             timezone=m["timezone"],
-            days=days_from_text(m["days"]),
-            topics=tuple(t for t in m["topics"].split(",") if t),
+            days=_days(m["days"]),
+            topics=_topics(m["topics"]),
             paused=bool(m["paused"]),
             paused_reason=m["paused_reason"],
             origin=m["origin"],
@@ -520,6 +532,7 @@ class Store:
     def plan_deliveries(self, planned: Sequence[PlannedDelivery], now: datetime) -> None:
         """Insert the ledger rows that don't exist yet; existing rows are never touched, so
         replicas planning the same day at once are harmless."""
+        stamp = to_db(now)
         rows = [
             {
                 "subscription_id": p.subscription.id,
@@ -533,8 +546,8 @@ class Store:
                 "attempts": 0,
                 "claims": 0,
                 "last_error": p.note or None,
-                "created_at": to_db(now),
-                "updated_at": to_db(now),
+                "created_at": stamp,
+                "updated_at": stamp,
             }
             for p in planned
         ]
