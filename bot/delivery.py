@@ -182,7 +182,16 @@ def choose_daily_tip(
 ) -> str | None:
     """The channel's tip for that local day (also what `/k8stip next` previews): the
     rotation over the tips matching its topic filter, seeded by channel and date."""
-    candidates = [t.id for t in corpus.tips_for_topics(list(sub.topics))]
+    return _choose(_candidates(corpus, sub.topics), sub, local_date, history)
+
+
+def _candidates(corpus: Corpus, topics: tuple[str, ...]) -> list[str]:
+    return [t.id for t in corpus.tips_for_topics(list(topics))]
+
+
+def _choose(
+    candidates: list[str], sub: Subscription, local_date: str, history: list[str]
+) -> str | None:
     rng = seeded_rng(sub.platform, sub.workspace, sub.channel, local_date)
     return pick(candidates, history, rng)
 
@@ -337,6 +346,7 @@ class Deliverer:
         nothing claimable is left (or we are stopping)."""
         platforms = list(self.adapters)
         window = max(1, self.settings.concurrency)
+        refill = max(1, window // 2)
         choose = self._choose_tips(subs_by_id)
         results: list[DeliveryResult] = []
         buffer: deque[Delivery] = deque()
@@ -347,7 +357,10 @@ class Deliverer:
             if self._stopping and buffer:
                 await self._release_unstarted(buffer)
             ahead = len(buffer) + len(pending)
-            if claim is None and not exhausted and not self._stopping and ahead < 2 * window:
+            # Top up only once there is room for at least half a window: a claim costs about
+            # the same for 5 rows as for 200, so many tiny claims only burn CPU.
+            room = 2 * window - ahead
+            if claim is None and not exhausted and not self._stopping and room >= refill:
                 claim = asyncio.create_task(
                     self._db(
                         self.store.claim_deliveries,
@@ -355,7 +368,7 @@ class Deliverer:
                         self.clock.now(),
                         self.worker,
                         self.lease_seconds,
-                        min(CLAIM_BATCH, 2 * window - ahead),
+                        min(CLAIM_BATCH, room),
                         platforms,
                         choose,
                     )
@@ -503,12 +516,16 @@ class Deliverer:
             rows: list[Delivery], histories: dict[ChannelKey, list[str]]
         ) -> dict[int, str | None]:
             picks: dict[int, str | None] = {}
+            by_topics: dict[tuple[str, ...], list[str]] = {}  # candidates, once per filter
             for row in rows:  # oldest first: a channel's second row sees the first's pick
                 sub = subs_by_id.get(row.subscription_id)
                 if sub is None or sub.paused:
                     continue
                 history = histories.setdefault((row.platform, row.workspace, row.channel), [])
-                tip_id = choose_daily_tip(corpus, sub, row.local_date.isoformat(), history)
+                candidates = by_topics.get(sub.topics)
+                if candidates is None:
+                    candidates = by_topics[sub.topics] = _candidates(corpus, sub.topics)
+                tip_id = _choose(candidates, sub, row.local_date.isoformat(), history)
                 picks[row.id] = tip_id
                 if tip_id is not None:
                     history.append(tip_id)
