@@ -67,6 +67,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 CLAIM_BATCH = 500
+REPLY_CACHE_SIZE = 4096  # rendered daily posts kept per corpus
 MAX_RATE_LIMITED = 20  # 429s in a row for one post before it counts as a failure
 
 
@@ -290,6 +291,8 @@ class Deliverer:
         self.limiter = WorkspaceLimiter(settings.workspace_posts_per_second, self.clock)
         self._marks = _GroupCommit(self)
         self._leases: dict[int, datetime] = {}  # delivery id -> our claim's lease end
+        self._replies: dict[tuple[str, tuple[str, ...]], Reply] = {}  # see reply_for
+        self._reply_corpus: Corpus | None = None
         self._stopping = False
         self.last_pass_at: datetime | None = None
 
@@ -432,10 +435,20 @@ class Deliverer:
         return choose_daily_tip(self.tips.corpus, sub, local_date, history)
 
     def reply_for(self, sub: Subscription, tip_id: str) -> Reply | None:
-        tip = self.tips.corpus.by_id.get(tip_id)
-        if tip is None:
-            return None
-        return daily_reply(self.tips.card(tip), sub.topics)
+        """The daily post for `tip_id`. Replies are immutable and a fan-out posts the same
+        few tips to many channels, so each (tip, topic filter) is rendered once per corpus."""
+        corpus = self.tips.corpus
+        if corpus is not self._reply_corpus or len(self._replies) > REPLY_CACHE_SIZE:
+            self._replies.clear()
+            self._reply_corpus = corpus
+        key = (tip_id, sub.topics)
+        reply = self._replies.get(key)
+        if reply is None:
+            tip = corpus.by_id.get(tip_id)
+            if tip is None:
+                return None
+            reply = self._replies[key] = daily_reply(self.tips.card(tip), sub.topics)
+        return reply
 
     async def deliver(self, d: Delivery, sub: Subscription | None, at: datetime) -> DeliveryResult:
         """Post one claimed delivery and mark the outcome."""

@@ -210,7 +210,8 @@ class Delivery:
     @property
     def key(self) -> str:
         """The id that travels with the message (Slack metadata, Discord nonce <= 25 chars)."""
-        return f"k8s-{self.subscription_id}-{self.local_date:%Y%m%d}"
+        d = self.local_date  # not strftime: this is built for every post, and it is slow
+        return f"k8s-{self.subscription_id}-{d.year:04d}{d.month:02d}{d.day:02d}"
 
     @classmethod
     def from_row(cls, r: Row[Any]) -> Delivery:
