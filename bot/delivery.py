@@ -68,6 +68,8 @@ T = TypeVar("T")
 
 CLAIM_BATCH = 500
 REPLY_CACHE_SIZE = 4096  # rendered daily posts kept per corpus
+GROUP_COMMIT_BATCH = 200  # a flush with this many marks waiting goes at once
+GROUP_COMMIT_LINGER = 0.02  # seconds a small flush waits for more marks while posts are in flight
 MAX_RATE_LIMITED = 20  # 429s in a row for one post before it counts as a failure
 
 
@@ -239,6 +241,7 @@ class _GroupCommit:
         self.deliverer = deliverer
         self.queue: list[tuple[SentMark, asyncio.Future[None]]] = []
         self.flusher: asyncio.Task[None] | None = None
+        self.in_flight = 0  # deliveries of the running pass not finished yet (may mark soon)
 
     async def mark(self, mark: SentMark) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -249,6 +252,11 @@ class _GroupCommit:
 
     async def _flush(self) -> None:
         while self.queue:
+            if len(self.queue) < GROUP_COMMIT_BATCH and self.in_flight - len(self.queue) >= 8:
+                # Posts finish a few at a time, so a flush started at once commits a handful
+                # of rows; with more posts about to finish, wait briefly (like PostgreSQL's
+                # commit_delay): one transaction for many instead of thousands of tiny ones.
+                await asyncio.sleep(GROUP_COMMIT_LINGER)
             batch, self.queue = self.queue, []
             try:
                 await self.deliverer._db_retry(
@@ -378,6 +386,7 @@ class Deliverer:
                 )
             while buffer and len(pending) < window:
                 pending.add(asyncio.create_task(self._guarded(buffer.popleft(), subs_by_id, at)))
+            self._marks.in_flight = len(pending)
             waiting: set[asyncio.Future[Any]] = set(pending)
             if claim is not None:
                 waiting.add(claim)
