@@ -56,8 +56,8 @@ def clock() -> PinnedClock:
 
 
 @pytest.fixture
-def adapter(fake: FakeSlack, clock: PinnedClock) -> SlackAdapter:
-    return SlackAdapter(
+async def adapter(fake: FakeSlack, clock: PinnedClock) -> AsyncIterator[SlackAdapter]:
+    adapter = SlackAdapter(
         make_config(fake.api_url),
         make_secrets(),
         StandInRouter(),
@@ -66,6 +66,8 @@ def adapter(fake: FakeSlack, clock: PinnedClock) -> SlackAdapter:
         sleep=clock.sleep,
         http_timeout=0.5,
     )
+    yield adapter
+    await adapter.stop()
 
 
 async def test_post_carries_the_delivery_id_in_message_metadata(
@@ -83,6 +85,18 @@ async def test_post_carries_the_delivery_id_in_message_metadata(
     labels = [b["text"]["text"] for b in call.args["blocks"][-1]["elements"]]
     assert "Share in channel" not in labels
     assert fake.channels["C_LEARN"].messages[-1]["ts"] == ts
+
+
+async def test_daily_posts_reuse_one_connection(fake: FakeSlack, adapter: SlackAdapter) -> None:
+    fake.add_channel("C_OTHER")
+    for i, channel in enumerate(["C_LEARN", "C_OTHER", "C_LEARN"]):
+        await adapter.post(Target("slack", "T1", channel), DAILY, f"del-{i}")
+    calls = fake.calls_to("chat.postMessage")
+    assert len(calls) == 3
+    assert calls[0].peer and {c.peer for c in calls} == {calls[0].peer}  # kept alive
+    await adapter.stop()  # closes the pool; a later post opens a new one
+    await adapter.post(TARGET, DAILY, "del-after-stop")
+    assert fake.calls_to("chat.postMessage")[-1].peer not in {calls[0].peer, ""}
 
 
 async def test_find_posted_sees_an_earlier_post_by_its_delivery_id(
@@ -104,10 +118,11 @@ async def test_a_restart_after_a_post_that_was_never_marked_finds_it_instead_of_
     config, secrets = make_config(fake.api_url), make_secrets()
     first = create_adapter(config, secrets, StandInRouter(), RecordingEvents())
     ts = await first.post(TARGET, DAILY, "del-crash")
-    del first  # the process dies before delivery marks the row
+    await first.stop()  # the process dies before delivery marks the row
     second = create_adapter(config, secrets, StandInRouter(), RecordingEvents())
     assert await second.find_posted(TARGET, "del-crash") == ts
     assert len(fake.calls_to("chat.postMessage")) == 1
+    await second.stop()
 
 
 async def test_429_raises_rate_limited_with_retry_after_and_the_sdk_does_not_retry(
@@ -165,6 +180,7 @@ async def test_connection_refused_is_transient(fake: FakeSlack) -> None:
     )
     with pytest.raises(TransientError):
         await adapter.post(TARGET, DAILY, "del-refused")
+    await adapter.stop()
 
 
 @pytest.mark.parametrize(

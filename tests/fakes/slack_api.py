@@ -37,6 +37,7 @@ class Call:
     args: dict[str, Any]
     token: str | None
     http_verb: str
+    peer: str = ""  # the client's address:port: one per TCP connection
 
 
 @dataclass
@@ -240,7 +241,9 @@ class FakeSlack:
                 args.update(parse_qsl(raw.decode(), keep_blank_values=True))
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
-        self.calls.append(Call(method, args, token, request.method))
+        peername = request.transport.get_extra_info("peername") if request.transport else None
+        peer = f"{peername[0]}:{peername[1]}" if peername else ""
+        self.calls.append(Call(method, args, token, request.method, peer))
         await self._notify()
 
         fault = self.faults.get(method, []).pop(0) if self.faults.get(method) else None

@@ -161,6 +161,9 @@ class SlackAdapter:
         self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
         self._last_post: dict[str, float] = {}
         self._delivery_clients: dict[str, AsyncWebClient] = {}
+        # One HTTP session (connection pool) for all daily posts: without it slack-sdk opens
+        # a new session, so a new TCP + TLS connection, for every post.
+        self._delivery_session: aiohttp.ClientSession | None = None
         self._store: ThreadedInstallationStore | None = None
         self._states: ThreadedStateStore | None = None
         self._tables_ready = False
@@ -277,6 +280,9 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._delivery_session is not None:
+            await self._delivery_session.close()
+            self._delivery_session = None
 
     def web_app(self) -> web.Application:
         """The aiohttp application for HTTP mode (events, commands, actions, OAuth)."""
@@ -487,6 +493,12 @@ class SlackAdapter:
                 raise PermanentError(messages.NOT_INSTALLED.format(team=workspace))
             token = bot.bot_token
         assert token is not None  # _check_secrets guarantees one of the two
+        session = self._delivery_session
+        if session is None or session.closed:
+            # slack-sdk takes the timeout from the session it is given.
+            session = self._delivery_session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._http_timeout)
+            )
         client = self._delivery_clients.get(token)
         if client is None:
             client = AsyncWebClient(
@@ -494,8 +506,10 @@ class SlackAdapter:
                 base_url=self._api_url,
                 timeout=self._http_timeout,  # type: ignore[arg-type]  # annotated int, used as aiohttp seconds
                 retry_handlers=[],  # delivery owns retries; see the module docstring
+                session=session,
             )
             self._delivery_clients[token] = client
+        client.session = session  # a new one if stop() closed the previous one
         return client
 
     async def _pace(self, target: Target) -> None:
