@@ -27,6 +27,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Engine,
+    String,
     and_,
     bindparam,
     case,
@@ -39,11 +40,11 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
     union_all,
     update,
 )
 from sqlalchemy.engine import Row, make_url
+from sqlalchemy.sql.expression import CTE
 
 from bot.schedule import Schedule, days_from_text, days_to_text
 from bot.store.schema import deliveries, subscriptions, tip_history
@@ -603,7 +604,14 @@ class Store:
             need = [x for x in claimed if x.tip_id is None]
             if choose is None or not need:
                 return claimed
-            histories = _histories(conn, {(x.platform, x.workspace, x.channel) for x in need})
+            c = deliveries.alias("c")
+            channels = (
+                select(c.c.platform, c.c.workspace, c.c.channel)
+                .where(c.c.id.in_([x.id for x in need]))
+                .distinct()
+                .cte("k")
+            )
+            histories = _histories(conn, channels)
             picks = {k: v for k, v in choose(need, histories).items() if v}
             if picks:
                 conn.execute(
@@ -834,9 +842,12 @@ class Store:
     ) -> list[str]:
         """Tip ids shown in a channel (daily posts and requests), oldest first."""
         with self.engine.connect() as conn:
-            return _histories(conn, {(platform, workspace, channel)}, limit).get(
-                (platform, workspace, channel), []
-            )
+            channels = select(
+                literal(platform, String).label("platform"),
+                literal(workspace, String).label("workspace"),
+                literal(channel, String).label("channel"),
+            ).cte("k")
+            return _histories(conn, channels, limit).get((platform, workspace, channel), [])
 
 
 def _claimed_delivery(r: Row[Any]) -> Delivery:
@@ -846,20 +857,40 @@ def _claimed_delivery(r: Row[Any]) -> Delivery:
     return d
 
 
-def _histories(
-    conn: Connection, keys: set[tuple[str, str, str]], limit: int = 5000
-) -> dict[tuple[str, str, str], list[str]]:
-    """Tip history for many channels in one query: sent daily posts and tips shown on
-    request, oldest first, at most `limit` per channel (the most recent)."""
-    if not keys:
-        return {}
-    d, h = deliveries.c, tip_history.c
-    posts = select(
-        d.platform, d.workspace, d.channel, d.tip_id, d.posted_at.label("ts"), literal(0).label("o")
-    ).where(d.status == SENT, tuple_(d.platform, d.workspace, d.channel).in_(list(keys)))
+def _histories(conn: Connection, channels: CTE, limit: int = 5000) -> dict[ChannelKey, list[str]]:
+    """Tip history for the channels `channels` lists (platform, workspace, channel columns),
+    in one query: sent daily posts and tips shown on request, oldest first, at most `limit`
+    per channel (the most recent).
+
+    The channels come as a table joined on equality, so both databases look each one up by
+    index. `(platform, workspace, channel) IN (<list>)` made them read every sent row instead
+    (SQLite: a membership test per row; PostgreSQL: an OR of hundreds of terms per row), a
+    cost that grew with the whole ledger on every claim.
+    """
+    d, h, k = deliveries.c, tip_history.c, channels.c
+    posts = (
+        select(
+            d.platform,
+            d.workspace,
+            d.channel,
+            d.tip_id,
+            d.posted_at.label("ts"),
+            literal(0).label("o"),
+        )
+        .join_from(
+            deliveries,
+            channels,
+            and_(d.platform == k.platform, d.workspace == k.workspace, d.channel == k.channel),
+        )
+        .where(d.status == SENT)
+    )
     shown = select(
         h.platform, h.workspace, h.channel, h.tip_id, h.shown_at.label("ts"), h.id.label("o")
-    ).where(tuple_(h.platform, h.workspace, h.channel).in_(list(keys)))
+    ).join_from(
+        tip_history,
+        channels,
+        and_(h.platform == k.platform, h.workspace == k.workspace, h.channel == k.channel),
+    )
     both = union_all(posts, shown).subquery()
     q = select(both).order_by(both.c.ts, both.c.o)
     out: dict[tuple[str, str, str], list[str]] = {}
