@@ -213,10 +213,13 @@ class Router:
             topics, unknown = self.engine.resolve_topics(words)
             if unknown or not topics:
                 return await self._answer(inv, " ".join(words), history)
+            # The same pool `k8stip tip` draws from (the tips mainly about the topic), taken
+            # in this channel's rotation so repeated requests show different tips.
+            candidates = [h.tip.id for h in self.engine.best(" ".join(words))[0]]
         else:
             sub = await self._sub(inv)
             topics = list(sub.topics) if sub else []
-        candidates = [t.id for t in self.engine.corpus.tips_for_topics(topics)]
+            candidates = [t.id for t in self.engine.corpus.tips_for_topics(topics)]
         tip_id = pick(candidates, history, self.rng)
         tip = self.engine.corpus.by_id.get(tip_id) if tip_id else None
         if tip is None:

@@ -143,16 +143,22 @@ class Engine:
                 return TipAnswer(None, "There are no tips loaded yet.")
             tip = rng.choice(pool)
             return TipAnswer(tip, "", self.card(tip))
-        hits, u = self.index.search(query, limit=50)
-        if not hits:
+        best, u = self.best(query)
+        if not best:
             message, suggestions = self._nothing(query, u)
             return TipAnswer(None, message, topics=u.topics, suggestions=suggestions)
-        # A topic request draws from all of the topic's best tips; a question from the
-        # few that answer it best.
-        best = best_matches(hits, ratio=0.8 if u.topic_only else 0.95)
         fresh = [h for h in best if h.tip.id not in exclude] or best
         hit = rng.choice(fresh)
         return TipAnswer(hit.tip, "", self.card(hit.tip, hit.score), topics=u.topics)
+
+    def best(self, query: str) -> tuple[list[Hit], Understanding]:
+        """The tips that answer `query` best: the pool `tip` (and the chat) draw from.
+
+        A topic request draws from all of the topic's best tips; a question from the few
+        that answer it best.
+        """
+        hits, u = self.index.search(query, limit=50)
+        return best_matches(hits, ratio=0.8 if u.topic_only else 0.95), u
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
         hits, u = self.index.search(query, limit=limit)

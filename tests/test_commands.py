@@ -332,3 +332,19 @@ async def test_hints_use_the_configured_slack_command(engine: Engine, store: Sto
     assert reply.lines == ("Example: /tips search rotate secrets without downtime",)
     help_ = await router.handle(Invocation("slack", "T1", "C1", "U1", "help", True))
     assert all(line.startswith("/tips ") for line in help_.lines)
+
+
+async def test_a_topic_request_in_chat_draws_from_the_same_tips_as_k8stip_tip(
+    router: Router, engine: Engine
+) -> None:
+    """`/k8stip secrets` answers with a tip mainly about secrets (the pool `k8stip tip secrets`
+    draws from), and repeated requests in a channel walk through that pool without repeats."""
+    pool = {h.tip.id for h in engine.best("secrets")[0]}
+    assert len(pool) >= 3
+    shown = []
+    for _ in range(len(pool)):
+        reply = await router.handle(inv("secrets", admin=False, channel="C-topic"))
+        assert reply.kind is ReplyKind.TIP
+        shown.append(reply.cards[0].tip_id)
+    assert set(shown) == pool
+    assert all(engine.corpus.by_id[t].topics[0] == "secrets" for t in shown)
