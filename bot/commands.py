@@ -42,6 +42,7 @@ from bot.messages import (
 from bot.picker import pick, rotation_state
 from bot.replies import Reply, ReplyKind, TipCard, Visibility
 from bot.schedule import describe_days
+from bot.search import Hit, Understanding
 from bot.store import Store, Subscription, SubscriptionSpec
 
 P = ParamSpec("P")
@@ -68,6 +69,8 @@ class EngineLike(Protocol):
     ) -> Any: ...
 
     def search(self, query: str, limit: int = 5) -> Any: ...
+
+    def best(self, query: str) -> tuple[list[Hit], Understanding]: ...
 
     def topics(self) -> list[dict[str, Any]]: ...
 
