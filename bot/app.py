@@ -411,6 +411,7 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
     scheduler = DeliveryScheduler(deliverer, config.delivery.tick_seconds)
     scheduler.start()
     _banner(config, engine, store, built, health, interactive, sys.stderr)
+    await console.greet()
 
     await stop.wait()
     sys.stderr.write("k8stip: stopping…\n")

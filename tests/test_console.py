@@ -81,6 +81,19 @@ async def test_typed_lines_are_answered_until_end_of_input(store: Store) -> None
     assert sub is not None and sub.created_by == console.user
 
 
+async def test_at_a_terminal_it_greets_with_a_first_tip_and_without_one_it_stays_quiet(
+    store: Store,
+) -> None:
+    """`k8stip run` at a terminal shows a tip at once; in a container it prints nothing."""
+    out = io.StringIO()
+    await ConsoleAdapter(router_for(store).handle, out=out, interactive=True).greet()
+    assert out.getvalue().startswith("Your first tip:\n")
+    assert "— Hands-On Kubernetes on Azure, 2nd ed. · Ch. " in out.getvalue()
+    quiet = io.StringIO()
+    await ConsoleAdapter(router_for(store).handle, out=quiet, interactive=False).greet()
+    assert quiet.getvalue() == ""
+
+
 async def test_without_a_terminal_it_reads_nothing(store: Store) -> None:
     stdin = io.StringIO("/k8stip subscribe\n")
     console = ConsoleAdapter(router_for(store).handle, out=io.StringIO(), stdin=stdin)

@@ -119,6 +119,12 @@ class ConsoleAdapter:
             except Exception:  # reported by answer(); keep reading
                 log.exception("console: could not answer %r", line.strip()[:80])
 
+    async def greet(self) -> None:
+        """A first tip right away, so someone trying k8stip sees what it does."""
+        if self.interactive and self.handle is not None:
+            self._write("Your first tip:")
+            await self.answer(COMMAND_PREFIX)
+
     async def answer(self, line: str) -> Reply | None:
         """Answer one typed line; returns the reply (also printed)."""
         text = line.strip()
