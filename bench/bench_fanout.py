@@ -26,13 +26,11 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import aiohttp
-from sqlalchemy import insert
 
 from bot.config import DeliveryConfig
 from bot.delivery import Deliverer
 from bot.store import SENT, Store
-from bot.store.schema import subscriptions
-from tests.fakes.databases import pg_schema_url
+from tests.fakes.databases import add_sink_subscriptions, pg_schema_url
 from tests.fakes.sink import SinkAdapter, SinkConfig, serve_forever
 from tests.fakes.tips import FakeTips
 
@@ -47,33 +45,6 @@ def _cpu_of(pid: int | None) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def add_subscriptions(store: Store, n: int, workspaces: int) -> None:
-    created = AT.replace(hour=5, tzinfo=None)
-    rows = [
-        {
-            "platform": "sink",
-            # Workspaces interleave by id, as they do when teams sign up over time.
-            "workspace": f"W{i % workspaces:03d}",
-            "channel": f"C{i:05d}",
-            "time": "09:00",
-            "timezone": "Europe/Amsterdam",
-            "days": "1,2,3,4,5,6,7",
-            "topics": "",
-            "paused": False,
-            "paused_reason": "",
-            "origin": "chat",
-            "created_by": "bench",
-            "created_at": created,
-            "updated_at": created,
-            "active_from": created,
-        }
-        for i in range(n)
-    ]
-    with store.engine.begin() as conn:
-        for start in range(0, n, 1000):
-            conn.execute(insert(subscriptions), rows[start : start + 1000])
 
 
 async def one_run(url: str, args: argparse.Namespace, failure_rate: float) -> dict[str, object]:
@@ -92,7 +63,7 @@ async def one_run(url: str, args: argparse.Namespace, failure_rate: float) -> di
     port = parent.recv()
     store = Store.open(url)
     store.migrate()
-    add_subscriptions(store, args.subs, args.workspaces)
+    add_sink_subscriptions(store, args.subs, args.workspaces, AT.replace(hour=5), "bench")
     adapter = SinkAdapter(f"http://127.0.0.1:{port}")
     settings = DeliveryConfig(
         concurrency=args.concurrency,

@@ -19,11 +19,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from bot.store import SENT, Store
-from bot.store.schema import deliveries, subscriptions
-from tests.fakes.databases import pg_schema_url
+from bot.store.schema import deliveries
+from tests.fakes.databases import add_sink_subscriptions, pg_schema_url
 from tests.fakes.sink import FakeSink, SinkConfig
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -34,31 +34,6 @@ AT = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # 09:00 in Amsterdam
 LEASE = 4.0
 
 
-def add_subscriptions(store: Store, n: int) -> None:
-    created = AT.replace(hour=5, tzinfo=None)
-    rows = [
-        {
-            "platform": "sink",
-            "workspace": f"W{i % 10}",
-            "channel": f"C{i:04d}",
-            "time": "09:00",
-            "timezone": "Europe/Amsterdam",
-            "days": "1,2,3,4,5,6,7",
-            "topics": "",
-            "paused": False,
-            "paused_reason": "",
-            "origin": "chat",
-            "created_by": "test",
-            "created_at": created,
-            "updated_at": created,
-            "active_from": created,
-        }
-        for i in range(n)
-    ]
-    with store.engine.begin() as conn:
-        conn.execute(insert(subscriptions), rows)
-
-
 def test_three_workers_one_killed_post_every_subscription_exactly_once() -> None:
     sink = FakeSink(SinkConfig(delay_seconds=0.03)).start_in_thread()
     procs: list[subprocess.Popen[str]] = []
@@ -66,7 +41,7 @@ def test_three_workers_one_killed_post_every_subscription_exactly_once() -> None
         with pg_schema_url() as url:
             store = Store.open(url)
             store.migrate()
-            add_subscriptions(store, N)
+            add_sink_subscriptions(store, N, 10, AT.replace(hour=5), "test")
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
             cmd = [sys.executable, "-m", "tests.fakes.mp_worker", url, sink.url, AT.isoformat()]
             for _ in range(3):

@@ -9,11 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 
 from bot.store import Store
+from bot.store.schema import subscriptions
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -51,3 +53,34 @@ def fresh_store(kind: str, tmp_path: Path) -> Iterator[Store]:
             yield store
         finally:
             store.close()
+
+
+def add_sink_subscriptions(
+    store: Store, n: int, workspaces: int, created: datetime, created_by: str
+) -> None:
+    """`n` daily 09:00 Europe/Amsterdam subscriptions on the fake `sink` platform, written in
+    bulk (thousands of `upsert_subscription` calls would dominate a fan-out's set-up).
+    Workspaces interleave by id, as they do when teams sign up over time."""
+    naive = created.replace(tzinfo=None)
+    rows = [
+        {
+            "platform": "sink",
+            "workspace": f"W{i % workspaces:03d}",
+            "channel": f"C{i:05d}",
+            "time": "09:00",
+            "timezone": "Europe/Amsterdam",
+            "days": "1,2,3,4,5,6,7",
+            "topics": "",
+            "paused": False,
+            "paused_reason": "",
+            "origin": "chat",
+            "created_by": created_by,
+            "created_at": naive,
+            "updated_at": naive,
+            "active_from": naive,
+        }
+        for i in range(n)
+    ]
+    with store.engine.begin() as conn:
+        for start in range(0, n, 1000):
+            conn.execute(insert(subscriptions), rows[start : start + 1000])
