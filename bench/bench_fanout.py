@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 import aiohttp
 
 from bot.config import DeliveryConfig
-from bot.delivery import Deliverer
-from bot.store import SENT, Store
+from bot.runtime.delivery import Deliverer
+from bot.runtime.store import SENT, Store
 from tests.fakes.databases import add_sink_subscriptions, pg_schema_url
 from tests.fakes.sink import SinkAdapter, SinkConfig, serve_forever
 from tests.fakes.tips import FakeTips

@@ -45,8 +45,8 @@ def rss_mb() -> float:
 async def serve(port_out: mp.connection.Connection, stop_in: mp.connection.Connection) -> None:
     from bot.adapters.slack import SlackAdapter
     from bot.config import Secrets, config_from_mapping
-    from bot.invocation import Invocation
-    from bot.replies import Action, Reply, ReplyKind, TipCard
+    from bot.core.invocation import Invocation
+    from bot.core.replies import Action, Reply, ReplyKind, TipCard
     from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 
     fake = await FakeSlack().start()

@@ -112,7 +112,7 @@ def evaluate(
 
 
 def in_process() -> tuple[Searcher, Tipper, list[dict[str, Any]]]:
-    from bot.engine import Engine
+    from bot.core.engine import Engine
 
     engine = Engine.from_paths([ROOT / "tips"])
     tips = [{"id": t.id, "topics": list(t.topics)} for t in engine.corpus.tips]
@@ -138,7 +138,7 @@ def via_cli() -> tuple[Searcher, Tipper, list[dict[str, Any]]]:
         )
         return json.loads(out.stdout)
 
-    from bot.loader import load_corpus
+    from bot.core.loader import load_corpus
 
     tips = [{"id": t.id, "topics": list(t.topics)} for t in load_corpus([ROOT / "tips"]).tips]
 

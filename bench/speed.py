@@ -36,7 +36,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def time_requests(engine: object, rounds: int) -> None:
-    from bot.engine import Engine
+    from bot.core.engine import Engine
 
     assert isinstance(engine, Engine)
     rng = random.Random(1)
@@ -56,7 +56,7 @@ def time_requests(engine: object, rounds: int) -> None:
 
 def generate(n: int, path: Path) -> None:
     """A corpus of n tips made of the seed's own sentences' words, shuffled."""
-    from bot.loader import load_corpus
+    from bot.core.loader import load_corpus
 
     seed = load_corpus([ROOT / "tips"])
     words = [w for t in seed.tips for w in t.text.split()]
@@ -88,7 +88,7 @@ def generate(n: int, path: Path) -> None:
 LOAD_SNIPPET = """
 import resource, sys, time
 t0 = time.perf_counter()
-from bot.engine import Engine
+from bot.core.engine import Engine
 engine = Engine.from_paths([sys.argv[1]])
 t1 = time.perf_counter()
 print(len(engine.corpus.tips), len(engine.corpus.errors), round(t1 - t0, 3),
@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--tips", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    from bot.engine import Engine
+    from bot.core.engine import Engine
 
     print(f"python {sys.version.split()[0]}")
     seed = Engine.from_paths([ROOT / "tips"])

@@ -23,12 +23,13 @@ from typing import Any, TextIO
 from sqlalchemy.engine import make_url
 
 from bot import __version__
-from bot.adapters.base import Adapter
 from bot.adapters.console import ConsoleAdapter
-from bot.config import Config, ConfigError, Secrets, load_secrets, parse_days, parse_timezone
-from bot.corpus import Corpus
-from bot.invocation import Handler
-from bot.store import Store, SubscriptionSpec
+from bot.config import Config, ConfigError, Secrets, load_secrets
+from bot.core.corpus import Corpus
+from bot.core.invocation import Handler
+from bot.core.schedules import parse_days, parse_timezone
+from bot.ports import Adapter
+from bot.runtime.store import Store, SubscriptionSpec
 
 log = logging.getLogger("bot.app")
 
@@ -147,7 +148,7 @@ def build_adapters(
             continue
         extra: dict[str, Any] = {}
         if platform == "discord" and corpus is not None:
-            from bot.adapters.discord_commands import topic_suggester
+            from bot.adapters.discord.commands import topic_suggester
 
             extra["suggest"] = topic_suggester(corpus.topics.values())
         out.adapters[platform] = module.create_adapter(config, secrets, handle, events, **extra)
@@ -202,9 +203,9 @@ def deliver_once(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _deliver_once(config: Config, args: argparse.Namespace) -> int:
-    from bot.commands import Router
-    from bot.delivery import Deliverer
-    from bot.engine import Engine
+    from bot.core.engine import Engine
+    from bot.runtime.delivery import Deliverer
+    from bot.runtime.router import Router
 
     as_json = bool(getattr(args, "json", False))
     at = parse_at(getattr(args, "at", None), config.timezone)
@@ -348,11 +349,11 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _run(config: Config, args: argparse.Namespace) -> int:
-    from bot.commands import Router
-    from bot.delivery import Deliverer
-    from bot.engine import Engine
-    from bot.scheduler import DeliveryScheduler
-    from bot.web import HealthServer, Metrics
+    from bot.core.engine import Engine
+    from bot.runtime.delivery import Deliverer
+    from bot.runtime.health import HealthServer, Metrics
+    from bot.runtime.router import Router
+    from bot.runtime.scheduler import DeliveryScheduler
 
     secrets = load_secrets()
     store = await asyncio.to_thread(open_store, config)

@@ -27,7 +27,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_tip(args: argparse.Namespace) -> int:
-    from bot.engine import Engine
+    from bot.core.engine import Engine
 
     engine = Engine.from_config(_config(args))
     query = " ".join(args.query)
@@ -40,7 +40,7 @@ def cmd_tip(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from bot.engine import Engine
+    from bot.core.engine import Engine
 
     if args.limit < 1:
         sys.stderr.write("k8stip search: --limit must be 1 or more, e.g. --limit 5\n")
@@ -55,7 +55,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
-    from bot.engine import Engine
+    from bot.core.engine import Engine
 
     engine = Engine.from_config(_config(args))
     rows = engine.topics()
@@ -69,7 +69,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from bot.loader import load_corpus
+    from bot.core.loader import load_corpus
 
     paths = args.paths or [str(p) for p in _config(args).corpus_paths]
     corpus = load_corpus(paths)
@@ -115,7 +115,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_discord_invite_url(args: argparse.Namespace) -> int:
-    from bot.adapters.discord_invite import invite_url
+    from bot.adapters.discord.invite import invite_url
 
     sys.stdout.write(invite_url(args.application_id) + "\n")
     return EXIT_OK

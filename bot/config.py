@@ -9,26 +9,22 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time as dtime
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.yaml_lines import yaml_line_index
+from bot.core.loader import bundled_tips_dir
+from bot.core.schedules import parse_days, parse_time, parse_timezone
+from bot.core.yaml_lines import yaml_line_index
 
 SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
 # Slack OAuth (multi-workspace install) secrets, read the same way.
 OPTIONAL_SECRET_NAMES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_CONFIG_PATH = Path("config/config.yaml")
-_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class ConfigError(Exception):
@@ -37,54 +33,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-def parse_time(value: str) -> dtime:
-    """'09:00' -> time(9, 0). Raises ValueError with an example on anything else."""
-    m = _TIME_RE.match(value.strip())
-    if not m:
-        raise ValueError(f"{value!r} is not a time of day; use 24-hour HH:MM, e.g. 09:00")
-    return dtime(int(m.group(1)), int(m.group(2)))
-
-
-def parse_timezone(value: str) -> ZoneInfo:
-    """'Europe/Amsterdam' -> ZoneInfo. Raises ValueError that suggests the nearest names."""
-    try:
-        if "/" in value or value.upper() == "UTC":
-            return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    close = difflib.get_close_matches(value, sorted(available_timezones()), n=3, cutoff=0.6)
-    hint = (
-        f"did you mean {', '.join(close)}?" if close else "use an IANA name like Europe/Amsterdam"
-    )
-    raise ValueError(f"{value!r} is not a known timezone; {hint}")
-
-
-def parse_days(value: str | list[str]) -> tuple[int, ...]:
-    """'daily' | 'weekdays' | 'mon,wed,fri' | [mon, wed] -> ISO weekday numbers (Mon=1)."""
-    if isinstance(value, str):
-        v = value.strip().lower()
-        if v in ("daily", "every day", "everyday"):
-            return (1, 2, 3, 4, 5, 6, 7)
-        if v in ("weekdays", "workdays"):
-            return (1, 2, 3, 4, 5)
-        if v == "weekends":
-            return (6, 7)
-        items = [p for p in re.split(r"[,\s]+", v) if p]
-    else:
-        items = [str(p).strip().lower() for p in value]
-    out: set[int] = set()
-    for item in items:
-        key = item[:3]
-        if key not in DAY_NAMES or item not in (key, _FULL_DAY_NAMES[DAY_NAMES.index(key)]):
-            raise ValueError(
-                f"{item!r} is not a day; use daily, weekdays, or a list like mon,wed,fri"
-            )
-        out.add(DAY_NAMES.index(key) + 1)
-    if not out:
-        raise ValueError("no days given; use daily, weekdays, or a list like mon,wed,fri")
-    return tuple(sorted(out))
 
 
 class _Strict(BaseModel):
@@ -213,15 +161,6 @@ def _resolve_corpus_path(p: str) -> Path:
     if p.rstrip("/") == "tips":
         return bundled_tips_dir()
     return path
-
-
-def bundled_tips_dir() -> Path:
-    """The tips shipped with k8stip: `tips/` of a source checkout, or the copy in the package."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "tips", here / "data" / "tips"):
-        if candidate.is_dir():
-            return candidate
-    return here.parent / "tips"
 
 
 @dataclass(frozen=True)

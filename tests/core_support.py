@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from bot.engine import Engine
+from bot.core.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 TIPS_DIR = ROOT / "tips"

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.config import Config, Secrets, config_from_mapping
-from bot.invocation import Invocation
-from bot.replies import Action, Reply, ReplyKind, TipCard, Visibility
+from bot.core.invocation import Invocation
+from bot.core.replies import Action, Reply, ReplyKind, TipCard, Visibility
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN
 
 SIGNING_SECRET = "test-signing-secret"

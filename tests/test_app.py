@@ -11,10 +11,10 @@ import pytest
 from bot.adapters.console import ConsoleAdapter
 from bot.app import StoreEvents, build_adapters, parse_at, safe_url
 from bot.config import ConfigError, Secrets, config_from_mapping
-from bot.invocation import Invocation
-from bot.messages import info
-from bot.replies import Reply
-from bot.store import SubscriptionSpec
+from bot.core.invocation import Invocation
+from bot.core.replies import Reply
+from bot.core.wording import info
+from bot.runtime.store import SubscriptionSpec
 from tests.fakes.databases import fresh_store
 
 

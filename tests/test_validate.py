@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.loader import load_corpus
+from bot.core.loader import load_corpus
 from tests.core_support import ROOT, TIPS_DIR, TOPICS_YAML
 
 GOOD = """\

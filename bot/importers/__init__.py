@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from bot.config import bundled_tips_dir
-from bot.corpus import TOPICS_FILE, Problem
+from bot.core.corpus import TOPICS_FILE, Problem
+from bot.core.loader import bundled_tips_dir, load_topics
 from bot.importers.highlights import (
     MAX_INPUT_BYTES,
     ImportError_,
@@ -26,7 +26,6 @@ from bot.importers.highlights import (
     stable_id,
 )
 from bot.importers.tagging import Tagger
-from bot.loader import load_topics
 
 _ORDINALS = {
     "first": "1st",

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bot.corpus import URL_RE
+from bot.core.corpus import URL_RE
 
 MAX_INPUT_BYTES = 5 * 1024 * 1024  # a highlights post is ~20 KB; refuse anything absurd
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.corpus import Topic
-from bot.textnorm import normalize, phrase_key, stem, words
+from bot.core.corpus import Topic
+from bot.core.textnorm import normalize, phrase_key, stem, words
 
 MAX_TOPICS = 4
 

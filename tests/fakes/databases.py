@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
 
-from bot.store import Store
-from bot.store.schema import subscriptions
+from bot.runtime.store import Store
+from bot.runtime.store.schema import subscriptions
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -1,4 +1,4 @@
-"""A stand-in for `bot.commands.handle` in the Discord tests: realistic Replies, recorded calls.
+"""A stand-in for `bot.runtime.router.handle` in Discord tests: realistic Replies, recorded calls.
 
 It answers the way the router does (a tip card with source, chapter and topics, and
 "Another tip" / "More on <topic>" buttons), so the adapter is tested on real shapes without
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.corpus import Topic
-from bot.invocation import Invocation
-from bot.replies import Action, Reply, ReplyKind, TipCard, Visibility
+from bot.core.corpus import Topic
+from bot.core.invocation import Invocation
+from bot.core.replies import Action, Reply, ReplyKind, TipCard, Visibility
 
 TOPICS = [
     Topic("rbac", "RBAC", "Roles and role bindings", aliases=("role binding", "authorization")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.store import Store
+from bot.runtime.store import Store
 
 
 def main(url: str) -> int:

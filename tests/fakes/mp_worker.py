@@ -15,8 +15,8 @@ import sys
 from datetime import datetime
 
 from bot.config import DeliveryConfig
-from bot.delivery import Deliverer, run_passes_until_done
-from bot.store import Store
+from bot.runtime.delivery import Deliverer, run_passes_until_done
+from bot.runtime.store import Store
 from tests.fakes.sink import SinkAdapter
 from tests.fakes.tips import FakeTips
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from bot.adapters.base import AmbiguousError, PostError, Target
-from bot.replies import Reply
+from bot.core.replies import Reply
+from bot.ports import AmbiguousError, PostError, Target
 
 
 @dataclass

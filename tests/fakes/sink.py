@@ -21,8 +21,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.adapters.base import AmbiguousError, PermanentError, RateLimited, Target, TransientError
-from bot.replies import Reply
+from bot.core.replies import Reply
+from bot.ports import AmbiguousError, PermanentError, RateLimited, Target, TransientError
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.corpus import Corpus, Source, Tip, Topic
-from bot.replies import TipCard
+from bot.core.corpus import Corpus, Source, Tip, Topic
+from bot.core.replies import TipCard
 
 TOPICS = {
     "secrets": Topic("secrets", "Secrets", "Kubernetes Secrets and Key Vault", ("secret",)),
@@ -33,7 +33,7 @@ def make_corpus(n: int = 12) -> Corpus:
 
 
 class FakeTips:
-    """Has `corpus` and `card`, like bot.engine.Engine."""
+    """Has `corpus` and `card`, like bot.core.engine.Engine."""
 
     def __init__(self, corpus: Corpus | None = None) -> None:
         self.corpus = corpus or make_corpus()

@@ -41,7 +41,13 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.adapters.base import (
+from bot.adapters.slack import messages
+from bot.adapters.slack.errors import api_error_code, map_api_error, map_transport_error
+from bot.adapters.slack.render import action_kind, render
+from bot.config import Config, ConfigError, Secrets
+from bot.core.invocation import Handler, Invocation
+from bot.core.replies import Reply, ReplyKind, Visibility
+from bot.ports import (
     Adapter,
     AmbiguousError,
     PermanentError,
@@ -49,12 +55,6 @@ from bot.adapters.base import (
     Target,
     TransientError,
 )
-from bot.adapters.slack import messages
-from bot.adapters.slack.errors import api_error_code, map_api_error, map_transport_error
-from bot.adapters.slack.render import action_kind, render
-from bot.config import Config, ConfigError, Secrets
-from bot.invocation import Handler, Invocation
-from bot.replies import Reply, ReplyKind, Visibility
 
 if TYPE_CHECKING:
     from bot.adapters.slack.installations import ThreadedInstallationStore, ThreadedStateStore
@@ -119,7 +119,7 @@ def authorization_url(api_url: str) -> str:
 
 
 class SlackAdapter:
-    """Implements `bot.adapters.base.Adapter` for Slack."""
+    """Implements `bot.ports.Adapter` for Slack."""
 
     platform = "slack"
 

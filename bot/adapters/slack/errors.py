@@ -12,7 +12,7 @@ import asyncio
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.base import AmbiguousError, PermanentError, PostError, RateLimited, TransientError
+from bot.ports import AmbiguousError, PermanentError, PostError, RateLimited, TransientError
 
 # The fix is in the text: this ends up in `/k8stip status` and in the logs.
 PERMANENT_REASONS: dict[str, str] = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.replies import Action, Reply, ReplyKind, TipCard, Visibility
+from bot.core.replies import Action, Reply, ReplyKind, TipCard, Visibility
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks).
 SECTION_TEXT_MAX = 3000

@@ -1,0 +1,164 @@
+"""The console adapter: the terminal as a chat platform, with no account needed.
+
+Daily tips for `platform: console` subscriptions print here; with stdin a terminal, lines
+typed as `/k8stip …` are answered. With stdin not a terminal (docker, CI) it only prints:
+no prompt, no busy loop on a closed stdin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import re
+import sys
+import threading
+from typing import TextIO
+
+from bot.core.invocation import Handler, Invocation
+from bot.core.replies import Reply, TipCard
+from bot.ports import Target
+
+log = logging.getLogger(__name__)
+
+# Terminal control sequences and other control characters in tip or user text could move the
+# cursor or rewrite the screen; keep newlines and tabs only.
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+COMMAND_PREFIX = "/k8stip"
+
+
+def clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def render_card(card: TipCard) -> list[str]:
+    lines = [clean(card.text), f"  — {clean(card.attribution)}"]
+    if card.topic_titles:
+        lines.append(f"  Topics: {clean(', '.join(card.topic_titles))}")
+    lines += [f"  {clean(link)}" for link in card.links]
+    return lines
+
+
+def render_text(reply: Reply) -> str:
+    """A Reply as plain text: the message, its cards, extra lines, then the buttons as the
+    commands they run."""
+    out: list[str] = []
+    header = reply.text
+    if reply.cards and len(reply.cards) == 1 and reply.cards[0].text in header:
+        header = header.replace(reply.cards[0].text, "").rstrip(": ").strip()
+    if header:
+        out.append(clean(header))
+    for n, card in enumerate(reply.cards, start=1):
+        lines = render_card(card)
+        if len(reply.cards) > 1:
+            lines[0] = f"{n}. {lines[0]}"
+        out += lines
+    out += [clean(line) for line in reply.lines]
+    if reply.actions:
+        out.append(
+            "  " + "   ".join(f"[{a.label}: {COMMAND_PREFIX} {a.command}]" for a in reply.actions)
+        )
+    return "\n".join(out)
+
+
+class ConsoleAdapter:
+    """Prints replies and daily tips; reads `/k8stip …` lines from an interactive stdin."""
+
+    platform = "console"
+
+    def __init__(
+        self,
+        handle: Handler | None = None,
+        out: TextIO | None = None,
+        stdin: TextIO | None = None,
+        interactive: bool | None = None,
+        channel: str = "console",
+        user: str | None = None,
+    ) -> None:
+        self.handle = handle
+        self.out = out if out is not None else sys.stdout
+        self.stdin = stdin if stdin is not None else sys.stdin
+        self.interactive = self.stdin.isatty() if interactive is None else interactive
+        self.channel = channel
+        self.user = user or _local_user()
+        self._posted: dict[str, str] = {}  # delivery id -> message id, this process only
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: set[asyncio.Future[None]] = set()
+        self._reader: threading.Thread | None = None
+        self._stopped = threading.Event()
+        self.eof = asyncio.Event()
+
+    def _write(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    async def start(self) -> None:
+        if not self.interactive or self.handle is None:
+            return
+        self._loop = asyncio.get_running_loop()
+        # A daemon thread: a blocking readline can't be cancelled, and must not keep the
+        # process alive on Ctrl-C or SIGTERM.
+        self._reader = threading.Thread(target=self._read_lines, name="console-stdin", daemon=True)
+        self._reader.start()
+
+    async def stop(self) -> None:
+        self._stopped.set()
+        for fut in list(self._pending):
+            fut.cancel()
+
+    def _read_lines(self) -> None:
+        assert self._loop is not None
+        while not self._stopped.is_set():
+            line = self.stdin.readline()
+            if not line:  # EOF (Ctrl-D): stop reading, keep the bot running
+                self._loop.call_soon_threadsafe(self.eof.set)
+                return
+            fut = asyncio.run_coroutine_threadsafe(self.answer(line), self._loop)
+            try:
+                fut.result()
+            except Exception:  # reported by answer(); keep reading
+                log.exception("console: could not answer %r", line.strip()[:80])
+
+    async def greet(self) -> None:
+        """A first tip right away, so someone trying k8stip sees what it does."""
+        if self.interactive and self.handle is not None:
+            self._write("Your first tip:")
+            await self.answer(COMMAND_PREFIX)
+
+    async def answer(self, line: str) -> Reply | None:
+        """Answer one typed line; returns the reply (also printed)."""
+        text = line.strip()
+        if not text or self.handle is None:
+            return None
+        if text.lower().startswith(COMMAND_PREFIX):
+            text = text[len(COMMAND_PREFIX) :].strip()
+        inv = Invocation(
+            platform="console",
+            workspace="",
+            channel=self.channel,
+            user=self.user,
+            text=text,
+            is_admin=True,  # whoever holds the terminal runs the bot
+            user_name=self.user,
+        )
+        reply = await self.handle(inv)
+        self._write(render_text(reply))
+        return reply
+
+    async def post(self, target: Target, reply: Reply, delivery_id: str) -> str:
+        where = f"#{target.channel}" if target.channel else "console"
+        self._write(f"[{where}] {render_text(reply)}")
+        message_id = f"console-{delivery_id}"
+        self._posted[delivery_id] = message_id
+        return message_id
+
+    async def find_posted(self, target: Target, delivery_id: str) -> str | None:
+        # The terminal keeps no history: only posts made by this process can be found.
+        return self._posted.get(delivery_id)
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "console"

@@ -1,0 +1,377 @@
+"""The `/k8stip` and `/k8stip-admin` app commands, their autocomplete, and button presses.
+
+Every interaction becomes an `Invocation` whose text is what the same request would be typed
+as after `/k8stip` (`subscribe 09:00 Europe/Amsterdam weekdays rbac`), so the router sees
+one language from every platform. Answers go out within Discord's 3 seconds: when the
+handler has not answered after `defer_after` seconds, the interaction is deferred and the
+answer follows as an edit of the "thinking…" message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from zoneinfo import available_timezones
+
+import discord
+from discord import app_commands
+from rapidfuzz import fuzz
+
+from bot.adapters.discord.render import NO_MENTIONS, command_from_custom_id, render
+from bot.core.corpus import Topic
+from bot.core.invocation import Handler, Invocation
+from bot.core.replies import Reply, ReplyKind, Visibility
+
+log = logging.getLogger(__name__)
+
+Suggest = Callable[[str], list[tuple[str, str]]]
+"""`suggest(prefix) -> [(label, value)]`: topic choices for autocomplete, best first."""
+
+MAX_CHOICES = 25  # Discord's limit for autocomplete answers
+CHOICE_MAX = 100  # a choice's name and value, each
+DEFER_AFTER_SECONDS = 2.0  # Discord drops an interaction not answered within 3 s
+
+# User-facing messages, together.
+NOT_ADMIN = (
+    "Only members with the **Manage Server** permission can change k8stip subscriptions. "
+    "Ask a server moderator, or have them add your user id to `discord.admins`."
+)
+HANDLER_FAILED = "Something went wrong on our side answering that; try again in a minute."
+NOT_IN_SERVER = "k8stip answers inside a server channel; run the command there."
+
+DAYS_CHOICES = ("weekdays", "daily", "weekends", "mon,wed,fri", "tue,thu")
+
+
+def topic_suggester(topics: Iterable[Topic]) -> Suggest:
+    """A `Suggest` over topic ids, titles and aliases, best first: names that start with what
+    was typed, then names with a word that does, then close spellings ("netwrking").
+
+    Pure and in-memory (well under a millisecond for the bundled taxonomy), so it answers
+    inside Discord's autocomplete deadline.
+    """
+    entries = [
+        (
+            t,
+            [(t.id.lower(), False), (t.title.lower(), False)]
+            + [(a.lower(), True) for a in t.aliases],
+        )
+        for t in topics
+    ]
+
+    def rank(q: str, key: str, is_alias: bool) -> float:
+        if key.startswith(q):
+            return (300.0 if not is_alias else 250.0) + len(q) / len(key)
+        if any(word.startswith(q) for word in key.split()[1:]):
+            return 200.0 + len(q) / len(key)
+        if len(q) < 3:
+            return 0.0
+        close = max(fuzz.ratio(q, key), fuzz.ratio(q, key[: len(q)]))
+        return 100.0 + close if close >= 80 else 0.0
+
+    def suggest(prefix: str) -> list[tuple[str, str]]:
+        q = " ".join(prefix.lower().split())
+        if not q:
+            ranked = sorted(entries, key=lambda e: e[0].title.lower())
+            return [(t.title, t.id) for t, _ in ranked[:MAX_CHOICES]]
+        scored: list[tuple[float, str, str, str]] = []
+        for topic, keys in entries:
+            best, via = max(((rank(q, k, alias), (k if alias else "")) for k, alias in keys))
+            if best > 0:
+                label = f"{topic.title} ({via})" if via else topic.title
+                scored.append((best, topic.title.lower(), label, topic.id))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return [(label, topic_id) for _, _, label, topic_id in scored[:MAX_CHOICES]]
+
+    return suggest
+
+
+def _choices(pairs: Sequence[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    return [
+        app_commands.Choice(name=name[:CHOICE_MAX], value=value[:CHOICE_MAX])
+        for name, value in pairs[:MAX_CHOICES]
+    ]
+
+
+def _one_line(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def subscribe_text(
+    time: str | None, timezone: str | None, days: str | None, topics: str | None
+) -> str:
+    """`subscribe 09:00 Europe/Amsterdam weekdays rbac secrets`, leaving out what is unset."""
+    parts = ["subscribe", _one_line(time), _one_line(timezone)]
+    parts.append(re.sub(r"\s*,\s*", ",", _one_line(days)))
+    parts.extend(t for t in re.split(r"[,\s]+", _one_line(topics)) if t)
+    return " ".join(p for p in parts if p)
+
+
+class Answerer:
+    """Turns interactions into Invocations, calls the handler, sends the rendered Reply."""
+
+    def __init__(
+        self,
+        handle: Handler,
+        *,
+        suggest: Suggest | None = None,
+        admins: Iterable[str] = (),
+        defer_after: float = DEFER_AFTER_SECONDS,
+    ) -> None:
+        self.handle = handle
+        self.suggest = suggest
+        self.admins = frozenset(str(a) for a in admins)
+        self.defer_after = defer_after
+
+    def is_admin(self, interaction: discord.Interaction[Any]) -> bool:
+        """Manage Server (or Administrator) in this server, or listed in `discord.admins`.
+
+        Checked on every admin command: `default_permissions` only hides the command, and
+        server owners can override that per role or channel.
+        """
+        if str(interaction.user.id) in self.admins:
+            return True
+        if interaction.guild_id is None:
+            return False
+        perms = interaction.permissions
+        return bool(perms.manage_guild or perms.administrator)
+
+    def invocation(self, interaction: discord.Interaction[Any], text: str) -> Invocation:
+        return Invocation(
+            platform="discord",
+            workspace=str(interaction.guild_id or ""),
+            channel=str(interaction.channel_id or ""),
+            user=str(interaction.user.id),
+            text=text.strip(),
+            is_admin=self.is_admin(interaction),
+            user_name=interaction.user.display_name,
+        )
+
+    def choices(self, current: str) -> list[app_commands.Choice[str]]:
+        if self.suggest is None:
+            return []
+        try:
+            return _choices(self.suggest(current))
+        except Exception:
+            log.exception("topic autocomplete failed for %r", current[:100])
+            return []
+
+    async def answer(
+        self, interaction: discord.Interaction[Any], text: str, *, admin_only: bool = False
+    ) -> None:
+        if interaction.guild_id is None:
+            await interaction.response.send_message(
+                NOT_IN_SERVER, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        if admin_only and not self.is_admin(interaction):
+            await interaction.response.send_message(
+                NOT_ADMIN, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        task = asyncio.ensure_future(self.handle(self.invocation(interaction, text)))
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        deferred_ephemeral: bool | None = None
+        if not done:
+            # Most answers are private; if this one turns out public, the "thinking…"
+            # message is replaced below.
+            deferred_ephemeral = True
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            reply = await task
+        except Exception:
+            log.exception("handler failed for discord command %r", text[:100])
+            reply = Reply(ReplyKind.ERROR, HANDLER_FAILED)
+        await self.send(interaction, reply, deferred_ephemeral)
+
+    async def send(
+        self,
+        interaction: discord.Interaction[Any],
+        reply: Reply,
+        deferred_ephemeral: bool | None,
+    ) -> None:
+        message = render(reply)
+        ephemeral = reply.visibility is Visibility.EPHEMERAL
+        kwargs = message.send_kwargs()
+        if deferred_ephemeral is None:
+            await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+        elif deferred_ephemeral == ephemeral:
+            await interaction.edit_original_response(**kwargs)
+        else:
+            await interaction.delete_original_response()
+            await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+
+    async def on_component(self, interaction: discord.Interaction[Any]) -> bool:
+        """Answer a press on a k8stip button (from any message, any age). False if not ours."""
+        if interaction.type is not discord.InteractionType.component or not interaction.data:
+            return False
+        raw = interaction.data.get("custom_id")
+        command = command_from_custom_id(raw) if isinstance(raw, str) else None
+        if command is None:
+            return False
+        await self.answer(interaction, command)
+        return True
+
+
+def build_commands(answerer: Answerer) -> list[app_commands.Group]:
+    """The two command groups. Their descriptions are what Discord shows as help."""
+    k8stip = app_commands.Group(
+        name="k8stip",
+        description="Kubernetes tips: by topic, search, list topics",
+        guild_only=True,
+    )
+
+    @k8stip.command(name="tip", description="A Kubernetes tip, on a topic or a few words")
+    @app_commands.describe(query="A topic or a few words, e.g. rbac or 'pod security'")
+    async def tip(interaction: discord.Interaction[Any], query: str | None = None) -> None:
+        await answerer.answer(interaction, _one_line(query))
+
+    @tip.autocomplete("query")
+    async def tip_query(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return answerer.choices(current)
+
+    @k8stip.command(name="search", description="Search every tip for words")
+    @app_commands.describe(query="Words to look for, e.g. 'secret rotation'")
+    async def search(interaction: discord.Interaction[Any], query: str) -> None:
+        await answerer.answer(interaction, f"search {_one_line(query)}")
+
+    @k8stip.command(name="topics", description="List the topics and how many tips each has")
+    async def topics(interaction: discord.Interaction[Any]) -> None:
+        await answerer.answer(interaction, "topics")
+
+    @k8stip.command(name="help", description="How to use k8stip")
+    async def help_(interaction: discord.Interaction[Any]) -> None:
+        await answerer.answer(interaction, "help")
+
+    admin = app_commands.Group(
+        name="k8stip-admin",
+        description="Daily tips in this channel (needs Manage Server)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    @admin.command(name="subscribe", description="Post a tip in this channel every day")
+    @app_commands.describe(
+        time="Local time, 24-hour HH:MM, e.g. 09:00",
+        timezone="IANA timezone, e.g. Europe/Amsterdam",
+        days="daily, weekdays, weekends, or a list such as mon,wed,fri",
+        topics="Only these topics, e.g. 'rbac secrets' (default: all)",
+    )
+    async def subscribe(
+        interaction: discord.Interaction[Any],
+        time: str,
+        timezone: str | None = None,
+        days: str | None = None,
+        topics: str | None = None,
+    ) -> None:
+        text = subscribe_text(time, timezone, days, topics)
+        await answerer.answer(interaction, text, admin_only=True)
+
+    @subscribe.autocomplete("timezone")
+    async def subscribe_timezone(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return _choices([(z, z) for z in timezone_choices(current)])
+
+    @subscribe.autocomplete("days")
+    async def subscribe_days(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        q = current.strip().lower()
+        return _choices([(d, d) for d in DAYS_CHOICES if q in d] or [(current, current)])
+
+    @subscribe.autocomplete("topics")
+    async def subscribe_topics(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        # Complete the last word; keep the ones already chosen.
+        head, _, last = current.rpartition(" ")
+        pairs = [
+            (f"{head} {label}".strip(), f"{head} {value}".strip())
+            for label, value in (answerer.suggest(last) if answerer.suggest else [])
+        ]
+        return _choices(pairs)
+
+    def simple(name: str, description: str) -> None:
+        async def run(interaction: discord.Interaction[Any]) -> None:
+            await answerer.answer(interaction, name, admin_only=True)
+
+        admin.command(name=name, description=description)(run)
+
+    simple("unsubscribe", "Stop the daily tips in this channel")
+    simple("pause", "Pause the daily tips in this channel")
+    simple("resume", "Resume the daily tips in this channel")
+    simple("status", "Show this channel's subscription and the last delivery")
+    simple("next", "When the next tip will be posted here")
+    return [k8stip, admin]
+
+
+def timezone_choices(current: str, limit: int = MAX_CHOICES) -> list[str]:
+    q = current.strip().lower()
+    zones = sorted(available_timezones())
+    if not q:
+        return ["UTC", "Europe/Amsterdam", "Europe/London", "America/New_York"][:limit]
+    starts = [z for z in zones if z.lower().startswith(q)]
+    within = [z for z in zones if q in z.lower() and z not in starts]
+    return (starts + within)[:limit]
+
+
+# --- command registration -------------------------------------------------------------
+
+_OPTION_KEYS = (
+    "min_value",
+    "max_value",
+    "min_length",
+    "max_length",
+    "channel_types",
+)
+
+
+def _canonical_option(o: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": o.get("type"),
+        "name": o.get("name"),
+        "description": o.get("description", ""),
+        "required": bool(o.get("required", False)),
+        "autocomplete": bool(o.get("autocomplete", False)),
+        "choices": [
+            {"name": c.get("name"), "value": c.get("value")} for c in o.get("choices") or []
+        ],
+        "options": [_canonical_option(sub) for sub in o.get("options") or []],
+    }
+    for key in _OPTION_KEYS:
+        if o.get(key) is not None:
+            out[key] = o[key]
+    return out
+
+
+def canonical_command(c: dict[str, Any], *, global_scope: bool) -> dict[str, Any]:
+    """What matters of a command, the same whether we built it or Discord returned it
+    (Discord adds ids and versions, omits false flags and sends permissions as a string)."""
+    perms = c.get("default_member_permissions")
+    out: dict[str, Any] = {
+        "name": c.get("name"),
+        "type": c.get("type", 1),
+        "description": c.get("description", ""),
+        "default_member_permissions": None if perms is None else str(perms),
+        "nsfw": bool(c.get("nsfw", False)),
+        "options": [_canonical_option(o) for o in c.get("options") or []],
+    }
+    if global_scope:
+        out["dm_permission"] = c.get("dm_permission") is not False
+    return out
+
+
+def commands_differ(
+    ours: Sequence[dict[str, Any]], theirs: Sequence[dict[str, Any]], *, global_scope: bool
+) -> bool:
+    def key(c: dict[str, Any]) -> tuple[int, str]:
+        return (int(c["type"]), str(c["name"]))
+
+    a = sorted((canonical_command(c, global_scope=global_scope) for c in ours), key=key)
+    b = sorted((canonical_command(c, global_scope=global_scope) for c in theirs), key=key)
+    return a != b

@@ -1,0 +1,205 @@
+"""Reply -> Discord message: content, embeds and buttons.
+
+Text in a `Reply` is raw. Anything that can echo what a person typed (the reply text and its
+extra lines) is escaped for markdown and mentions; tip text comes from the corpus and keeps
+its Discord markdown, with mentions neutralised. Every message is also sent with
+`allowed_mentions` none, so even a missed escape cannot ping anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from bot.core.replies import Action, Reply, ReplyKind, TipCard
+
+# One colour for every k8stip embed (Kubernetes blue).
+COLOUR = discord.Colour(0x326CE5)
+
+# Buttons carry the command they stand for, so a press on a message from last week still
+# works after any number of restarts: nothing about it lives in memory.
+CUSTOM_ID_PREFIX = "k8stip:"
+CUSTOM_ID_MAX = 100
+CONTENT_MAX = 2000
+EMBED_DESCRIPTION_MAX = 4096
+EMBED_TITLE_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+BUTTON_LABEL_MAX = 80
+MAX_EMBEDS = 10
+EMBEDS_TOTAL_MAX = 6000  # Discord's limit for all embeds of one message together
+MAX_BUTTONS = 25
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+_STYLES = {
+    "another": discord.ButtonStyle.primary,
+    "more": discord.ButtonStyle.secondary,
+    "share": discord.ButtonStyle.success,
+}
+
+
+def neutralise(text: str) -> str:
+    """Echoed user text: no markdown, no @everyone/@here/role/user mentions."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def custom_id(command: str) -> str:
+    """`k8stip:<command>`; commands longer than Discord allows are cut (Action says <= 100)."""
+    return (CUSTOM_ID_PREFIX + command)[:CUSTOM_ID_MAX]
+
+
+def command_from_custom_id(value: str) -> str | None:
+    """The command a k8stip button stands for, or None for someone else's component."""
+    if not value.startswith(CUSTOM_ID_PREFIX):
+        return None
+    return value[len(CUSTOM_ID_PREFIX) :].strip() or None
+
+
+def card_embed(card: TipCard, *, title: str | None = None) -> discord.Embed:
+    """One tip as an embed: title, text, topics field, footer 'Source · Chapter'."""
+    heading = title or (f"Kubernetes tip · {card.topic_titles[0]}" if card.topic_titles else "")
+    embed = discord.Embed(
+        title=_clip(heading or "Kubernetes tip", EMBED_TITLE_MAX),
+        description=_clip(discord.utils.escape_mentions(card.text), EMBED_DESCRIPTION_MAX),
+        colour=COLOUR,
+    )
+    if card.topic_titles:
+        embed.add_field(
+            name="Topics",
+            value=_clip(", ".join(card.topic_titles), FIELD_VALUE_MAX),
+            inline=False,
+        )
+    if card.links:
+        embed.add_field(
+            name="Links", value=_clip("\n".join(card.links), FIELD_VALUE_MAX), inline=False
+        )
+    embed.set_footer(text=_clip(card.attribution, FOOTER_MAX))
+    return embed
+
+
+def _text_block(reply: Reply) -> str:
+    return "\n".join(neutralise(part) for part in (reply.text, *reply.lines) if part)
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """Characters Discord counts against the 6000 limit (title, description, fields, footer)."""
+    return len(embed)
+
+
+def _fit_total(embeds: list[discord.Embed]) -> list[discord.Embed]:
+    """Shorten the longest descriptions until the message is within Discord's total limit."""
+    excess = sum(embed_size(e) for e in embeds) - EMBEDS_TOTAL_MAX
+    while excess > 0:
+        longest = max(embeds, key=lambda e: len(e.description or ""))
+        text = longest.description or ""
+        if len(text) <= 1:
+            break
+        keep = max(1, len(text) - excess)
+        longest.description = _clip(text, keep)
+        excess -= len(text) - len(longest.description)
+    return embeds
+
+
+def reply_embeds(reply: Reply) -> list[discord.Embed]:
+    return _fit_total(_reply_embeds(reply))
+
+
+def _reply_embeds(reply: Reply) -> list[discord.Embed]:
+    cards = reply.cards[:MAX_EMBEDS]
+    if reply.kind is ReplyKind.SEARCH and len(cards) > 1:
+        return [
+            card_embed(card, title=f"{i}. {card.topic_titles[0] if card.topic_titles else 'Tip'}")
+            for i, card in enumerate(cards, start=1)
+        ]
+    if cards:
+        return [card_embed(card) for card in cards]
+    if reply.kind in (ReplyKind.HELP, ReplyKind.TOPICS):
+        # Lists outgrow a message's 2000 characters; an embed holds 4096.
+        title = "k8stip help" if reply.kind is ReplyKind.HELP else "Topics"
+        return [
+            discord.Embed(
+                title=title,
+                description=_clip(_text_block(reply), EMBED_DESCRIPTION_MAX),
+                colour=COLOUR,
+            )
+        ]
+    return []
+
+
+def reply_content(reply: Reply) -> str | None:
+    """Plain text above the embeds; None when the embeds already say it all."""
+    if reply.kind in (ReplyKind.HELP, ReplyKind.TOPICS) and not reply.cards:
+        return None
+    if reply.cards:
+        # A tip's text is its card; repeating it above would double it. Extra lines
+        # (e.g. "daily tips here are paused") still show.
+        head = () if reply.kind is ReplyKind.TIP else (reply.text,)
+        text = "\n".join(neutralise(p) for p in (*head, *reply.lines) if p)
+        return _clip(text, CONTENT_MAX) or None
+    return _clip(_text_block(reply), CONTENT_MAX) or None
+
+
+def action_button(action: Action) -> discord.ui.Button[discord.ui.View]:
+    return discord.ui.Button(
+        label=_clip(action.label, BUTTON_LABEL_MAX),
+        custom_id=custom_id(action.command),
+        style=_STYLES.get(action.kind, discord.ButtonStyle.secondary),
+    )
+
+
+def reply_view(reply: Reply) -> discord.ui.View | None:
+    """Buttons for the reply's actions, or None.
+
+    The view is stopped before it is returned: discord.py would otherwise keep it in memory
+    and route presses to it for a few minutes. Presses are answered from the custom id
+    instead (see `command_from_custom_id`), the same way before and after a restart.
+    """
+    if not reply.actions:
+        return None
+    view = discord.ui.View(timeout=None)
+    seen: set[str] = set()
+    for action in reply.actions[:MAX_BUTTONS]:
+        button = action_button(action)
+        if button.custom_id in seen:  # Discord rejects duplicate custom ids in one message
+            continue
+        seen.add(button.custom_id or "")
+        view.add_item(button)
+    view.stop()
+    return view
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    content: str | None
+    embeds: list[discord.Embed]
+    view: discord.ui.View | None
+
+    def send_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `send_message` / `followup.send` / `edit_original_response`."""
+        kwargs: dict[str, Any] = {"embeds": self.embeds, "allowed_mentions": NO_MENTIONS}
+        if self.content is not None:
+            kwargs["content"] = self.content
+        if self.view is not None:
+            kwargs["view"] = self.view
+        return kwargs
+
+    def to_json(self) -> dict[str, Any]:
+        """The message payload as Discord receives it (for golden tests and logs)."""
+        return {
+            "content": self.content,
+            "embeds": [e.to_dict() for e in self.embeds],
+            "components": self.view.to_components() if self.view is not None else [],
+            "allowed_mentions": NO_MENTIONS.to_dict(),
+        }
+
+
+def render(reply: Reply) -> RenderedMessage:
+    """The whole message for `reply`."""
+    return RenderedMessage(reply_content(reply), reply_embeds(reply), reply_view(reply))

@@ -1,0 +1,76 @@
+"""APScheduler 3.x as the in-process clock: a tick every `delivery.tick_seconds` runs one
+delivery pass. The job store is in memory on purpose: APScheduler's docs say a job store must
+not be shared between processes, so replicas each tick and the database decides who posts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import DBAPIError
+
+from bot.runtime.delivery import Deliverer
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryScheduler:
+    def __init__(self, deliverer: Deliverer, tick_seconds: int) -> None:
+        self.deliverer = deliverer
+        self.tick_seconds = max(1, tick_seconds)
+        self.scheduler = AsyncIOScheduler(jobstores={"default": MemoryJobStore()}, timezone=UTC)
+        self._running: set[asyncio.Task[None]] = set()
+        self.passes = 0
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.tick_seconds, timezone=UTC),
+            id="delivery-tick",
+            next_run_time=datetime.now(UTC),  # one pass right away: catch up after a restart
+            max_instances=1,  # a slow pass is never overlapped by the next tick
+            coalesce=True,
+            misfire_grace_time=self.tick_seconds,
+        )
+        self.scheduler.start()
+
+    async def tick(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            results = await self.deliverer.run_pass()
+            self.passes += 1
+            if results:
+                counts: dict[str, int] = {}
+                for r in results:
+                    counts[r.status] = counts.get(r.status, 0) + 1
+                log.info("delivery pass: %s", ", ".join(f"{v} {k}" for k, v in counts.items()))
+        except DBAPIError as e:
+            # The database is down: nothing is lost, the next tick plans and posts it.
+            log.warning("delivery pass skipped, database unavailable: %s", type(e).__name__)
+        except Exception:
+            log.exception("delivery pass failed; retrying on the next tick")
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    async def shutdown(self, grace_seconds: float) -> None:
+        """Stop ticking; let a pass in flight finish within `grace_seconds`, else cancel it (its
+        claimed rows are released, or become claimable when their lease ends)."""
+        self.deliverer.stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler applies shutdown on the loop's next turn
+        running = list(self._running)
+        if not running:
+            return
+        _, pending = await asyncio.wait(running, timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=1.0)
