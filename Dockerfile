@@ -40,12 +40,14 @@ LABEL org.opencontainers.image.title="k8stip" \
 # Read-only root filesystem friendly: no .pyc writes, unbuffered logs, temp files in /tmp
 # (a tmpfs / emptyDir), the only persistent writes under /app/data (a volume), including the
 # parsed-corpus cache of large corpora (best effort: skipped where /app/data isn't writable).
+# The health server binds 127.0.0.1 by default; in a container probes come from outside.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PYTHONFAULTHANDLER=1 \
     TMPDIR=/tmp \
-    K8STIP_CACHE_DIR=/app/data/cache
+    K8STIP_CACHE_DIR=/app/data/cache \
+    K8STIP_HEALTH_HOST=0.0.0.0
 
 RUN groupadd --system --gid 10001 k8stip \
     && useradd --system --uid 10001 --gid k8stip --home-dir /app --no-create-home \

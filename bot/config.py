@@ -8,14 +8,23 @@ the config file: they come from the environment (`NAME`) or a mounted file (`NAM
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from bot.core.loader import bundled_tips_dir
 from bot.core.schedules import parse_days, parse_time, parse_timezone
@@ -25,6 +34,12 @@ SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "D
 # Slack OAuth (multi-workspace install) secrets, read the same way.
 OPTIONAL_SECRET_NAMES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
 DEFAULT_CONFIG_PATH = Path("config/config.yaml")
+# A real config is a few KB; a bigger file is a mistake (a log or a dump pointed at by
+# --config) and parsing it would take minutes and gigabytes.
+MAX_CONFIG_BYTES = 256 * 1024
+_HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
 
 
 class ConfigError(Exception):
@@ -36,7 +51,28 @@ class ConfigError(Exception):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Numbers must be finite: `1e300`, `.inf` and `.nan` pass a plain float check and fail
+    # much later (a timedelta overflow in the middle of a delivery pass).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _check_host(v: str) -> str:
+    """An IP address or a DNS name to bind to; anything else fails here, not at bind time."""
+    try:
+        ipaddress.ip_address(v)
+    except ValueError:
+        if not _HOSTNAME_RE.match(v):
+            raise ValueError(
+                f"{v!r} is not an IP address or host name; use 127.0.0.1 (this machine only) "
+                f"or 0.0.0.0 (every interface, as in a container)"
+            ) from None
+    return v
+
+
+Host = Annotated[str, AfterValidator(_check_host)]
 
 
 class SubscriptionConfig(_Strict):
@@ -74,7 +110,7 @@ class SlackConfig(_Strict):
     enabled: bool | None = None  # None: on when its tokens are set
     mode: Literal["socket", "http"] = "socket"
     api_url: str = "https://slack.com/api/"
-    http_port: int = 3000
+    http_port: Port = 3000
     admins: list[str] = Field(default_factory=list)  # user ids allowed to run admin commands
     oauth: bool = False  # multi-workspace install flow (HTTP mode)
     command: str = "/k8stip"
@@ -83,33 +119,37 @@ class SlackConfig(_Strict):
 class DiscordConfig(_Strict):
     enabled: bool | None = None  # None: on when DISCORD_TOKEN is set
     api_url: str = "https://discord.com/api/v10"
-    shard_count: int | None = None
-    shard_ids: list[int] | None = None
+    shard_count: int | None = Field(default=None, ge=1, le=100_000)
+    shard_ids: list[Annotated[int, Field(ge=0)]] | None = None
     dev_guild_ids: list[int] = Field(default_factory=list)
     admins: list[str] = Field(default_factory=list)
 
 
 class HealthConfig(_Strict):
     enabled: bool = True
-    host: str = "0.0.0.0"
-    port: int = 8080
+    # This machine only, unless asked: the container image sets K8STIP_HEALTH_HOST=0.0.0.0 and
+    # the Kubernetes ConfigMap sets `health.host: 0.0.0.0`, where probes come from outside.
+    host: Host = "127.0.0.1"
+    port: Port = 8080
 
 
 class DeliveryConfig(_Strict):
-    catch_up_hours: float = 6.0
-    max_attempts: int = 5
-    backoff_base_seconds: float = 1.0
-    backoff_max_seconds: float = 60.0
-    tick_seconds: int = 30
+    # Bounds: wide enough for any real install, narrow enough that no value overflows a
+    # timedelta or turns a pass into a busy loop.
+    catch_up_hours: float = Field(default=6.0, ge=0, le=24 * 7)
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    backoff_base_seconds: float = Field(default=1.0, gt=0, le=3600)
+    backoff_max_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)
+    tick_seconds: int = Field(default=30, ge=1, le=3600)
     # A claimed delivery whose process died becomes claimable again after this long.
-    lease_seconds: float = 300.0
+    lease_seconds: float = Field(default=300.0, ge=10, le=24 * 3600)
     # Posts in flight at once per process, and posts per second to one workspace/guild.
-    concurrency: int = Field(default=50, ge=1)
-    workspace_posts_per_second: float = Field(default=20.0, ge=0)
+    concurrency: int = Field(default=50, ge=1, le=10_000)
+    workspace_posts_per_second: float = Field(default=20.0, ge=0, le=10_000)
 
 
 class RateLimitConfig(_Strict):
-    commands_per_minute: int = 30
+    commands_per_minute: int = Field(default=30, ge=0, le=100_000)
 
 
 class Config(_Strict):
@@ -259,6 +299,7 @@ def config_from_mapping(data: Any, source: str = "<defaults>", text: str = "") -
 DATABASE_URL_ENV = "K8STIP_DATABASE_URL"  # also K8STIP_DATABASE_URL_FILE
 SHARD_ID_ENV = "K8STIP_SHARD_ID"  # `discord.shard_ids: [N]`: the pod ordinal of a StatefulSet
 SHARD_COUNT_ENV = "K8STIP_SHARD_COUNT"  # `discord.shard_count`
+HEALTH_HOST_ENV = "K8STIP_HEALTH_HOST"  # `health.host`; the container image sets 0.0.0.0
 
 # Every environment variable k8stip reads, and what for. Deployment files and docs are tested
 # against this, so it is the one list to extend when the bot reads a new variable.
@@ -269,6 +310,7 @@ ENV_VARS: dict[str, str] = {
     SHARD_ID_ENV: "the one Discord shard this process runs; overrides `discord.shard_ids`",
     SHARD_COUNT_ENV: "total Discord shards; overrides `discord.shard_count`",
     "DISCORD_APPLICATION_ID": "Discord application id for `k8stip discord invite-url`",
+    HEALTH_HOST_ENV: "address the health/metrics server binds; overrides `health.host`",
     "K8STIP_CACHE_DIR": "folder for the parsed-corpus cache of large corpora (best effort)",
     **{n: "secret: set the value here, or use the _FILE form" for n in SECRET_NAMES},
     **{f"{n}_FILE": f"file holding {n} (a mounted secret)" for n in SECRET_NAMES},
@@ -315,6 +357,10 @@ def apply_env_overrides(data: Any, environ: Mapping[str, str]) -> Any:
             )
     if url:
         merged["database"] = url
+    health_host = environ.get(HEALTH_HOST_ENV, "").strip()
+    if health_host:
+        health = merged.get("health")
+        merged["health"] = {**(health if isinstance(health, dict) else {}), "host": health_host}
     shard_id = _env_int(environ, SHARD_ID_ENV, 0, "0 (the pod ordinal)")
     shard_count = _env_int(environ, SHARD_COUNT_ENV, 1, "2 (the StatefulSet replicas)")
     if shard_id is None and shard_count is None:
@@ -351,6 +397,14 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
         chosen = DEFAULT_CONFIG_PATH
     p = Path(chosen)
     try:
+        size = p.stat().st_size if p.is_file() else 0
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                [
+                    f"{p}: the config file is {size:,} bytes; a config is a few KB (the limit "
+                    f"is {MAX_CONFIG_BYTES // 1024} KB): check that --config names the right file"
+                ]
+            )
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
@@ -359,7 +413,14 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError([f"{p}: cannot read the config file ({e})"]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except _DuplicateKey as e:
+        raise ConfigError(
+            [
+                f"{p}:{e.line}: `{e.key}` is given twice (first on line {e.first_line}); "
+                f"keep one of them"
+            ]
+        ) from None
     except RecursionError:  # hundreds of nested [ or {: PyYAML's parser recurses per level
         raise ConfigError([f"{p}:1: values nested too deeply; a config needs 3 levels"]) from None
     except yaml.YAMLError as e:
@@ -368,3 +429,31 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
         problem = getattr(e, "problem", None) or "not valid YAML"
         raise ConfigError([f"{p}:{line}: {problem}; check indentation and quoting"]) from None
     return config_from_mapping(apply_env_overrides(data, env), source=str(p), text=text)
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, line: int, first_line: int) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key, self.line, self.first_line = key, line, first_line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error: plain
+    YAML silently keeps the last value, so a second `health:` block would win unnoticed."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if (
+                not isinstance(key_node, yaml.ScalarNode)
+                or key_node.tag == "tag:yaml.org,2002:merge"
+            ):
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                line = first.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if line != key_node.start_mark.line + 1:
+                raise _DuplicateKey(str(key), key_node.start_mark.line + 1, line)
+        return super().construct_mapping(node, deep=deep)

@@ -559,3 +559,26 @@ def test_image_version_matches_the_package_version_everywhere() -> None:
         assert _container(workload)["image"] == f"{APP_IMAGE}:{v}", _name(workload)
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
     assert kustomization["images"][0]["newTag"] == v
+
+
+def test_network_policy_admits_the_health_port_only_from_the_namespace_and_monitoring() -> None:
+    """/metrics lists every channel's state: only pods of k8stip's namespace and of the
+    `monitoring` namespace reach the health port; Slack's HTTP port stays open to the Ingress."""
+    (policy,) = _k8s("NetworkPolicy")
+    rules = policy["spec"]["ingress"]
+    health = [r for r in rules if any(p["port"] == "health" for p in r["ports"])]
+    assert len(health) == 1
+    assert health[0]["from"] == [
+        {"podSelector": {}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}},
+    ]
+    slack = [r for r in rules if any(p["port"] == "slack-http" for p in r["ports"])]
+    assert len(slack) == 1 and "from" not in slack[0]
+
+
+def test_the_image_and_the_configmap_open_the_health_server_to_probes() -> None:
+    """Outside a container the health server binds 127.0.0.1; the image and the ConfigMap set
+    0.0.0.0 explicitly so kubelet and Docker probes reach it."""
+    env = " ".join(args for op, args in _dockerfile() if op == "ENV")
+    assert "K8STIP_HEALTH_HOST=0.0.0.0" in env
+    assert _configmap_config()["health"]["host"] == "0.0.0.0"
