@@ -6,8 +6,10 @@ database.
 
 `Store` is the one object the rest of the bot holds. Its methods live with the tables they
 touch: `subscriptions.py`, `ledger.py` (planning and reading deliveries), `claims.py` (claim,
-lease, mark, release) and `history.py`; each of those classes needs only `self.engine`, which
-`Store` owns. Records and statuses are in `records.py`, schema upgrades in `migrate.py`.
+lease, mark, release) and `history.py`. Those classes hold no state but `self.engine`, which
+`Store` owns, so `Store` inherits them: every caller keeps calling `store.mark_sent(...)`, with
+no layer of forwarding methods to keep in step. Records and statuses are in `records.py`,
+schema upgrades in `migrate.py`.
 """
 
 from __future__ import annotations
