@@ -1,6 +1,11 @@
-"""The durable store (SQLite or PostgreSQL): subscriptions, delivery ledger, tip history."""
+"""The durable store (SQLite or PostgreSQL): subscriptions, delivery ledger, tip history.
 
-from bot.runtime.store.store import (
+`Store` is the API; the records it takes and returns, and the enum-like column values, come
+from `records.py`.
+"""
+
+from bot.runtime.store.engine import open_engine
+from bot.runtime.store.records import (
     CLAIMED,
     FAILED,
     FINAL_STATUSES,
@@ -11,13 +16,15 @@ from bot.runtime.store.store import (
     ChannelKey,
     ChooseTips,
     Delivery,
+    DeliveryStatus,
     PlannedDelivery,
     SentMark,
-    Store,
+    ShownKind,
     Subscription,
+    SubscriptionOrigin,
     SubscriptionSpec,
-    open_engine,
 )
+from bot.runtime.store.store import Store
 
 __all__ = [
     "CLAIMED",
@@ -30,10 +37,13 @@ __all__ = [
     "ChannelKey",
     "ChooseTips",
     "Delivery",
+    "DeliveryStatus",
     "PlannedDelivery",
     "SentMark",
+    "ShownKind",
     "Store",
     "Subscription",
+    "SubscriptionOrigin",
     "SubscriptionSpec",
     "open_engine",
 ]

@@ -1,8 +1,8 @@
-"""The tables, as SQLAlchemy Core objects: the shape the queries in `store.py` use.
+"""The tables, as SQLAlchemy Core objects: the shape the store's queries use.
 
 Migrations in `migrations/versions/` create and change these tables; a test checks that the
 migrated database and this metadata agree. Times are stored as naive UTC (`TIMESTAMP WITHOUT
-TIME ZONE` on PostgreSQL, text on SQLite) so both databases behave the same; `store.py`
+TIME ZONE` on PostgreSQL, text on SQLite) so both databases behave the same; `times.py`
 converts at the boundary.
 """
 
@@ -43,7 +43,7 @@ subscriptions = Table(
     Column("topics", Text, nullable=False, default=""),  # topic ids, "secrets,rbac"
     Column("paused", Boolean, nullable=False, default=False),
     Column("paused_reason", Text, nullable=False, default=""),
-    Column("origin", String(16), nullable=False),  # "config" | "chat"
+    Column("origin", String(16), nullable=False),  # SubscriptionOrigin: "config" | "chat"
     Column("created_by", String(128), nullable=False, default=""),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
@@ -63,7 +63,7 @@ deliveries = Table(
     Column("channel", String(128), nullable=False),
     Column("local_date", Date, nullable=False),
     Column("due_at", DateTime, nullable=False),
-    # planned -> claimed -> sent | failed | paused; planned -> skipped (missed the window)
+    # DeliveryStatus: planned -> claimed -> sent | failed | paused; planned -> skipped
     Column("status", String(16), nullable=False),
     Column("tip_id", String(128), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
@@ -90,7 +90,7 @@ tip_history = Table(
     Column("workspace", String(64), nullable=False),
     Column("channel", String(128), nullable=False),
     Column("tip_id", String(128), nullable=False),
-    Column("kind", String(16), nullable=False),  # "daily" | "request"
+    Column("kind", String(16), nullable=False),  # ShownKind: "daily" | "request"
     Column("shown_at", DateTime, nullable=False),
     Index(None, "platform", "workspace", "channel", "id"),
 )

@@ -1,9 +1,9 @@
 """Alembic environment for k8stip.
 
-`bot.runtime.store.store.Store.migrate()` runs this with an open connection in
-`config.attributes["connection"]`, holding the migration lock; the `alembic` command line
-(developers making a new revision) runs it with `-x database=URL` or `sqlalchemy.url` from
-`bot/store/alembic.ini`, and takes the same lock.
+`bot.runtime.store.migrate.upgrade()` (`Store.migrate()`, `k8stip migrate`) runs this with an
+open connection in `config.attributes["connection"]`, holding the migration lock; the
+`alembic` command line (developers making a new revision) runs it with `-x database=URL` or
+`sqlalchemy.url` from `bot/runtime/store/alembic.ini`, and takes the same lock.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 
+from bot.runtime.store.migrate import migration_lock
 from bot.runtime.store.schema import metadata
-from bot.runtime.store.store import migration_lock
 
 
 def _run(connection: Connection) -> None:

@@ -1,0 +1,211 @@
+"""What the store hands out and takes in: frozen records and the enum-like column values.
+
+The enums are `StrEnum`s whose values are the strings in the database, so a member equals
+its string (`DeliveryStatus.SENT == "sent"`), binds to SQL as that string and prints as it
+(`k8stip deliver --json` shows `"status": "sent"`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.engine import Row
+
+from bot.core.schedules import Schedule, days_from_text
+from bot.runtime.store.times import aware, from_db
+
+
+class DeliveryStatus(StrEnum):
+    """A ledger row's state: planned -> claimed -> sent | failed | paused; planned -> skipped
+    (missed the catch-up window). `planned` and `claimed` are open; the rest are final."""
+
+    PLANNED = "planned"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    PAUSED = "paused"
+
+
+PLANNED = DeliveryStatus.PLANNED
+CLAIMED = DeliveryStatus.CLAIMED
+SENT = DeliveryStatus.SENT
+SKIPPED = DeliveryStatus.SKIPPED
+FAILED = DeliveryStatus.FAILED
+PAUSED = DeliveryStatus.PAUSED
+FINAL_STATUSES = (SENT, SKIPPED, FAILED, PAUSED)
+
+# Rows are read by the thousand in a fan-out; a dict lookup costs a fraction of
+# `DeliveryStatus(text)`.
+_STATUS_BY_TEXT: dict[str, DeliveryStatus] = {s.value: s for s in DeliveryStatus}
+
+
+class SubscriptionOrigin(StrEnum):
+    """Who owns a subscription: the config file (synced at start; config wins) or a chat
+    command (lives only in the store)."""
+
+    CONFIG = "config"
+    CHAT = "chat"
+
+
+class ShownKind(StrEnum):
+    """Why a tip is in `tip_history`: shown on request (`/k8stip …`). Daily posts are in the
+    delivery ledger; `daily` is the column's other documented value."""
+
+    DAILY = "daily"
+    REQUEST = "request"
+
+
+# Subscriptions repeat a few day sets and topic filters: parse each distinct text once.
+@lru_cache(maxsize=1024)
+def _days(text: str) -> tuple[int, ...]:
+    return days_from_text(text)
+
+
+@lru_cache(maxsize=1024)
+def _topics(text: str) -> tuple[str, ...]:
+    return tuple(t for t in text.split(",") if t)
+
+
+@dataclass(frozen=True)
+class SubscriptionSpec:
+    """What a subscription asks for; the input to create or change one."""
+
+    platform: str
+    workspace: str
+    channel: str
+    time: str  # "09:00"
+    timezone: str  # IANA name
+    days: tuple[int, ...]
+    topics: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.platform, self.workspace, self.channel)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    time: str
+    timezone: str
+    days: tuple[int, ...]
+    topics: tuple[str, ...]
+    paused: bool
+    paused_reason: str
+    origin: SubscriptionOrigin
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    active_from: datetime | None
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule.parse(self.time, self.timezone, self.days)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.platform, self.workspace, self.channel)
+
+    @classmethod
+    def from_row(cls, r: Row[Any]) -> Subscription:
+        m = r._mapping
+        return cls(
+            id=m["id"],
+            platform=m["platform"],
+            workspace=m["workspace"],
+            channel=m["channel"],
+            time=m["time"],
+            timezone=m["timezone"],
+            days=_days(m["days"]),
+            topics=_topics(m["topics"]),
+            paused=bool(m["paused"]),
+            paused_reason=m["paused_reason"],
+            origin=SubscriptionOrigin(m["origin"]),
+            created_by=m["created_by"],
+            created_at=aware(m["created_at"]),
+            updated_at=aware(m["updated_at"]),
+            active_from=from_db(m["active_from"]),
+        )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    subscription_id: int
+    platform: str
+    workspace: str
+    channel: str
+    local_date: date
+    due_at: datetime
+    status: DeliveryStatus
+    tip_id: str | None
+    attempts: int
+    claims: int
+    claimed_by: str | None
+    lease_until: datetime | None
+    message_id: str | None
+    last_error: str | None
+    posted_at: datetime | None
+    # Set on claim: an earlier claimer had already chosen the tip, so it may have posted.
+    prior_tip: bool = False
+
+    @property
+    def key(self) -> str:
+        """The id that travels with the message (Slack metadata, Discord nonce <= 25 chars)."""
+        d = self.local_date  # not strftime: this is built for every post, and it is slow
+        return f"k8s-{self.subscription_id}-{d.year:04d}{d.month:02d}{d.day:02d}"
+
+    @classmethod
+    def from_row(cls, r: Row[Any]) -> Delivery:
+        m = r._mapping
+        return cls(
+            id=m["id"],
+            subscription_id=m["subscription_id"],
+            platform=m["platform"],
+            workspace=m["workspace"],
+            channel=m["channel"],
+            local_date=m["local_date"],
+            due_at=aware(m["due_at"]),
+            status=_STATUS_BY_TEXT[m["status"]],
+            tip_id=m["tip_id"],
+            attempts=m["attempts"],
+            claims=m["claims"],
+            claimed_by=m["claimed_by"],
+            lease_until=from_db(m["lease_until"]),
+            message_id=m["message_id"],
+            last_error=m["last_error"],
+            posted_at=from_db(m["posted_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class SentMark:
+    delivery_id: int
+    tip_id: str
+    message_id: str
+    attempts: int
+    posted_at: datetime
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedDelivery:
+    subscription: Subscription
+    local_date: date
+    due_at: datetime
+    status: DeliveryStatus = PLANNED  # or SKIPPED when it is already past the catch-up window
+    note: str = ""
+
+
+ChannelKey = tuple[str, str, str]  # platform, workspace, channel
+# (claimed rows without a tip, channel histories) -> {delivery id: tip id}
+ChooseTips = Callable[[list["Delivery"], dict[ChannelKey, list[str]]], dict[int, str | None]]
