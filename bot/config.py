@@ -142,7 +142,7 @@ class DeliveryConfig(_Strict):
     backoff_max_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)
     tick_seconds: int = Field(default=30, ge=1, le=3600)
     # A claimed delivery whose process died becomes claimable again after this long.
-    lease_seconds: float = Field(default=300.0, ge=10, le=24 * 3600)
+    lease_seconds: float = Field(default=300.0, ge=1, le=24 * 3600)
     # Posts in flight at once per process, and posts per second to one workspace/guild.
     concurrency: int = Field(default=50, ge=1, le=10_000)
     workspace_posts_per_second: float = Field(default=20.0, ge=0, le=10_000)

@@ -205,7 +205,7 @@ async def test_k8stip_deliver_posts_with_metadata_once(fake: FakeSlack, tmp_path
 async def test_a_crash_between_post_and_mark_then_a_restart_does_not_post_twice(
     fake: FakeSlack, tmp_path: Path
 ) -> None:
-    config = _config_file(tmp_path, fake, lease=0.0)
+    config = _config_file(tmp_path, fake, lease=1.0)
     fake.fail("chat.postMessage", hold_after_effect=True)  # it lands; the answer never comes
     proc = await _deliver(config)
     await fake.wait_for(lambda: fake.channels["C_LEARN"].messages, within=30)
@@ -215,8 +215,8 @@ async def test_a_crash_between_post_and_mark_then_a_restart_does_not_post_twice(
     restart = await _deliver(config)
     out, err = await restart.communicate()
     assert restart.returncode == 0, err.decode()
-    # (lease_seconds: 0 lets the restart take the dead process's row at once, no waiting; it
-    # also lets the restart's own pipelined claimer see the row twice, so there may be two
+    # (lease_seconds: 1, the smallest allowed, lets the restart take the dead process's row
+    # about as soon as it starts; it may also let the restart's own pipelined claimer see the row twice, so there may be two
     # result lines: both must be the one reconciled message.)
     results = json.loads(out)
     [message] = fake.channels["C_LEARN"].messages
