@@ -1,35 +1,41 @@
 """The composition root: build everything from the validated config, run it, stop it.
 
 `run` is the bot (scheduler, adapters, health server); `deliver_once` one delivery pass (a
-Kubernetes CronJob can run it); `migrate` creates or upgrades the schema; `status` prints the
-subscriptions. Slack and Discord adapters are imported only when their credentials are set,
-so a console-only install never loads their SDKs.
+Kubernetes CronJob can run it); both build their parts with `wire`. `migrate` creates or
+upgrades the schema; `status` prints the subscriptions. Each platform's `AdapterFactory`
+says which secrets it needs before its SDK loads, so a console-only install never loads
+slack-bolt or discord.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import logging
 import signal
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy.engine import make_url
 
 from bot import __version__
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Config, ConfigError, Secrets, load_secrets
-from bot.core.corpus import Corpus
+from bot.core.corpus import Topic
 from bot.core.invocation import Handler
 from bot.core.schedules import parse_days, parse_timezone
-from bot.ports import Adapter
+from bot.ports import Adapter, AdapterFactory, PlatformEvents
 from bot.runtime.store import Store, SubscriptionSpec
+
+if TYPE_CHECKING:  # imported where used: `migrate` and `status` need none of them
+    from bot.core.engine import Engine
+    from bot.runtime.delivery import Deliverer
+    from bot.runtime.health import Metrics
+    from bot.runtime.router import Router
 
 log = logging.getLogger("bot.app")
 
@@ -86,18 +92,36 @@ class StoreEvents:
         )
 
 
+if TYPE_CHECKING:  # mypy proves StoreEvents follows the PlatformEvents protocol
+    _follows_protocol: type[PlatformEvents] = StoreEvents
+
+
 @dataclass
 class AdapterSet:
     adapters: dict[str, Adapter] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what's missing, for the banner
 
 
-_PLATFORM_SECRETS = {
-    ("slack", "socket"): ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"),
-    ("slack", "http"): ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"),
-    # Multi-workspace install: each workspace's bot token comes from the OAuth flow.
-    ("slack", "oauth"): ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET"),
-    ("discord", ""): ("DISCORD_TOKEN",),
+# Each platform's factory is imported when asked for, so a build without that adapter
+# package still runs (and says so); the package itself loads its SDK only in `create`.
+
+
+def _slack_factory() -> AdapterFactory:
+    from bot.adapters.slack import FACTORY
+
+    return FACTORY
+
+
+def _discord_factory() -> AdapterFactory:
+    from bot.adapters.discord import FACTORY
+
+    return FACTORY
+
+
+# In the order the banner names them.
+ADAPTER_FACTORIES: Mapping[str, Callable[[], AdapterFactory]] = {
+    "slack": _slack_factory,
+    "discord": _discord_factory,
 }
 
 
@@ -105,24 +129,25 @@ def build_adapters(
     config: Config,
     secrets: Secrets,
     handle: Handler,
-    events: StoreEvents,
+    events: PlatformEvents,
     console: ConsoleAdapter,
-    corpus: Corpus | None = None,
+    topics: Collection[Topic],
 ) -> AdapterSet:
     """The console adapter always; Slack and Discord when configured and credentialed.
 
-    `corpus` (the engine's, already loaded) feeds Discord's topic autocomplete."""
+    `topics` (the engine's corpus, already loaded) feeds Discord's topic autocomplete."""
     out = AdapterSet({"console": console})
-    slack_mode = (
-        "oauth" if config.slack.mode == "http" and config.slack.oauth else config.slack.mode
-    )
-    for platform, enabled, mode in (
-        ("slack", config.slack.enabled, slack_mode),
-        ("discord", config.discord.enabled, ""),
-    ):
-        needed = _PLATFORM_SECRETS[(platform, mode)]
-        missing = [n for n in needed if not secrets.get(n)]
+    for platform, load_factory in ADAPTER_FACTORIES.items():
         title = platform.capitalize()
+        try:
+            factory = load_factory()
+        except ModuleNotFoundError as e:
+            if e.name != f"bot.adapters.{platform}":
+                raise
+            out.notes.append(f"{title}: this build has no {platform} adapter")
+            continue
+        enabled = factory.enabled(config)
+        missing = [n for n in factory.secrets_needed(config) if not secrets.get(n)]
         if enabled is False:
             out.notes.append(f"{title}: off ({platform}.enabled: false in the config)")
             continue
@@ -139,20 +164,63 @@ def build_adapters(
             also = "each also as NAME_FILE" if len(missing) > 1 else f"or {missing[0]}_FILE"
             out.notes.append(f"{title}: off; set {' and '.join(missing)} ({also}) to turn it on")
             continue
-        try:
-            module = importlib.import_module(f"bot.adapters.{platform}")
-        except ModuleNotFoundError as e:
-            if e.name != f"bot.adapters.{platform}":
-                raise
-            out.notes.append(f"{title}: credentials set, but this build has no {platform} adapter")
-            continue
-        extra: dict[str, Any] = {}
-        if platform == "discord" and corpus is not None:
-            from bot.adapters.discord.commands import topic_suggester
-
-            extra["suggest"] = topic_suggester(corpus.topics.values())
-        out.adapters[platform] = module.create_adapter(config, secrets, handle, events, **extra)
+        out.adapters[factory.platform] = factory.create(config, secrets, handle, events, topics)
     return out
+
+
+@dataclass
+class Wiring:
+    """What `run` and `deliver` both build from the config (see `wire`)."""
+
+    store: Store
+    engine: Engine
+    router: Router
+    console: ConsoleAdapter
+    adapters: dict[str, Adapter]  # the console, then each platform that runs here
+    notes: list[str]  # the platforms that don't, and why, for the banner
+    deliverer: Deliverer
+
+
+async def wire(
+    config: Config,
+    secrets: Secrets,
+    *,
+    at: datetime,
+    console_out: TextIO,
+    interactive: bool,
+    metrics: Metrics | None = None,
+) -> Wiring:
+    """Open the store (config subscriptions synced as of `at`), load the corpus, and build
+    the router, the adapters and the deliverer. `metrics` observes commands and deliveries.
+    The store is closed again if any of it fails; otherwise closing it is the caller's."""
+    from bot.core.engine import Engine
+    from bot.runtime.delivery import Deliverer
+    from bot.runtime.router import Router
+
+    store = await asyncio.to_thread(open_store, config)
+    try:
+        await asyncio.to_thread(
+            store.sync_config_subscriptions,
+            config_subscriptions(config),
+            at,
+            catch_up_window(config),
+        )
+        engine = Engine.from_config(config)
+        router = Router(engine, store, config, observer=metrics)
+        console = ConsoleAdapter(router.handle, out=console_out, interactive=interactive)
+        built = build_adapters(
+            config,
+            secrets,
+            router.handle,
+            StoreEvents(store),
+            console,
+            engine.corpus.topics.values(),
+        )
+        deliverer = Deliverer(store, engine, built.adapters, config.delivery, observer=metrics)
+    except BaseException:
+        store.close()
+        raise
+    return Wiring(store, engine, router, console, built.adapters, built.notes, deliverer)
 
 
 def parse_at(value: str | None, default_tz: str) -> datetime | None:
@@ -203,45 +271,33 @@ def deliver_once(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _deliver_once(config: Config, args: argparse.Namespace) -> int:
-    from bot.core.engine import Engine
-    from bot.runtime.delivery import Deliverer
-    from bot.runtime.router import Router
-
     as_json = bool(getattr(args, "json", False))
     at = parse_at(getattr(args, "at", None), config.timezone)
     now = datetime.now(UTC)
-    secrets = load_secrets()
-    store = await asyncio.to_thread(open_store, config)
-    try:
-        await asyncio.to_thread(
-            store.sync_config_subscriptions,
-            config_subscriptions(config),
-            at or now,
-            catch_up_window(config),
-        )
-        engine = Engine.from_config(config)
-        router = Router(engine, store, config)
+    wired = await wire(
+        config,
+        load_secrets(),
+        at=at or now,
         # With --json, standard output is one JSON document: console tips go to stderr.
-        console = ConsoleAdapter(out=sys.stderr if as_json else sys.stdout, interactive=False)
-        built = build_adapters(
-            config, secrets, router.handle, StoreEvents(store), console, engine.corpus
-        )
-        deliverer = Deliverer(store, engine, built.adapters, config.delivery)
+        console_out=sys.stderr if as_json else sys.stdout,
+        interactive=False,
+    )
+    try:
         try:
-            results = await deliverer.run_pass(at)
+            results = await wired.deliverer.run_pass(at)
         finally:
-            for adapter in built.adapters.values():
+            for adapter in wired.adapters.values():
                 await adapter.stop()
         left = await asyncio.to_thread(
-            store.open_deliveries_by_platform, at or now, datetime.now(UTC)
+            wired.store.open_deliveries_by_platform, at or now, datetime.now(UTC)
         )
     finally:
-        store.close()
+        wired.store.close()
     if as_json:
         sys.stdout.write(json.dumps([r.to_json() for r in results], indent=2) + "\n")
     else:
         _print_results(results, sys.stdout)
-    for note in waiting_notes(left, built.adapters):
+    for note in waiting_notes(left, wired.adapters):
         sys.stderr.write(f"k8stip deliver: {note}\n")
     return EXIT_PROBLEMS if any(r.status == "failed" for r in results) else EXIT_OK
 
@@ -349,30 +405,21 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _run(config: Config, args: argparse.Namespace) -> int:
-    from bot.core.engine import Engine
-    from bot.runtime.delivery import Deliverer
     from bot.runtime.health import HealthServer, Metrics
-    from bot.runtime.router import Router
     from bot.runtime.scheduler import DeliveryScheduler
 
-    secrets = load_secrets()
-    store = await asyncio.to_thread(open_store, config)
-    await asyncio.to_thread(
-        store.sync_config_subscriptions,
-        config_subscriptions(config),
-        datetime.now(UTC),
-        catch_up_window(config),
-    )
-    engine = Engine.from_config(config)
     metrics = Metrics()
-    router = Router(engine, store, config, observer=metrics)
     interactive = sys.stdin.isatty() and not getattr(args, "no_console", False)
-    console = ConsoleAdapter(router.handle, out=sys.stdout, interactive=interactive)
-    built = build_adapters(
-        config, secrets, router.handle, StoreEvents(store), console, engine.corpus
+    wired = await wire(
+        config,
+        load_secrets(),
+        at=datetime.now(UTC),
+        console_out=sys.stdout,
+        interactive=interactive,
+        metrics=metrics,
     )
-    deliverer = Deliverer(store, engine, built.adapters, config.delivery, observer=metrics)
-    connected: dict[str, bool] = dict.fromkeys(built.adapters, False)
+    store = wired.store
+    connected: dict[str, bool] = dict.fromkeys(wired.adapters, False)
 
     async def ready() -> tuple[bool, dict[str, str]]:
         checks: dict[str, str] = {}
@@ -403,20 +450,20 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    for name, adapter in built.adapters.items():
+    for name, adapter in wired.adapters.items():
         try:
             await adapter.start()
             connected[name] = True
         except Exception:
             log.exception("%s: could not connect; daily posts still go out over REST", name)
-    scheduler = DeliveryScheduler(deliverer, config.delivery.tick_seconds)
+    scheduler = DeliveryScheduler(wired.deliverer, config.delivery.tick_seconds)
     scheduler.start()
-    _banner(config, engine, store, built, health, interactive, sys.stderr)
-    await console.greet()
+    _banner(config, wired, health, interactive, sys.stderr)
+    await wired.console.greet()
 
     await stop.wait()
     sys.stderr.write("k8stip: stopping…\n")
-    await _shutdown(scheduler, built.adapters, health, store)
+    await _shutdown(scheduler, wired.adapters, health, store)
     return EXIT_OK
 
 
@@ -437,24 +484,23 @@ async def _shutdown(
 
 def _banner(
     config: Config,
-    engine: Any,
-    store: Store,
-    built: AdapterSet,
+    wired: Wiring,
     health: Any,
     interactive: bool,
     out: TextIO,
 ) -> None:
+    engine, store = wired.engine, wired.store
     subs = store.list_subscriptions()
     by_platform: dict[str, int] = {}
     for s in subs:
         by_platform[s.platform] = by_platform.get(s.platform, 0) + 1
-    active = ", ".join(f"{p} ({by_platform.get(p, 0)} subscriptions)" for p in built.adapters)
+    active = ", ".join(f"{p} ({by_platform.get(p, 0)} subscriptions)" for p in wired.adapters)
     lines = [
         f"k8stip {__version__}: {len(engine.corpus.tips)} tips, {len(engine.corpus.topics)} topics",
         f"  store:   {safe_url(config.database)} (schema {store.revision()})",
         f"  active:  {active}",
     ]
-    lines += [f"  missing: {note}" for note in built.notes]
+    lines += [f"  missing: {note}" for note in wired.notes]
     if health is not None:
         lines.append(f"  health:  http://{config.health.host}:{health.port}/healthz")
     lines.append(

@@ -6,11 +6,17 @@ retry, reconcile, or pause the subscription. Adapters translate their SDK's erro
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from bot.core.corpus import Topic
+from bot.core.invocation import Handler
 from bot.core.replies import Reply
+
+if TYPE_CHECKING:  # bot.config pulls in pydantic; the Protocols only name its types
+    from bot.config import Config, Secrets
 
 
 @dataclass(frozen=True)
@@ -79,10 +85,7 @@ class PlatformEvents(Protocol):
         """The app was uninstalled / the bot removed: pause every subscription there."""
 
 
-# How app.py builds an adapter (each adapter module exposes a function of this shape):
-#
-#     def create_adapter(config: Config, secrets: Secrets, handle: Handler,
-#                        events: PlatformEvents) -> Adapter
+# How app.py builds an adapter: each adapter package exposes an `AdapterFactory` (below).
 #
 # `post` and `find_posted` must work without `start()` (REST only), so `k8stip deliver` and
 # any replica can post daily tips without holding a gateway or Socket Mode connection.
@@ -95,3 +98,41 @@ class Clock(Protocol):
         """The current instant, timezone-aware."""
 
     async def sleep(self, seconds: float) -> None: ...
+
+
+class AdapterFactory(Protocol):
+    """Protocol: how app.py builds one platform's adapter (each adapter package's `FACTORY`).
+
+    `enabled` and `secrets_needed` answer without importing the platform's SDK, so a start
+    with no credentials never loads slack-bolt or discord.py; `create` imports it.
+    """
+
+    @property
+    def platform(self) -> str:
+        """The platform's name in config keys and subscriptions: "slack", "discord"."""
+
+    def enabled(self, config: Config) -> bool | None:
+        """`<platform>.enabled` in the config: True must run, False is off, None runs when
+        every secret in `secrets_needed` is set."""
+
+    def secrets_needed(self, config: Config) -> tuple[str, ...]:
+        """The secret names this platform needs in the configured mode, in the order the
+        start-up notes name them."""
+
+    def create(
+        self,
+        config: Config,
+        secrets: Secrets,
+        handle: Handler,
+        events: PlatformEvents,
+        topics: Collection[Topic],
+    ) -> Adapter:
+        """The adapter, not yet started. `topics` is the loaded corpus's taxonomy (Discord
+        completes topic names from it)."""
+
+
+class CommandObserver(Protocol):
+    """Protocol: the metrics hook the router calls for every handled command
+    (bot.runtime.health.Metrics implements it)."""
+
+    def command_handled(self, platform: str, command: str) -> None: ...

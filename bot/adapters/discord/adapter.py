@@ -38,6 +38,7 @@ from bot.adapters.discord.commands import (
 from bot.adapters.discord.render import NO_MENTIONS, render
 from bot.config import Config, ConfigError, Secrets
 from bot.core.invocation import Handler
+from bot.core.loader import load_corpus
 from bot.core.replies import Reply
 from bot.ports import (
     Adapter,
@@ -384,10 +385,10 @@ def create_adapter(
 ) -> DiscordAdapter:
     """The adapter for `config.discord`.
 
-    `suggest` feeds topic autocomplete; app.py can pass
-    `topic_suggester(engine.corpus.topics.values())` to share its loaded corpus. Without it,
-    the topics are loaded here from `config.corpus`. `hostname` (default: this machine's)
-    gives the shard when only `discord.shard_count` is set (see `resolve_sharding`).
+    `suggest` feeds topic autocomplete; app.py passes one over its loaded corpus (see
+    `FACTORY` in factory.py). Without it, the topics are loaded from `config.corpus`.
+    `hostname` (default: this machine's) gives the shard when only `discord.shard_count` is
+    set (see `resolve_sharding`).
     """
     token = secrets.get("DISCORD_TOKEN")
     if not token:
@@ -395,8 +396,6 @@ def create_adapter(
             ["DISCORD_TOKEN is not set; set it (or DISCORD_TOKEN_FILE) to the bot token"]
         )
     if suggest is None:
-        from bot.core.loader import load_corpus
-
         suggest = topic_suggester(load_corpus(config.corpus_paths).topics.values())
     dc = config.discord
     return DiscordAdapter(

@@ -599,5 +599,5 @@ if TYPE_CHECKING:  # mypy proves SlackAdapter follows the Adapter protocol
 def create_adapter(
     config: Config, secrets: Secrets, handle: Handler, events: PlatformEvents
 ) -> SlackAdapter:
-    """The factory app.py calls (see bot/adapters/base.py)."""
+    """The adapter for `config.slack`; app.py reaches it through `FACTORY` (factory.py)."""
     return SlackAdapter(config, secrets, handle, events)
