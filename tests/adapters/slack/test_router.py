@@ -216,8 +216,8 @@ async def test_a_crash_between_post_and_mark_then_a_restart_does_not_post_twice(
     out, err = await restart.communicate()
     assert restart.returncode == 0, err.decode()
     # (lease_seconds: 1, the smallest allowed, lets the restart take the dead process's row
-    # about as soon as it starts; it may also let the restart's own pipelined claimer see the row twice, so there may be two
-    # result lines: both must be the one reconciled message.)
+    # about as soon as it starts; it may also let the restart's own pipelined claimer see the
+    # row twice, so there may be two result lines: both must be the one reconciled message.)
     results = json.loads(out)
     [message] = fake.channels["C_LEARN"].messages
     assert results and all(r["status"] == "sent" and r["reconciled"] for r in results), results
