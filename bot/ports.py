@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from bot.core.corpus import Topic
+from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.invocation import Handler
-from bot.core.replies import Reply
+from bot.core.replies import Reply, TipCard
 
 if TYPE_CHECKING:  # bot.config pulls in pydantic; the Protocols only name its types
     from bot.config import Config, Secrets
@@ -136,3 +136,20 @@ class CommandObserver(Protocol):
     (bot.runtime.health.Metrics implements it)."""
 
     def command_handled(self, platform: str, command: str) -> None: ...
+
+
+class TipSource(Protocol):
+    """Protocol: the tips delivery posts (`bot.core.engine.Engine` has both members)."""
+
+    @property
+    def corpus(self) -> Corpus: ...
+
+    def card(self, tip: Tip, score: float | None = None) -> TipCard: ...
+
+
+class DeliveryObserver(Protocol):
+    """Protocol: delivery's metrics hooks (`bot.runtime.health.Metrics` implements them)."""
+
+    def delivery_sent(self, platform: str, lag_seconds: float, at: datetime) -> None: ...
+
+    def delivery_failed(self, platform: str, reason: str) -> None: ...
