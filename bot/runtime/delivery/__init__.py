@@ -22,8 +22,8 @@ One job per module:
 - `marks`: sent marks, group-committed. `reply_cache`: rendered daily replies per corpus.
 - `leases`: our claims and their renewal; `store_calls`: store calls off the event loop,
   retried while the database is down.
-- `results`: `DeliveryResult`. `deliverer`: the pass that ties them together (`Deliverer`,
-  `run_passes_until_done`).
+- `tip_choice`: the tips a claimed batch posts. `results`: `DeliveryResult`.
+- `deliverer`: the pass that ties them together (`Deliverer`, `run_passes_until_done`).
 """
 
 from bot.ports import TipSource

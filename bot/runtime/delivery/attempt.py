@@ -63,7 +63,7 @@ class Poster:
         self,
         *,
         store: Store,
-        calls: StoreCalls,
+        db: StoreCalls,
         leases: Leases,
         policy: PostPolicy,
         clock: Clock,
@@ -71,7 +71,7 @@ class Poster:
         observer: DeliveryObserver | None,
     ) -> None:
         self.store = store
-        self.calls = calls
+        self.db = db
         self.leases = leases
         self.policy = policy
         self.clock = clock
@@ -81,7 +81,7 @@ class Poster:
         self.marks = GroupCommit(self._commit_marks)
 
     async def _commit_marks(self, marks: list[SentMark]) -> None:
-        await self.calls.retry(self.store.mark_sent_many, marks)
+        await self.db.retry(self.store.mark_sent_many, marks)
 
     async def find(self, adapter: Adapter, target: Target, d: Delivery) -> str | None:
         try:
@@ -135,10 +135,8 @@ class Poster:
             except PermanentError as e:
                 self.failed(d.platform, "permanent")
                 reason = f"{e.reason} (paused {self.clock.now():%Y-%m-%d %H:%M} UTC)"
-                await self.calls.retry(
-                    self.store.set_paused, sub.id, True, reason, self.clock.now()
-                )
-                await self.calls.retry(
+                await self.db.retry(self.store.set_paused, sub.id, True, reason, self.clock.now())
+                await self.db.retry(
                     self.store.mark_final, d.id, PAUSED, e.reason, attempts, self.clock.now()
                 )
                 log.warning("paused %s %s/%s: %s", d.platform, d.workspace, d.channel, e.reason)
@@ -164,9 +162,7 @@ class Poster:
         return True
 
     async def _give_up(self, d: Delivery, tip_id: str, attempts: int, error: str) -> DeliveryResult:
-        await self.calls.retry(
-            self.store.mark_final, d.id, FAILED, error, attempts, self.clock.now()
-        )
+        await self.db.retry(self.store.mark_final, d.id, FAILED, error, attempts, self.clock.now())
         log.error("delivery %s failed after %d attempts: %s", d.key, attempts, error)
         return result_of(d, FAILED, tip_id, attempts=attempts, error=error)
 

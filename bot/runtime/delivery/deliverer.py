@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import DeliveryConfig
-from bot.core.picker import candidates_for, choose_daily_tip, choose_for
+from bot.core.picker import choose_daily_tip
 from bot.ports import Adapter, Clock, DeliveryObserver, Target, TipSource
 from bot.runtime.clock import SystemClock
 from bot.runtime.delivery.attempt import Poster, PostPolicy
@@ -28,13 +28,12 @@ from bot.runtime.delivery.results import (
     taken_over,
 )
 from bot.runtime.delivery.store_calls import StoreCalls
+from bot.runtime.delivery.tip_choice import tips_for_claim
 from bot.runtime.store import (
     FAILED,
     PAUSED,
     PLANNED,
     SKIPPED,
-    ChannelKey,
-    ChooseTips,
     Delivery,
     Store,
     Subscription,
@@ -70,13 +69,13 @@ class Deliverer:
         self.settings = settings
         self.clock = clock or SystemClock()
         rng = rng or random.Random()
-        self.store_calls = StoreCalls(self.clock, rng, settings.lease_seconds)
+        self.db = StoreCalls(self.clock, rng, settings.lease_seconds)
         self.leases = Leases(
-            store, self.store_calls, self.clock, worker or worker_id(), settings.lease_seconds
+            store, self.db, self.clock, worker or worker_id(), settings.lease_seconds
         )
         self.poster = Poster(
             store=store,
-            calls=self.store_calls,
+            db=self.db,
             leases=self.leases,
             policy=PostPolicy.from_config(settings),
             clock=self.clock,
@@ -106,16 +105,16 @@ class Deliverer:
         at = at or self.clock.now()
         catch_up = timedelta(hours=self.settings.catch_up_hours)
         results: list[DeliveryResult] = []
-        subs = await self.store_calls.run(self.store.list_subscriptions)
+        subs = await self.db.run(self.store.list_subscriptions)
         planned = plan_for(subs, at, catch_up)
         if planned:
             since = at - catch_up - timedelta(hours=27)
-            existing = await self.store_calls.run(
+            existing = await self.db.run(
                 self.store.existing_delivery_dates, since, {p.subscription.id for p in planned}
             )
             new = [p for p in planned if (p.subscription.id, p.local_date) not in existing]
             if new:
-                await self.store_calls.run(self.store.plan_deliveries, new, self.clock.now())
+                await self.db.run(self.store.plan_deliveries, new, self.clock.now())
             results += [result_from_plan(p) for p in new if p.status != PLANNED]
         subs_by_id = {s.id: s for s in subs}
         results += await self._claim_and_post(at, subs_by_id)
@@ -131,7 +130,7 @@ class Deliverer:
         platforms = list(self.adapters)
         window = max(1, self.settings.concurrency)
         refill = max(1, window // 2)
-        choose = self._choose_tips(subs_by_id)
+        choose = tips_for_claim(self.tips.corpus, subs_by_id)
         results: list[DeliveryResult] = []
         buffer: deque[Delivery] = deque()
         pending: set[asyncio.Task[DeliveryResult]] = set()
@@ -146,7 +145,7 @@ class Deliverer:
             room = 2 * window - ahead
             if claim is None and not exhausted and not self._stopping and room >= refill:
                 claim = asyncio.create_task(
-                    self.store_calls.run(
+                    self.db.run(
                         self.store.claim_deliveries,
                         at,
                         self.clock.now(),
@@ -184,9 +183,7 @@ class Deliverer:
         while buffer:
             d = buffer.popleft()
             try:
-                await self.store_calls.run(
-                    self.store.release, d.id, self.worker, 0, "", self.clock.now()
-                )
+                await self.db.run(self.store.release, d.id, self.worker, 0, "", self.clock.now())
             except DBAPIError:
                 log.warning("could not release delivery %s; its lease will expire", d.key)
 
@@ -221,14 +218,14 @@ class Deliverer:
     async def deliver(self, d: Delivery, sub: Subscription | None, at: datetime) -> DeliveryResult:
         """Post one claimed delivery and mark the outcome."""
         if sub is None:
-            sub = await self.store_calls.run(self.store.get_subscription_by_id, d.subscription_id)
+            sub = await self.db.run(self.store.get_subscription_by_id, d.subscription_id)
         if sub is None:
-            await self.store_calls.retry(
+            await self.db.retry(
                 self.store.mark_final, d.id, SKIPPED, "unsubscribed", 0, self.clock.now()
             )
             return result_of(d, SKIPPED, d.tip_id, error="unsubscribed")
         if sub.paused:
-            await self.store_calls.retry(
+            await self.db.retry(
                 self.store.mark_final, d.id, PAUSED, sub.paused_reason, 0, self.clock.now()
             )
             return result_of(d, PAUSED, d.tip_id, error=sub.paused_reason)
@@ -243,28 +240,24 @@ class Deliverer:
 
         if d.due_at < at - timedelta(hours=self.settings.catch_up_hours):
             note = f"missed: more than {self.settings.catch_up_hours:g} h late"
-            await self.store_calls.retry(
-                self.store.mark_final, d.id, SKIPPED, note, 0, self.clock.now()
-            )
+            await self.db.retry(self.store.mark_final, d.id, SKIPPED, note, 0, self.clock.now())
             return result_of(d, SKIPPED, d.tip_id, error=note)
 
-        tip_id = d.tip_id  # normally chosen in the claim transaction (see _choose_tips)
+        tip_id = d.tip_id  # normally chosen in the claim transaction (see tips_for_claim)
         reply = self.replies.reply_for(sub, tip_id) if tip_id else None
         if reply is None:  # no tip matched at claim time, or the chosen tip left the corpus
-            history = await self.store_calls.run(
+            history = await self.db.run(
                 self.store.channel_history, d.platform, d.workspace, d.channel
             )
             tip_id = self.choose_tip(sub, d.local_date.isoformat(), history)
             reply = self.replies.reply_for(sub, tip_id) if tip_id else None
             if tip_id is None or reply is None:
                 why = f"no tips match the topic filter {','.join(sub.topics) or '(all)'}"
-                await self.store_calls.retry(
-                    self.store.mark_final, d.id, FAILED, why, 0, self.clock.now()
-                )
+                await self.db.retry(self.store.mark_final, d.id, FAILED, why, 0, self.clock.now())
                 self.poster.failed(d.platform, "no_tips")
                 return result_of(d, FAILED, None, error=why)
             lease_end = self.leases.end()
-            still_ours = await self.store_calls.retry(
+            still_ours = await self.db.retry(
                 self.store.set_delivery_tip, d.id, tip_id, self.worker, lease_end, self.clock.now()
             )
             self.leases.note(d.id, lease_end)
@@ -276,31 +269,6 @@ class Deliverer:
             return taken_over(d)
         assert tip_id is not None  # both branches above set it
         return await self.poster.post(adapter, target, d, sub, tip_id, reply, at)
-
-    def _choose_tips(self, subs_by_id: dict[int, Subscription]) -> ChooseTips:
-        """Tips for a freshly claimed batch, chosen inside the claim transaction."""
-        corpus = self.tips.corpus
-
-        def choose(
-            rows: list[Delivery], histories: dict[ChannelKey, list[str]]
-        ) -> dict[int, str | None]:
-            picks: dict[int, str | None] = {}
-            by_topics: dict[tuple[str, ...], list[str]] = {}  # candidates, once per filter
-            for row in rows:  # oldest first: a channel's second row sees the first's pick
-                sub = subs_by_id.get(row.subscription_id)
-                if sub is None or sub.paused:
-                    continue
-                history = histories.setdefault((row.platform, row.workspace, row.channel), [])
-                candidates = by_topics.get(sub.topics)
-                if candidates is None:
-                    candidates = by_topics[sub.topics] = candidates_for(corpus, sub.topics)
-                tip_id = choose_for(candidates, sub, row.local_date.isoformat(), history)
-                picks[row.id] = tip_id
-                if tip_id is not None:
-                    history.append(tip_id)
-            return picks
-
-        return choose
 
 
 async def run_passes_until_done(

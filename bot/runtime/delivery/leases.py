@@ -22,10 +22,10 @@ class Leases:
     """The lease ends of the rows this worker holds, as far as it knows them."""
 
     def __init__(
-        self, store: Store, calls: StoreCalls, clock: Clock, worker: str, seconds: float
+        self, store: Store, db: StoreCalls, clock: Clock, worker: str, seconds: float
     ) -> None:
         self.store = store
-        self.calls = calls
+        self.db = db
         self.clock = clock
         self.worker = worker
         self.seconds = seconds
@@ -54,7 +54,7 @@ class Leases:
         ):
             return True
         lease_end = self.end(seconds_ahead)
-        if not await self.calls.run(self.store.extend_lease, d.id, self.worker, lease_end):
+        if not await self.db.run(self.store.extend_lease, d.id, self.worker, lease_end):
             return False
         self._ends[d.id] = lease_end
         return True
