@@ -56,7 +56,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-Port = Annotated[int, Field(ge=1, le=65535)]
+# 0 asks the OS for a free port (tests, and several bots on one machine).
+Port = Annotated[int, Field(ge=0, le=65535)]
 
 
 def _check_host(v: str) -> str:

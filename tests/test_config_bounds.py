@@ -33,7 +33,6 @@ def test_catch_up_hours_must_be_a_finite_number_within_a_week(tmp_path: Path, va
     [
         ("health", "port", "99999"),
         ("health", "port", "-1"),
-        ("health", "port", "0"),
         ("slack", "http_port", "70000"),
         ("delivery", "lease_seconds", "0"),
         ("delivery", "tick_seconds", "0"),
@@ -46,7 +45,7 @@ def test_catch_up_hours_must_be_a_finite_number_within_a_week(tmp_path: Path, va
 def test_out_of_range_numbers_are_refused(
     tmp_path: Path, section: str, key: str, value: str
 ) -> None:
-    """Ports outside 1..65535, a zero lease or tick, and similar values are config errors."""
+    """Ports outside 0..65535 (0: any free port), a zero lease or tick and the like are errors."""
     problems = _problems(tmp_path, f"{section}:\n  {key}: {value}\n")
     assert len(problems) == 1
     assert problems[0].startswith(f"{tmp_path / 'c.yaml'}:2: `{section}.{key}`:")
