@@ -6,7 +6,6 @@ Runs on SQLite and the real PostgreSQL; the clock is injected and never sleeps f
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,17 +29,13 @@ from tests.fakes.databases import fresh_store
 from tests.fakes.recording import RecordingAdapter
 from tests.fakes.tips import FakeTips
 
+pytestmark = pytest.mark.both_databases  # every `store` test: SQLite and PostgreSQL
+
 AMS = "Europe/Amsterdam"
 DAILY = (1, 2, 3, 4, 5, 6, 7)
 # Friday 2026-03-27, 09:00 in Amsterdam is 08:00 UTC (CET, +01:00).
 DUE = datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
 CREATED = DUE - timedelta(hours=2)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with fresh_store(request.param, tmp_path) as s:
-        yield s
 
 
 def subscribe(

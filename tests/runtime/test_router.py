@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,22 +16,9 @@ from bot.core.replies import ReplyKind, Visibility
 from bot.core.wording import SYNTAX
 from bot.runtime.router import Router
 from bot.runtime.store import Store
-from tests.core_support import ROOT
 from tests.fakes.clock import FakeClock
-from tests.fakes.databases import fresh_store
 
 NOW = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)  # a Friday, 11:00 in Amsterdam
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.from_paths([ROOT / "tips"])
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with fresh_store("sqlite", tmp_path) as s:
-        yield s
 
 
 @pytest.fixture

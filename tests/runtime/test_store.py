@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -28,16 +27,12 @@ from bot.runtime.store import (
 )
 from bot.runtime.store.schema import metadata
 from tests.core_support import ROOT
-from tests.fakes.databases import database_url, fresh_store, pg_schema_url
+from tests.fakes.databases import database_url, pg_schema_url
+
+pytestmark = pytest.mark.both_databases  # every `store` test: SQLite and PostgreSQL
 
 NOW = datetime(2026, 3, 27, 7, 0, tzinfo=UTC)
 WEEKDAYS = (1, 2, 3, 4, 5)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with fresh_store(request.param, tmp_path) as s:
-        yield s
 
 
 def spec(

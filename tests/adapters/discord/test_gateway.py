@@ -23,14 +23,6 @@ MakeAdapter = Callable[..., Awaitable[DiscordAdapter]]
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    f = FakeDiscord()
-    await f.start()
-    yield f
-    await f.close()
-
-
-@pytest.fixture
 def router() -> Router:
     return Router()
 
