@@ -111,6 +111,8 @@ def test_a_channel_gets_one_row_per_day_even_after_resubscribing(store: Store) -
 
 
 def test_unique_subscription_and_date_is_enforced_by_the_database(store: Store) -> None:
+    """A second delivery row for the same subscription and local date, inserted past the store, is
+    refused by the database."""
     from sqlalchemy import insert
 
     from bot.runtime.store.schema import deliveries
@@ -156,6 +158,8 @@ def test_claims_only_rows_that_are_due_and_for_our_platforms(store: Store) -> No
 
 
 def test_marking_sent_records_history_and_only_once(store: Store) -> None:
+    """Only the claimer can set the tip, marking sent stores the message id and the channel's
+    history, and a second mark is refused."""
     store.upsert_subscription(spec(), "chat", "U1", NOW - timedelta(days=1))
     plan_one(store)
     at = datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
@@ -170,6 +174,7 @@ def test_marking_sent_records_history_and_only_once(store: Store) -> None:
 
 
 def test_release_makes_a_row_claimable_again(store: Store) -> None:
+    """Only the claimer can release a row, and another worker can claim a released row at once."""
     store.upsert_subscription(spec(), "chat", "U1", NOW - timedelta(days=1))
     plan_one(store)
     at = datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
@@ -189,6 +194,7 @@ def test_pause_workspace_pauses_every_channel_there(store: Store) -> None:
 
 
 def test_concurrent_claimers_never_share_a_row(store: Store) -> None:
+    """Four threads claiming in batches share all 60 due rows, each claimed exactly once."""
     at = datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
     for i in range(60):
         store.upsert_subscription(spec(f"C{i}"), "chat", "U1", NOW - timedelta(days=1))
