@@ -81,7 +81,7 @@ def test_three_workers_one_killed_post_every_subscription_exactly_once() -> None
             assert all(len(keys) == 1 for keys in sink.stats.posts.values())
             # The ledger agrees: one sent row per subscription for that day.
             with store.engine.connect() as conn:
-                by_status = dict(
+                by_status: dict[str, int] = dict(
                     conn.execute(
                         select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
                     ).all()

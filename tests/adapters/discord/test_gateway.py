@@ -16,7 +16,7 @@ from bot.ports import Target
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord, FakeGuild
 from tests.fakes.discord_router import TOPICS, Events, Router, tip_reply
 
-NO_PINGS = {"parse": []}
+NO_PINGS: dict[str, list[str]] = {"parse": []}
 ADMIN_BIT = str(1 << 5)
 
 MakeAdapter = Callable[..., Awaitable[DiscordAdapter]]

@@ -9,6 +9,7 @@ adapter unchanged.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -42,7 +43,7 @@ def engine_router(engine: Engine) -> Callable[[Invocation], Awaitable[Reply]]:
     return handle
 
 
-def valid(message: dict) -> None:  # type: ignore[type-arg]
+def valid(message: dict[str, Any]) -> None:
     for raw in message["blocks"]:
         block = Block.parse(raw)
         assert block is not None

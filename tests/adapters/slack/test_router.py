@@ -168,7 +168,9 @@ async def test_k8stip_deliver_posts_with_metadata_once(fake: FakeSlack, tmp_path
     assert call.args["metadata"]["event_payload"]["delivery_id"]
     blocks = call.args["blocks"]
     for raw in blocks:
-        Block.parse(raw).validate_json()  # type: ignore[union-attr]
+        block = Block.parse(raw)
+        assert block is not None
+        block.validate_json()
     assert blocks[0]["text"]["text"] == "*Kubernetes tip of the day*"
     assert blocks[2]["elements"][0]["text"].startswith("Hands-On Kubernetes on Azure, 2nd ed.")
     kinds = {b["action_id"].split(":")[1] for b in blocks[-1]["elements"]}
