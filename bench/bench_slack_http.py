@@ -24,6 +24,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -188,7 +189,7 @@ def main() -> int:
     info = port_out.recv()
     server.join(timeout=10)
 
-    lat = [x * 1000 for x in result["latencies"]]  # type: ignore[attr-defined]
+    lat = [x * 1000 for x in cast(list[float], result["latencies"])]
     rss = info["rss_mb"]
     print(
         f"sent {result['sent']} signed /k8stip commands at {args.rate:g}/s "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.console import ConsoleAdapter
-from bot.app import StoreEvents, build_adapters, parse_at, safe_url
+from bot.app import AdapterSet, StoreEvents, build_adapters, parse_at, safe_url
 from bot.config import ConfigError, Secrets, config_from_mapping
 from bot.core.invocation import Invocation
 from bot.core.replies import Reply
@@ -22,7 +22,7 @@ async def handle(inv: Invocation) -> Reply:
     return info(inv.text)
 
 
-def build(tmp_path: Path, secrets: dict[str, str], **cfg: object):  # type: ignore[no-untyped-def]
+def build(tmp_path: Path, secrets: dict[str, str], **cfg: object) -> AdapterSet:
     with fresh_store("sqlite", tmp_path) as store:
         return build_adapters(
             config_from_mapping(cfg),

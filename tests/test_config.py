@@ -7,16 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import (
-    ConfigError,
-    Secrets,
-    bundled_tips_dir,
-    load_config,
-    load_secrets,
-    parse_days,
-    parse_time,
-    parse_timezone,
-)
+from bot.config import ConfigError, Secrets, load_config, load_secrets
+from bot.core.loader import bundled_tips_dir
+from bot.core.schedules import parse_days, parse_time, parse_timezone
 from tests.core_support import TIPS_DIR
 
 

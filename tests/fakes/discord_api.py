@@ -121,8 +121,9 @@ class FakeDiscord:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        # typed AbstractServer, which has no .sockets
+        assert isinstance(server, asyncio.Server) and server.sockets
+        port = server.sockets[0].getsockname()[1]
         self.base = f"http://127.0.0.1:{port}"
         return self.api_url
 

@@ -6,7 +6,6 @@ Runs on SQLite and the real PostgreSQL; the clock is injected and never sleeps f
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,17 +29,13 @@ from tests.fakes.databases import fresh_store
 from tests.fakes.recording import RecordingAdapter
 from tests.fakes.tips import FakeTips
 
+pytestmark = pytest.mark.both_databases  # every `store` test: SQLite and PostgreSQL
+
 AMS = "Europe/Amsterdam"
 DAILY = (1, 2, 3, 4, 5, 6, 7)
 # Friday 2026-03-27, 09:00 in Amsterdam is 08:00 UTC (CET, +01:00).
 DUE = datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
 CREATED = DUE - timedelta(hours=2)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with fresh_store(request.param, tmp_path) as s:
-        yield s
 
 
 def subscribe(
@@ -110,6 +105,8 @@ async def test_later_than_the_catch_up_window_is_recorded_as_skipped_not_posted(
 
 
 async def test_a_planned_row_found_too_late_is_skipped_too(store: Store) -> None:
+    """A row planned in time but only reached after the catch-up window is recorded as skipped,
+    not posted."""
     subscribe(store)
     clock = FakeClock(DUE)
     d, adapter = make(store, clock, catch_up_hours=6)
@@ -134,6 +131,8 @@ async def test_rate_limited_waits_retry_after_then_posts(store: Store) -> None:
 
 
 async def test_transient_errors_back_off_with_jitter_then_post(store: Store) -> None:
+    """After a 5xx or a timeout the delivery waits an exponentially growing delay, jittered down by
+    up to half, and posts once the platform answers."""
     subscribe(store)
     clock = FakeClock(DUE)
     adapter = RecordingAdapter(platform="slack")
@@ -146,6 +145,8 @@ async def test_transient_errors_back_off_with_jitter_then_post(store: Store) -> 
 
 
 async def test_transient_errors_give_up_after_max_attempts(store: Store) -> None:
+    """After `max_attempts` transient errors, with capped waits between them, the delivery is
+    recorded as failed with the last error."""
     subscribe(store)
     clock = FakeClock(DUE)
     adapter = RecordingAdapter(platform="slack")
@@ -159,6 +160,8 @@ async def test_transient_errors_give_up_after_max_attempts(store: Store) -> None
 
 
 def test_backoff_is_bounded_and_jittered() -> None:
+    """Backoff delays stay between half the base and the cap, reach at least half the cap, and
+    differ from attempt to attempt."""
     rng = random.Random(3)
     delays = [backoff_delay(n, 1.0, 30.0, rng) for n in range(1, 12)]
     assert all(0.5 <= x <= 30.0 for x in delays)
@@ -167,6 +170,8 @@ def test_backoff_is_bounded_and_jittered() -> None:
 
 
 async def test_an_ambiguous_post_that_landed_is_reconciled_not_reposted(store: Store) -> None:
+    """When a post's outcome is unknown, the channel is searched for the delivery id, and a post
+    found there is marked sent, not repeated."""
     subscribe(store)
     adapter = RecordingAdapter(platform="slack")
     adapter.script["C1"] = [AmbiguousError("connection reset")]
@@ -177,6 +182,8 @@ async def test_an_ambiguous_post_that_landed_is_reconciled_not_reposted(store: S
 
 
 async def test_a_permanent_error_pauses_the_subscription_with_the_reason(store: Store) -> None:
+    """A permanent platform error pauses the subscription with the platform's reason, and later days
+    report it paused instead of posting."""
     subscribe(store)
     clock = FakeClock(DUE)
     adapter = RecordingAdapter(platform="slack")
@@ -192,6 +199,8 @@ async def test_a_permanent_error_pauses_the_subscription_with_the_reason(store: 
 
 
 async def test_crash_between_post_and_mark_is_reconciled_after_the_lease(store: Store) -> None:
+    """A tip posted by a process that died before marking it is found in the channel once the lease
+    expires, and marked sent with that tip, not posted again."""
     subscribe(store)
     clock = FakeClock(DUE)
     adapter = RecordingAdapter(platform="slack")
@@ -212,6 +221,8 @@ async def test_crash_between_post_and_mark_is_reconciled_after_the_lease(store: 
 
 
 async def test_a_row_claimed_by_a_dead_process_before_posting_is_posted_once(store: Store) -> None:
+    """A row claimed by a process that died before posting waits out the lease, then another process
+    posts it once."""
     subscribe(store)
     clock = FakeClock(DUE)
     planner, adapter = make(store, clock, lease_seconds=60)
@@ -227,6 +238,7 @@ async def test_a_row_claimed_by_a_dead_process_before_posting_is_posted_once(sto
 
 
 async def test_rotation_shows_every_tip_before_repeating(store: Store) -> None:
+    """Twelve daily posts to one channel show twelve different tips, and not in id order."""
     subscribe(store)
     clock = FakeClock(DUE)
     d, adapter = make(store, clock)
@@ -239,6 +251,7 @@ async def test_rotation_shows_every_tip_before_repeating(store: Store) -> None:
 
 
 async def test_topic_filter_limits_the_tips(store: Store) -> None:
+    """A subscription with a topic filter only posts tips on those topics, without repeats."""
     subscribe(store, topics=("rbac",))
     clock = FakeClock(DUE)
     d, adapter = make(store, clock)
@@ -260,6 +273,8 @@ async def test_weekdays_only_skips_the_weekend(store: Store) -> None:
 
 
 async def test_subscribing_after_the_hour_starts_tomorrow(store: Store) -> None:
+    """A subscription created after today's posting time doesn't catch up today; its first tip comes
+    tomorrow."""
     subscribe(store, at=DUE + timedelta(hours=1))
     clock = FakeClock(DUE + timedelta(hours=2))
     d, adapter = make(store, clock)
@@ -270,6 +285,8 @@ async def test_subscribing_after_the_hour_starts_tomorrow(store: Store) -> None:
 
 
 async def test_paused_subscription_is_reported_and_not_posted(store: Store) -> None:
+    """A paused subscription's due day is reported as paused, with the reason it was paused, and
+    nothing is posted."""
     subscribe(store)
     [sub] = store.list_subscriptions()
     store.set_paused(sub.id, True, "paused by U1", CREATED)
@@ -293,6 +310,8 @@ class FlakyStore(Store):
 async def test_database_down_for_a_moment_delays_the_mark_and_loses_nothing(
     tmp_path: Path,
 ) -> None:
+    """When the database drops out while marking, the mark is retried after a wait, so the tip is
+    posted once and recorded as sent."""
     with fresh_store("sqlite", tmp_path) as base:
         store = FlakyStore(base.engine)
         subscribe(store)
@@ -315,6 +334,8 @@ async def test_many_channels_all_post_exactly_once(store: Store) -> None:
 
 
 async def test_a_claim_lost_to_another_process_is_not_posted(store: Store) -> None:
+    """A process whose lease ran out before it posted finds the row taken over and skips it instead
+    of posting."""
     subscribe(store)
     clock = FakeClock(DUE)
     slow, adapter = make(store, clock, lease_seconds=60)

@@ -85,6 +85,7 @@ async def test_nine_am_posts_at_nine_local_around_the_autumn_change(tmp_path: Pa
 
 
 async def test_half_past_two_posts_once_on_the_day_the_clocks_go_back(tmp_path: Path) -> None:
+    """On the night 02:30 happens twice, the tip posts once, at the first 02:30 (summer time)."""
     posted = await sweep(
         tmp_path,
         "02:30",
@@ -98,6 +99,8 @@ async def test_half_past_two_posts_once_on_the_day_the_clocks_go_back(tmp_path: 
 
 
 async def test_half_past_two_posts_once_on_the_day_it_does_not_exist(tmp_path: Path) -> None:
+    """On the night 02:30 doesn't exist, the tip posts once, at 03:30 summer time, and at 02:30
+    again the next day."""
     posted = await sweep(
         tmp_path,
         "02:30",
@@ -111,6 +114,8 @@ async def test_half_past_two_posts_once_on_the_day_it_does_not_exist(tmp_path: P
 
 
 def test_due_instants_in_utc() -> None:
+    """09:00 in Amsterdam is due at 08:00 UTC in winter time and 07:00 UTC in summer time, switching
+    on the days the clocks change."""
     nine = Schedule.parse("09:00", "Europe/Amsterdam", DAILY)
     assert nine.due_at(date(2026, 3, 28)) == datetime(2026, 3, 28, 8, 0, tzinfo=UTC)
     assert nine.due_at(date(2026, 3, 29)) == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
@@ -119,6 +124,7 @@ def test_due_instants_in_utc() -> None:
 
 
 def test_next_after_crosses_the_weekend() -> None:
+    """After Friday's post, a weekdays schedule's next occurrence is Monday at 09:00 local time."""
     weekdays = Schedule.parse("09:00", "Europe/Amsterdam", "weekdays")
     fri_after = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)  # Friday 10:00 CET
     assert weekdays.next_after(fri_after) == (
@@ -141,6 +147,8 @@ ZONES = ["Europe/Amsterdam", "America/New_York", "Australia/Lord_Howe", "Asia/Ko
 def test_property_one_occurrence_per_local_date(
     zone: str, hh: int, mm: int, start: datetime, span_days: int
 ) -> None:
+    """For any zone, time and range, a daily schedule has at most one occurrence per local date, in
+    order and inside the range, and splitting the range finds the same ones."""
     sched = Schedule.parse(f"{hh:02d}:{mm:02d}", zone, DAILY)
     begin = start.replace(tzinfo=UTC)
     end = begin + timedelta(days=span_days)
@@ -156,6 +164,7 @@ def test_property_one_occurrence_per_local_date(
 
 
 def test_store_round_trip_does_not_shift_times(tmp_path: Path) -> None:
+    """An instant in the hour that happens twice reads back from the store unchanged."""
     with fresh_store("sqlite", tmp_path) as store:
         sub = store.upsert_subscription(
             SubscriptionSpec("console", "", "c", "02:30", "Europe/Amsterdam", DAILY),

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,22 +16,9 @@ from bot.core.replies import ReplyKind, Visibility
 from bot.core.wording import SYNTAX
 from bot.runtime.router import Router
 from bot.runtime.store import Store
-from tests.core_support import ROOT
 from tests.fakes.clock import FakeClock
-from tests.fakes.databases import fresh_store
 
 NOW = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)  # a Friday, 11:00 in Amsterdam
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.from_paths([ROOT / "tips"])
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with fresh_store("sqlite", tmp_path) as s:
-        yield s
 
 
 @pytest.fixture
@@ -49,6 +34,8 @@ def inv(text: str, admin: bool = True, channel: str = "C1", user: str = "U1") ->
 
 
 async def test_every_command_has_help_text(router: Router) -> None:
+    """Every command in the table has its syntax and a summary, and `help` lists each user
+    command."""
     for name, command in router.commands.items():
         assert name in SYNTAX and SYNTAX[name].word == name, name
         assert len(command.summary) > 10, name
@@ -82,6 +69,8 @@ async def test_no_words_gives_a_tip_from_the_channel_rotation_and_records_it(
 
 
 async def test_a_topic_gives_a_tip_on_that_topic_with_buttons(router: Router) -> None:
+    """A topic gives a tip on it with Another, Share and More buttons, each button's command at most
+    100 characters."""
     reply = await router.handle(inv("secrets"))
     card = reply.cards[0]
     assert "secrets" in card.topics
@@ -93,6 +82,8 @@ async def test_a_topic_gives_a_tip_on_that_topic_with_buttons(router: Router) ->
 
 
 async def test_buttons_route_like_commands(router: Router) -> None:
+    """A button's command answers as if typed: Another gives a new tip on the topic, Share posts the
+    same tip to the channel, credited to the sharer."""
     first = await router.handle(inv("secrets"))
     again = await router.handle(inv(first.actions[0].command))
     assert "secrets" in again.cards[0].topics
@@ -111,6 +102,8 @@ async def test_unknown_words_are_a_search_not_an_error(router: Router) -> None:
 
 
 async def test_search_and_topics(router: Router) -> None:
+    """`search` answers with up to five scored tips, or an example when the query is empty, and
+    `topics` lists the topics."""
     res = await router.handle(inv("search pod health probes"))
     assert res.kind is ReplyKind.SEARCH and 1 <= len(res.cards) <= 5
     assert res.cards[0].score is not None
@@ -134,6 +127,8 @@ async def test_subscribe_confirms_the_next_post_in_the_channel_timezone(
 
 
 async def test_subscribe_uses_config_defaults(router: Router, store: Store) -> None:
+    """A bare `subscribe` takes the configured defaults, and subscribing again changes the channel's
+    subscription."""
     reply = await router.handle(inv("subscribe"))
     assert "every weekday at 09:00 Europe/Amsterdam" in reply.text
     later = await router.handle(inv("subscribe 7:30 mon,wed,fri"))
@@ -165,6 +160,8 @@ async def test_admin_commands_refuse_non_admins(router: Router, store: Store) ->
 
 
 async def test_pause_resume_status_unsubscribe(router: Router, store: Store) -> None:
+    """Each of `pause`, `resume` and `unsubscribe` confirms its change, and `status`, for anyone,
+    shows who paused the channel or when the next tip posts."""
     assert "no daily tip" in (await router.handle(inv("status"))).text
     await router.handle(inv("subscribe 09:00 daily"))
     paused = await router.handle(inv("pause"))
@@ -193,6 +190,8 @@ async def test_next_previews_the_tip_the_daily_post_will_choose(
 async def test_a_permanent_pause_is_told_to_admins_on_their_next_command(
     router: Router, store: Store
 ) -> None:
+    """A subscription paused by a platform error is reported at the end of an admin's next reply,
+    and not to members."""
     await router.handle(inv("subscribe"))
     sub = store.get_subscription("slack", "T1", "C1")
     assert sub is not None
@@ -204,6 +203,8 @@ async def test_a_permanent_pause_is_told_to_admins_on_their_next_command(
 
 
 async def test_config_subscriptions_are_changed_in_the_config(router: Router, store: Store) -> None:
+    """Subscribing over a subscription from the config file is refused with a pointer to the config
+    file."""
     from bot.runtime.store import SubscriptionSpec
 
     store.sync_config_subscriptions(
@@ -214,6 +215,8 @@ async def test_config_subscriptions_are_changed_in_the_config(router: Router, st
 
 
 async def test_per_user_rate_limit_answers_politely(engine: Engine, store: Store) -> None:
+    """Past the per-minute limit a user is told when to try again, while other users, and the same
+    user a minute later, are answered."""
     config = config_from_mapping({"rate_limit": {"commands_per_minute": 3}})
     clock = FakeClock(NOW)
     router = Router(engine, store, config, clock, random.Random(1))
@@ -228,6 +231,8 @@ async def test_per_user_rate_limit_answers_politely(engine: Engine, store: Store
 
 
 async def test_raw_text_stays_raw_for_adapters_to_neutralise(router: Router) -> None:
+    """Replies quote user text as typed (`<!channel>`, `@everyone`); neutralising mentions is each
+    adapter's job."""
     reply = await router.handle(inv("subscribe <!channel> @everyone"))
     assert reply.kind is ReplyKind.ERROR
     assert "'<!channel>', '@everyone'" in reply.text
@@ -238,6 +243,7 @@ async def test_raw_text_stays_raw_for_adapters_to_neutralise(router: Router) -> 
 )
 @given(text=st.text(max_size=200))
 async def test_property_any_text_gets_a_reply(router: Router, text: str) -> None:
+    """Any text at all gets a reply with text, never an exception."""
     reply = await router.handle(inv(text))
     assert reply.text
     assert reply.kind in set(ReplyKind)
@@ -327,6 +333,7 @@ async def test_hints_use_the_asking_platforms_syntax_and_no_markdown(
 
 
 async def test_hints_use_the_configured_slack_command(engine: Engine, store: Store) -> None:
+    """With `slack.command` set to `/tips`, Slack examples and help use `/tips`."""
     config = config_from_mapping({"slack": {"command": "/tips"}})
     router = Router(engine, store, config, FakeClock(NOW), random.Random(7))
     reply = await router.handle(Invocation("slack", "T1", "C1", "U1", "search", True))

@@ -59,6 +59,8 @@ async def test_a_tick_survives_the_database_being_down_and_the_next_one_runs(
 async def test_the_scheduler_keeps_one_in_memory_job_that_never_overlaps(
     deliverer: ScriptedDeliverer,
 ) -> None:
+    """APScheduler holds one job in its in-memory store, with one instance at a time and missed runs
+    coalesced; the first pass runs at once, and shutdown stops the deliverer."""
     deliverer.outages = 0
     sched = DeliveryScheduler(deliverer, tick_seconds=30)
     sched.start()

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -28,16 +27,12 @@ from bot.runtime.store import (
 )
 from bot.runtime.store.schema import metadata
 from tests.core_support import ROOT
-from tests.fakes.databases import database_url, fresh_store, pg_schema_url
+from tests.fakes.databases import database_url, pg_schema_url
+
+pytestmark = pytest.mark.both_databases  # every `store` test: SQLite and PostgreSQL
 
 NOW = datetime(2026, 3, 27, 7, 0, tzinfo=UTC)
 WEEKDAYS = (1, 2, 3, 4, 5)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with fresh_store(request.param, tmp_path) as s:
-        yield s
 
 
 def spec(
@@ -116,6 +111,8 @@ def test_a_channel_gets_one_row_per_day_even_after_resubscribing(store: Store) -
 
 
 def test_unique_subscription_and_date_is_enforced_by_the_database(store: Store) -> None:
+    """A second delivery row for the same subscription and local date, inserted past the store, is
+    refused by the database."""
     from sqlalchemy import insert
 
     from bot.runtime.store.schema import deliveries
@@ -161,6 +158,8 @@ def test_claims_only_rows_that_are_due_and_for_our_platforms(store: Store) -> No
 
 
 def test_marking_sent_records_history_and_only_once(store: Store) -> None:
+    """Only the claimer can set the tip, marking sent stores the message id and the channel's
+    history, and a second mark is refused."""
     store.upsert_subscription(spec(), "chat", "U1", NOW - timedelta(days=1))
     plan_one(store)
     at = datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
@@ -175,6 +174,7 @@ def test_marking_sent_records_history_and_only_once(store: Store) -> None:
 
 
 def test_release_makes_a_row_claimable_again(store: Store) -> None:
+    """Only the claimer can release a row, and another worker can claim a released row at once."""
     store.upsert_subscription(spec(), "chat", "U1", NOW - timedelta(days=1))
     plan_one(store)
     at = datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
@@ -194,6 +194,7 @@ def test_pause_workspace_pauses_every_channel_there(store: Store) -> None:
 
 
 def test_concurrent_claimers_never_share_a_row(store: Store) -> None:
+    """Four threads claiming in batches share all 60 due rows, each claimed exactly once."""
     at = datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
     for i in range(60):
         store.upsert_subscription(spec(f"C{i}"), "chat", "U1", NOW - timedelta(days=1))

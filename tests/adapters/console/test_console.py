@@ -23,7 +23,6 @@ from bot.runtime.router import Router
 from bot.runtime.store import PlannedDelivery, Store, SubscriptionSpec
 from tests.core_support import ROOT
 from tests.fakes.clock import FakeClock
-from tests.fakes.databases import fresh_store
 
 TIPS = ROOT / "tips"
 CARD = TipCard("t1", "Use liveness probes.", "The Book", "Ch. 3 Pods", ("probes",), ("Probes",))
@@ -54,12 +53,6 @@ async def test_post_prints_the_tip_and_can_find_it_again_in_this_process() -> No
     assert out.getvalue().startswith("[#terminal] Kubernetes tip of the day")
     assert await console.find_posted(target, "k8s-1-20260329") == msg
     assert await console.find_posted(target, "k8s-1-20260330") is None
-
-
-@pytest.fixture
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with fresh_store("sqlite", tmp_path) as s:
-        yield s
 
 
 def router_for(store: Store) -> Router:

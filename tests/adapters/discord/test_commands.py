@@ -31,7 +31,7 @@ TIPS = ROOT / "tips"
 
 
 def all_commands() -> list[app_commands.Command[Any, ..., Any]]:
-    out = []
+    out: list[app_commands.Command[Any, ..., Any]] = []
     for group in build_commands(Answerer(Router())):
         out.extend(c for c in group.walk_commands() if isinstance(c, app_commands.Command))
     return out

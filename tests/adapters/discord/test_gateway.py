@@ -16,18 +16,10 @@ from bot.ports import Target
 from tests.fakes.discord_api import EPHEMERAL, FakeDiscord, FakeGuild
 from tests.fakes.discord_router import TOPICS, Events, Router, tip_reply
 
-NO_PINGS = {"parse": []}
+NO_PINGS: dict[str, list[str]] = {"parse": []}
 ADMIN_BIT = str(1 << 5)
 
 MakeAdapter = Callable[..., Awaitable[DiscordAdapter]]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    f = FakeDiscord()
-    await f.start()
-    yield f
-    await f.close()
 
 
 @pytest.fixture

@@ -18,14 +18,6 @@ MESSAGES = r"/channels/\d+/messages"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    f = FakeDiscord()
-    await f.start()
-    yield f
-    await f.close()
-
-
-@pytest.fixture
 async def adapter(fake: FakeDiscord) -> AsyncIterator[DiscordAdapter]:
     config = config_from_mapping({"discord": {"api_url": fake.api_url}})
     a = create_adapter(config, Secrets({"DISCORD_TOKEN": fake.token}), Router(), Events())

@@ -8,7 +8,8 @@ adapter unchanged.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -17,18 +18,12 @@ from bot.adapters.slack import SlackAdapter
 from bot.adapters.slack.render import render
 from bot.core.engine import Engine
 from bot.core.invocation import Invocation
-from bot.core.loader import bundled_tips_dir, load_corpus
 from bot.core.replies import Action, Reply, ReplyKind, Visibility
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import RecordingEvents, make_config, make_secrets, slash_command
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(load_corpus([bundled_tips_dir()]))
-
-
-def engine_router(engine: Engine):  # type: ignore[no-untyped-def]
+def engine_router(engine: Engine) -> Callable[[Invocation], Awaitable[Reply]]:
     async def handle(inv: Invocation) -> Reply:
         verb, _, rest = inv.text.partition(" ")
         if verb == "search":
@@ -48,7 +43,7 @@ def engine_router(engine: Engine):  # type: ignore[no-untyped-def]
     return handle
 
 
-def valid(message: dict) -> None:  # type: ignore[type-arg]
+def valid(message: dict[str, Any]) -> None:
     for raw in message["blocks"]:
         block = Block.parse(raw)
         assert block is not None
@@ -74,14 +69,6 @@ def test_real_search_results_render_to_valid_block_kit(engine: Engine, query: st
     valid(message)
     shares = [b["accessory"]["value"] for b in message["blocks"] if "accessory" in b]
     assert shares == [f"share {c.tip_id}" for c in result.cards]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    fake.add_user("U_MEMBER")
-    yield fake
-    await fake.stop()
 
 
 async def test_a_slash_command_over_socket_mode_answers_with_a_real_tip(

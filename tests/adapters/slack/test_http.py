@@ -38,25 +38,6 @@ from tests.slack_support import (
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    fake.add_channel("C_LEARN")
-    fake.add_user("U_MEMBER")
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-def router() -> StandInRouter:
-    return StandInRouter()
-
-
-@pytest.fixture
-def events() -> RecordingEvents:
-    return RecordingEvents()
-
-
 async def started(adapter: SlackAdapter) -> SlackAdapter:
     await adapter.start()
     return adapter

@@ -43,14 +43,6 @@ class PinnedClock:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    fake.add_channel("C_LEARN")
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 def clock() -> PinnedClock:
     return PinnedClock()
 

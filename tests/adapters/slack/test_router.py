@@ -13,7 +13,7 @@ import os
 import random
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,33 +30,11 @@ from bot.runtime.router import Router
 from bot.runtime.store import Store
 from tests.core_support import ROOT
 from tests.fakes.clock import FakeClock
-from tests.fakes.databases import fresh_store
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack_support import RecordingEvents, block_actions, make_secrets, slash_command
 
 NOW = datetime(2026, 3, 27, 10, 0, tzinfo=UTC)  # a Friday, 11:00 in Amsterdam
 DUE = "2026-03-30T09:00:30+02:00"  # the Monday after, just past 09:00 in Amsterdam
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine.from_paths([ROOT / "tips"], use_cache=False)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with fresh_store("sqlite", tmp_path) as s:
-        yield s
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    fake.add_channel("C_LEARN")
-    fake.add_user("U_MEMBER")
-    fake.add_user("U_OWNER", owner=True)
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
@@ -190,7 +168,9 @@ async def test_k8stip_deliver_posts_with_metadata_once(fake: FakeSlack, tmp_path
     assert call.args["metadata"]["event_payload"]["delivery_id"]
     blocks = call.args["blocks"]
     for raw in blocks:
-        Block.parse(raw).validate_json()  # type: ignore[union-attr]
+        block = Block.parse(raw)
+        assert block is not None
+        block.validate_json()
     assert blocks[0]["text"]["text"] == "*Kubernetes tip of the day*"
     assert blocks[2]["elements"][0]["text"].startswith("Hands-On Kubernetes on Azure, 2nd ed.")
     kinds = {b["action_id"].split(":")[1] for b in blocks[-1]["elements"]}

@@ -22,27 +22,6 @@ from tests.slack_support import (
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack().start()
-    fake.add_channel("C_LEARN")
-    fake.add_user("U_MEMBER")
-    fake.add_user("U_ADMIN", admin=True)
-    fake.add_user("U_OWNER", owner=True)
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-def router() -> StandInRouter:
-    return StandInRouter()
-
-
-@pytest.fixture
-def events() -> RecordingEvents:
-    return RecordingEvents()
-
-
-@pytest.fixture
 async def adapter(
     fake: FakeSlack, router: StandInRouter, events: RecordingEvents
 ) -> AsyncIterator[SlackAdapter]:
