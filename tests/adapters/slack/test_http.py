@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy
 
 from bot.adapters.slack import SlackAdapter
-from bot.adapters.slack.adapter import authorization_url
+from bot.adapters.slack.bolt_app import authorization_url
 from bot.core.replies import Visibility
 from bot.ports import PermanentError, Target
 from tests.fakes.slack_api import FakeSlack
