@@ -48,7 +48,7 @@ class SlackAdapter:
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         http_timeout: float = 30.0,
-        http_host: str = "0.0.0.0",  # Slack must reach the HTTP endpoint
+        http_host: str | None = None,  # None: `slack.http_host`
     ) -> None:
         self._slack = config.slack
         self._bot_token = secrets.get("SLACK_BOT_TOKEN")
@@ -94,9 +94,11 @@ class SlackAdapter:
                 self.app,
                 bolt.oauth_flow,
                 signing_secret=signing_secret or "",
-                host=http_host,
+                host=self._slack.http_host if http_host is None else http_host,
                 port=self._slack.http_port,
+                database=config.database,
                 wall_clock=wall_clock,
+                monotonic=monotonic,
             )
 
     def _check_secrets(

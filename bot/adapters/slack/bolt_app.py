@@ -6,6 +6,7 @@ its handlers on it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -32,6 +34,7 @@ __all__ = [
     "INSTALL_PATH",
     "REDIRECT_PATH",
     "BoltApp",
+    "SingleWorkspaceAuthorize",
     "authorization_url",
     "build_bolt_app",
     "interactive_retry_handlers",
@@ -48,23 +51,56 @@ INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 
 
-@contextmanager
-def _bolt_env_oauth_hidden() -> Iterator[None]:
-    """Hide SLACK_CLIENT_ID/SECRET from AsyncApp's constructor.
+_BOLT_ENV = ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
 
-    Bolt switches itself into OAuth mode, with file-based stores under $HOME, whenever those
-    two variables are in the environment, even when given a bot token; a single-workspace
-    k8stip would then answer nothing ("installation not found"). k8stip decides OAuth from
-    `slack.oauth` and reads the secrets itself. The constructor is synchronous, so nothing
+
+@contextmanager
+def _bolt_env_hidden() -> Iterator[None]:
+    """Hide the secrets AsyncApp's constructor would read from the environment by itself.
+
+    k8stip reads its secrets itself (also from NAME_FILE) and hands bolt a ready client and
+    an `authorize` function. Left in the environment, SLACK_BOT_TOKEN would be passed to bolt
+    a second time, next to that client (bolt then warns "As you gave `client` as well, `token`
+    will be unused" on every start); SLACK_CLIENT_ID/SECRET would switch bolt into OAuth mode
+    with file-based stores under $HOME, even in a single-workspace k8stip, which would then
+    answer nothing ("installation not found"). The constructor is synchronous, so nothing
     else runs while they are hidden.
     """
-    saved = {
-        k: os.environ.pop(k) for k in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET") if k in os.environ
-    }
+    saved = {k: os.environ.pop(k) for k in _BOLT_ENV if k in os.environ}
     try:
         yield
     finally:
         os.environ.update(saved)
+
+
+class SingleWorkspaceAuthorize:
+    """bolt's `authorize` for one workspace: one `auth.test`, shared by every request.
+
+    bolt's built-in single-team authorization calls `auth.test` for every request until the
+    first answer is cached, so a cold start under load sent one per concurrent request. Here
+    concurrent requests wait on the same call; a failed call is tried again by the next one.
+    """
+
+    def __init__(self, client: AsyncWebClient, bot_token: str) -> None:
+        self._client = client
+        self._bot_token = bot_token
+        self._result: AuthorizeResult | None = None
+        self._pending: asyncio.Task[AuthorizeResult] | None = None
+
+    async def authorize(self) -> AuthorizeResult:
+        if self._result is not None:
+            return self._result
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.ensure_future(self._auth_test())
+        # Shielded: a request that gives up (client gone) must not cancel the others' call.
+        self._result = await asyncio.shield(self._pending)
+        return self._result
+
+    async def _auth_test(self) -> AuthorizeResult:
+        response = await self._client.auth_test(token=self._bot_token)
+        return AuthorizeResult.from_auth_test_response(
+            bot_token=self._bot_token, auth_test_response=response
+        )
 
 
 def interactive_retry_handlers() -> list[AsyncRetryHandler]:
@@ -99,7 +135,7 @@ def build_bolt_app(
 ) -> BoltApp:
     """`oauth`: (client id, client secret) for the multi-workspace install flow, else None."""
     client = AsyncWebClient(
-        token=None if oauth else bot_token,
+        token=None,  # per request, from `authorize` (one workspace) or the installations
         base_url=api_url,
         timeout=http_timeout,  # type: ignore[arg-type]  # annotated int, used as aiohttp seconds
         retry_handlers=interactive_retry_handlers(),
@@ -127,7 +163,16 @@ def build_bolt_app(
         )
         flow = AsyncOAuthFlow(client=client, settings=settings, logger=log)
         kwargs.update(installation_store=store, oauth_flow=flow)
-    with _bolt_env_oauth_hidden():
+    else:
+        assert bot_token is not None  # the adapter checked the secrets
+        single = SingleWorkspaceAuthorize(client, bot_token)
+
+        async def authorize() -> AuthorizeResult:
+            # A plain function: bolt fills in parameters by name, and would take `self` for one.
+            return await single.authorize()
+
+        kwargs.update(authorize=authorize)
+    with _bolt_env_hidden():
         app = AsyncApp(
             name="k8stip",
             logger=log,
