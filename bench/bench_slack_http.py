@@ -78,8 +78,14 @@ async def serve(port_out: mp.connection.Connection, stop_in: mp.connection.Conne
         async def workspace_removed(self, platform: str, workspace: str, reason: str) -> None:
             return None
 
+    import tempfile
+
+    from tests.slack_support import migrated
+
+    # HTTP mode keeps its replay ledger in the database: a fresh, migrated one per run.
+    database = migrated(f"sqlite:///{tempfile.mkdtemp(prefix='k8stip-bench-')}/k8stip.db")
     config = config_from_mapping(
-        {"slack": {"mode": "http", "api_url": fake.api_url, "http_port": 0}}
+        {"database": database, "slack": {"mode": "http", "api_url": fake.api_url, "http_port": 0}}
     )
     secrets = Secrets({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET})
     adapter = SlackAdapter(config, secrets, router, NoEvents(), http_host="127.0.0.1")

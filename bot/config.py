@@ -111,6 +111,7 @@ class SlackConfig(_Strict):
     enabled: bool | None = None  # None: on when its tokens are set
     mode: Literal["socket", "http"] = "socket"
     api_url: str = "https://slack.com/api/"
+    http_host: Host = "0.0.0.0"  # HTTP mode: Slack must reach it; 127.0.0.1 behind a local proxy
     http_port: Port = 3000
     admins: list[str] = Field(default_factory=list)  # user ids allowed to run admin commands
     oauth: bool = False  # multi-workspace install flow (HTTP mode)

@@ -125,6 +125,18 @@ class RecordingEvents:
             await self.arrived.wait()
 
 
+def migrated(database: str) -> str:
+    """`database` with k8stip's schema (HTTP mode keeps its replay ledger there)."""
+    from bot.runtime.store.store import Store
+
+    store = Store.open(database)
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    return database
+
+
 def make_config(api_url: str, **slack: Any) -> Config:
     database = slack.pop("database", "sqlite:///:memory:")
     return config_from_mapping(

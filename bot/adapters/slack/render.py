@@ -4,7 +4,9 @@ Everything that reaches Slack as text goes through `mrkdwn()` (or `plain()` for 
 fields): `&`, `<`, `>` are escaped so nothing a user typed can become a mention, a channel
 link or a broadcast, and bare `@here` / `@channel` / `@everyone` are broken with a zero-width
 joiner so older clients and `link_names` parsing don't ping anybody either. Links in tip text
-are kept as real links.
+(the corpus) are kept as real links; text a user may have typed (the reply's own text and
+lines, which echo queries) gets no links made from it: `[label](http://evil)` shows as typed,
+never as a masked link.
 """
 
 from __future__ import annotations
@@ -52,8 +54,14 @@ def plain(text: str, limit: int | None = None) -> str:
     return _truncate(out, limit) if limit else out
 
 
-def mrkdwn(text: str) -> str:
-    """Raw text -> safe mrkdwn: everything escaped, except that links stay clickable links."""
+def mrkdwn(text: str, *, links: bool = True) -> str:
+    """Raw text -> safe mrkdwn: everything escaped, except that links stay clickable links.
+
+    `links=False` for text a user may have typed: markdown link syntax is broken with a
+    zero-width joiner (`]‍(`) so no client makes a masked link of it either.
+    """
+    if not links:
+        return break_broadcasts(escape(text)).replace("](", "]" + _ZWJ + "(")
     out: list[str] = []
     pos = 0
     for kind, start, end, url, label in _links(text):
@@ -91,9 +99,12 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _mrkdwn_limited(text: str, limit: int) -> str:
+def _mrkdwn_limited(text: str, limit: int, *, links: bool = True) -> str:
     """Escape, then cut to `limit` without splitting an escape sequence or a link."""
-    out = mrkdwn(text)
+    return _cut(mrkdwn(text, links=links), limit)
+
+
+def _cut(out: str, limit: int) -> str:
     if len(out) <= limit:
         return out
     cut = out[: limit - 1]
@@ -146,14 +157,15 @@ def _card_blocks(card: TipCard, share: Action | None, index: int) -> list[dict[s
 
 def fallback_text(reply: Reply) -> str:
     """The plain `text` of a message: notifications and screen readers read only this."""
-    parts = [reply.text]
+    # A tip reply's text is the tip (links kept); any other reply's text may echo a user.
+    parts = [mrkdwn(reply.text, links=reply.kind is ReplyKind.TIP)] if reply.text else []
     for card in reply.cards:
         if card.text.strip() and card.text.strip() in reply.text:
-            parts.append(f"— {card.attribution}")  # a tip reply's text is the tip itself
+            parts.append(mrkdwn(f"— {card.attribution}"))  # a tip reply's text is the tip
         else:
-            parts.append(f"{card.text} — {card.attribution}")
-    parts.extend(reply.lines)
-    return _mrkdwn_limited("\n".join(p for p in parts if p), FALLBACK_TEXT_MAX)
+            parts.append(mrkdwn(f"{card.text} — {card.attribution}"))
+    parts.extend(mrkdwn(line, links=False) for line in reply.lines)
+    return _cut("\n".join(p for p in parts if p), FALLBACK_TEXT_MAX)
 
 
 def render(reply: Reply, *, ephemeral: bool | None = None) -> dict[str, Any]:
@@ -173,16 +185,17 @@ def render(reply: Reply, *, ephemeral: bool | None = None) -> dict[str, Any]:
         # A tip speaks for itself; keep only what the text adds to it ("Today's tip:").
         extra = reply.text.replace(reply.cards[0].text, "").strip(" \n:—–-")
         if extra:
-            blocks.append(_section(f"*{_mrkdwn_limited(extra, HEADER_MAX)}*"))
+            blocks.append(_section(f"*{_mrkdwn_limited(extra, HEADER_MAX, links=False)}*"))
     elif reply.text.strip():
-        blocks.append(_section(_mrkdwn_limited(reply.text, SECTION_TEXT_MAX)))
+        blocks.append(_section(_mrkdwn_limited(reply.text, SECTION_TEXT_MAX, links=False)))
     for i, card in enumerate(reply.cards):
         share = share_action(card, "Share") if (ephemeral and is_search) else None
         blocks.extend(_card_blocks(card, share, 100 + i))
         if is_search and i < len(reply.cards) - 1:
             blocks.append({"type": "divider"})
     if "".join(reply.lines).strip():
-        blocks.append(_section(_mrkdwn_limited("\n".join(reply.lines), SECTION_TEXT_MAX)))
+        lines = "\n".join(reply.lines)
+        blocks.append(_section(_mrkdwn_limited(lines, SECTION_TEXT_MAX, links=False)))
     if ephemeral and reply.kind is ReplyKind.TIP and reply.cards and not has_share:
         actions.append(share_action(reply.cards[0]))
     if not ephemeral:

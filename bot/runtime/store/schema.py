@@ -9,6 +9,7 @@ converts at the boundary.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -93,4 +94,15 @@ tip_history = Table(
     Column("kind", String(16), nullable=False),  # ShownKind: "daily" | "request"
     Column("shown_at", DateTime, nullable=False),
     Index(None, "platform", "workspace", "channel", "id"),
+)
+
+# Signed Slack HTTP requests already processed, so a replay within Slack's five-minute window
+# (or Slack retrying an event) has no effect, whichever replica it reaches. Queried by
+# bot/adapters/slack/replays.py; declared here so the migration check sees every table.
+slack_seen_requests = Table(
+    "slack_seen_requests",
+    metadata,
+    Column("key", String(80), primary_key=True),  # "sig:<sha256>" or "event:<event_id>"
+    Column("expires_at", BigInteger, nullable=False),  # Unix seconds; purged after this
+    Index(None, "expires_at"),
 )

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy
 
 from bot.adapters.slack import SlackAdapter
-from bot.adapters.slack.adapter import authorization_url
+from bot.adapters.slack.bolt_app import authorization_url
 from bot.core.replies import Visibility
 from bot.ports import PermanentError, Target
 from tests.fakes.slack_api import FakeSlack
@@ -30,6 +30,7 @@ from tests.slack_support import (
     form,
     make_config,
     make_secrets,
+    migrated,
     sign,
     slash_command,
     tip_reply,
@@ -44,11 +45,16 @@ async def started(adapter: SlackAdapter) -> SlackAdapter:
 
 
 @pytest.fixture
+def database(tmp_path: Any) -> str:
+    return migrated(f"sqlite:///{tmp_path}/k8stip.db")
+
+
+@pytest.fixture
 async def adapter(
-    fake: FakeSlack, router: StandInRouter, events: RecordingEvents
+    fake: FakeSlack, router: StandInRouter, events: RecordingEvents, database: str
 ) -> AsyncIterator[SlackAdapter]:
     adapter = SlackAdapter(
-        make_config(fake.api_url, mode="http"),
+        make_config(fake.api_url, mode="http", database=database),
         make_secrets(SLACK_APP_TOKEN=""),
         router,
         events,
@@ -116,10 +122,10 @@ async def test_a_signed_button_press_routes_and_answers_via_response_url(
 
 
 async def test_a_slow_answer_gets_an_empty_200_at_once_then_the_card_via_response_url(
-    fake: FakeSlack, router: StandInRouter, events: RecordingEvents
+    fake: FakeSlack, router: StandInRouter, events: RecordingEvents, database: str
 ) -> None:
     adapter = SlackAdapter(
-        make_config(fake.api_url, mode="http"),
+        make_config(fake.api_url, mode="http", database=database),
         make_secrets(SLACK_APP_TOKEN=""),
         router,
         events,
@@ -252,7 +258,7 @@ async def check_multi_workspace(
         # A command from workspace T2 is answered with T2's own token.
         _, url = fake.response_url()
         status, body = await send(adapter, form(slash_command("tip", url, team="T2")))
-        assert status == 200 and body["blocks"]
+        assert status == 200 and body["blocks"], (status, body)
         assert fake.calls_to("users.info")[-1].token == "xoxb-team-two"
 
         # T2 uninstalls: its tokens go, its subscriptions are paused, T3 carries on.
@@ -293,7 +299,7 @@ async def check_multi_workspace(
 async def test_oauth_installs_are_kept_per_workspace_in_sqlite(
     fake: FakeSlack, router: StandInRouter, events: RecordingEvents, tmp_path: Any
 ) -> None:
-    await check_multi_workspace(fake, router, events, f"sqlite:///{tmp_path}/k8stip.db")
+    await check_multi_workspace(fake, router, events, migrated(f"sqlite:///{tmp_path}/k8stip.db"))
 
 
 async def test_two_replicas_share_installs_and_oauth_state_through_the_database(
@@ -301,7 +307,7 @@ async def test_two_replicas_share_installs_and_oauth_state_through_the_database(
 ) -> None:
     """Install link served by one replica, Slack's redirect by another, commands by either."""
     config = make_config(
-        fake.api_url, mode="http", oauth=True, database=f"sqlite:///{tmp_path}/shared.db"
+        fake.api_url, mode="http", oauth=True, database=migrated(f"sqlite:///{tmp_path}/shared.db")
     )
     secrets = make_secrets(
         SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret"
@@ -336,7 +342,8 @@ async def test_oauth_installs_are_kept_per_workspace_in_postgresql(
     with admin.connect() as conn:
         conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     try:
-        await check_multi_workspace(fake, router, events, PG_URL.rsplit("/", 1)[0] + "/" + name)
+        url = migrated(PG_URL.rsplit("/", 1)[0] + "/" + name)
+        await check_multi_workspace(fake, router, events, url)
     finally:
         with admin.connect() as conn:
             conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from bot.adapters.slack.adapter import BOT_SCOPES
+from bot.adapters.slack.bolt_app import BOT_SCOPES
 from tests.core_support import ROOT
 
 MANIFEST = ROOT / "config" / "slack-app-manifest.yaml"

@@ -1,0 +1,236 @@
+"""Bolt requests -> `Invocation`s for the router, and its `Reply` back as an ack or a response.
+
+Slack wants an answer within 3 seconds: a command waits up to `ack_budget` for the router,
+puts the answer in the acknowledgement when it is ready, and otherwise acknowledges at once
+and answers through the command's `response_url`. Also the two events that remove a
+workspace (`app_uninstalled`, `tokens_revoked`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack import messages
+from bot.adapters.slack.errors import api_error_code
+from bot.adapters.slack.render import action_kind, render
+from bot.core.invocation import Handler, Invocation
+from bot.core.replies import Reply, ReplyKind, Visibility
+from bot.ports import PlatformEvents
+
+if TYPE_CHECKING:
+    from bot.adapters.slack.installations import ThreadedInstallationStore
+
+T = TypeVar("T")
+
+log = logging.getLogger("k8stip.slack")
+
+ADMIN_CACHE_SECONDS = 300.0
+_ACTION_RE = re.compile(r"^k8stip:")
+
+
+class Listeners:
+    """The handlers k8stip hangs on the bolt app; see the module docstring."""
+
+    def __init__(
+        self,
+        handle: Handler,
+        events: PlatformEvents,
+        *,
+        admins: list[str],
+        store: ThreadedInstallationStore | None,
+        ack_budget: float,
+        monotonic: Callable[[], float],
+    ) -> None:
+        self._handle = handle
+        self._events = events
+        self._admins = admins
+        self._store = store
+        self._ack_budget = ack_budget
+        self._monotonic = monotonic
+        self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def attach(self, app: AsyncApp, command: str) -> None:
+        app.command(command)(self._on_command)
+        app.action(_ACTION_RE)(self._on_action)
+        app.event("app_uninstalled")(self._on_app_uninstalled)
+        app.event("tokens_revoked")(self._on_tokens_revoked)
+
+    async def drain(self, within: float = 3.0) -> None:
+        """Let answers in progress finish (for up to `within` seconds), then cancel the rest."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=within)
+            for task in pending:
+                task.cancel()
+
+    # ----- commands and buttons --------------------------------------------------------------
+
+    async def _on_command(
+        self,
+        ack: Callable[..., Awaitable[Any]],
+        command: dict[str, Any],
+        respond: Callable[..., Awaitable[Any]],
+        client: AsyncWebClient,
+    ) -> None:
+        task = self._track(
+            self._answer(
+                client,
+                team=str(command.get("team_id", "")),
+                channel=str(command.get("channel_id", "")),
+                user=str(command.get("user_id", "")),
+                user_name=str(command.get("user_name", "")),
+                text=str(command.get("text", "")),
+            )
+        )
+        done, _ = await asyncio.wait({task}, timeout=self._ack_budget)
+        if task in done:
+            await ack(**self._payload(task.result()))
+            return
+        await ack()
+        self._track(self._respond_when_ready(respond, task, share=False))
+
+    async def _on_action(
+        self,
+        ack: Callable[..., Awaitable[Any]],
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Callable[..., Awaitable[Any]],
+        client: AsyncWebClient,
+    ) -> None:
+        # A button's ack can't carry a message: ack now, answer through response_url.
+        await ack()
+        user = body.get("user") or {}
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id", ""
+        )
+        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
+        answer = self._track(
+            self._answer(
+                client,
+                team=str(team),
+                channel=str(channel),
+                user=str(user.get("id", "")),
+                user_name=str(user.get("username") or user.get("name") or ""),
+                text=str(action.get("value", "")),
+            )
+        )
+        share = action_kind(str(action.get("action_id"))) == "share"
+        self._track(self._respond_when_ready(respond, answer, share=share))
+
+    def _track(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `work` in the background; `drain()` lets it finish (for up to a few seconds).
+
+        Listeners return as soon as they have acked (bolt runs with process_before_response,
+        so the ack goes out the moment the listener returns instead of on bolt's 10 ms poll).
+        """
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _respond_when_ready(
+        self, respond: Callable[..., Awaitable[Any]], answer: asyncio.Task[Reply], *, share: bool
+    ) -> None:
+        reply = await answer
+        try:
+            await respond(**self._payload(reply, share=share), replace_original=False)
+        except (aiohttp.ClientError, TimeoutError) as e:
+            log.warning("Slack: could not answer through response_url (%s)", type(e).__name__)
+
+    async def _answer(
+        self,
+        client: AsyncWebClient,
+        *,
+        team: str,
+        channel: str,
+        user: str,
+        user_name: str,
+        text: str,
+    ) -> Reply:
+        try:
+            invocation = Invocation(
+                platform="slack",
+                workspace=team,
+                channel=channel,
+                user=user,
+                text=text,
+                is_admin=await self._is_admin(client, team, user),
+                user_name=user_name,
+            )
+            return await self._handle(invocation)
+        except Exception:
+            log.exception("Slack: the router failed on a command in %s/%s", team, channel)
+            return Reply(kind=ReplyKind.ERROR, text=messages.HANDLER_FAILED)
+
+    def _payload(self, reply: Reply, *, share: bool = False) -> dict[str, Any]:
+        in_channel = share or reply.visibility is Visibility.CHANNEL
+        if reply.kind is ReplyKind.ERROR:
+            in_channel = False  # mistakes are told to the person who made them
+        rendered = render(reply, ephemeral=not in_channel)
+        return {**rendered, "response_type": "in_channel" if in_channel else "ephemeral"}
+
+    async def _is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:
+        """Workspace admins and owners, plus the user ids in `slack.admins`."""
+        if user in self._admins:
+            return True
+        now = self._monotonic()
+        cached = self._admin_cache.get((team, user))
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        try:
+            resp = await client.users_info(user=user)
+        except SlackApiError as e:
+            log.warning(
+                "Slack: users.info failed (%s); treating %s as a non-admin",
+                api_error_code(e) or "error",
+                user,
+            )
+            return False
+        except (aiohttp.ClientError, TimeoutError) as e:
+            log.warning(
+                "Slack: users.info failed (%s); treating %s as a non-admin", type(e).__name__, user
+            )
+            return False
+        info = resp.get("user") or {}
+        is_admin = bool(
+            info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner")
+        )
+        if len(self._admin_cache) > 10_000:
+            self._admin_cache = {k: v for k, v in self._admin_cache.items() if v[1] > now}
+        self._admin_cache[(team, user)] = (is_admin, now + ADMIN_CACHE_SECONDS)
+        return is_admin
+
+    # ----- uninstall -------------------------------------------------------------------------
+
+    async def _on_app_uninstalled(self, body: dict[str, Any]) -> None:
+        team = str(body.get("team_id", ""))
+        if self._store is not None:
+            await self._store.async_delete_all(
+                enterprise_id=body.get("enterprise_id"), team_id=team
+            )
+        log.info("Slack: app uninstalled from workspace %s; pausing its subscriptions", team)
+        await self._events.workspace_removed("slack", team, "app_uninstalled")
+
+    async def _on_tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        team = str(body.get("team_id", ""))
+        enterprise = body.get("enterprise_id")
+        tokens = event.get("tokens") or {}
+        if self._store is not None:
+            for user_id in tokens.get("oauth") or []:
+                await self._store.async_delete_installation(
+                    enterprise_id=enterprise, team_id=team, user_id=user_id
+                )
+            if tokens.get("bot"):
+                await self._store.async_delete_bot(enterprise_id=enterprise, team_id=team)
+        if tokens.get("bot"):
+            log.info("Slack: bot token revoked in workspace %s; pausing its subscriptions", team)
+            await self._events.workspace_removed("slack", team, "tokens_revoked")
