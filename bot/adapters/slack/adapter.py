@@ -152,6 +152,7 @@ class SlackAdapter:
         self._signing_secret = secrets.get("SLACK_SIGNING_SECRET")
         self._client_id = secrets.get("SLACK_CLIENT_ID")
         self._client_secret = secrets.get("SLACK_CLIENT_SECRET")
+        self._token_key = secrets.get("K8STIP_TOKEN_KEY")  # secrets-at-rest: OAuth token key
         self._check_secrets()
         self._verifier = (
             SignatureVerifier(self._signing_secret, clock=_Clock(wall_clock))
@@ -205,7 +206,7 @@ class SlackAdapter:
             # Imported here: it pulls in SQLAlchemy's asyncio layer, single-workspace needs none.
             from bot.adapters.slack.installations import build_stores
 
-            store, states = build_stores(self._database, self._client_id)
+            store, states = build_stores(self._database, self._client_id, self._token_key)
             self._store, self._states = store, states
             settings = AsyncOAuthSettings(
                 client_id=self._client_id,
@@ -482,6 +483,8 @@ class SlackAdapter:
     async def _delivery_client(self, workspace: str) -> AsyncWebClient:
         token = self._bot_token
         if self._store is not None:
+            from bot.adapters.slack.installations import TokenKeyError  # loaded with the store
+
             try:
                 await self._ensure_tables()
                 bot = await self._store.async_find_bot(enterprise_id=None, team_id=workspace)
@@ -489,6 +492,8 @@ class SlackAdapter:
                 raise TransientError(
                     f"could not read Slack installations from the database ({type(e).__name__})"
                 ) from None
+            except TokenKeyError as e:  # secrets-at-rest: wrong K8STIP_TOKEN_KEY, one clear line
+                raise TransientError(e.reason) from None
             if bot is None or not bot.bot_token:
                 raise PermanentError(messages.NOT_INSTALLED.format(team=workspace))
             token = bot.bot_token
