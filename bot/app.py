@@ -454,6 +454,8 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         try:
             await adapter.start()
             connected[name] = True
+        except ConfigError:  # secrets-at-rest: an operator mistake (a wrong K8STIP_TOKEN_KEY)
+            raise  # stops k8stip with its one line, not a traceback
         except Exception:
             log.exception("%s: could not connect; daily posts still go out over REST", name)
     scheduler = DeliveryScheduler(wired.deliverer, config.delivery.tick_seconds)

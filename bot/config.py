@@ -31,8 +31,9 @@ from bot.core.schedules import parse_days, parse_time, parse_timezone
 from bot.core.yaml_lines import yaml_line_index
 
 SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN")
-# Slack OAuth (multi-workspace install) secrets, read the same way.
-OPTIONAL_SECRET_NAMES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+# Slack OAuth (multi-workspace install) secrets, read the same way. K8STIP_TOKEN_KEY encrypts
+# the workspaces' tokens in the database (bot/adapters/slack/installations.py).
+OPTIONAL_SECRET_NAMES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "K8STIP_TOKEN_KEY")
 DEFAULT_CONFIG_PATH = Path("config/config.yaml")
 # A real config is a few KB; a bigger file is a mistake (a log or a dump pointed at by
 # --config) and parsing it would take minutes and gigabytes.

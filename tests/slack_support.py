@@ -21,6 +21,8 @@ from bot.core.replies import Action, Reply, ReplyKind, TipCard, Visibility
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN
 
 SIGNING_SECRET = "test-signing-secret"
+# K8STIP_TOKEN_KEY for OAuth mode (a Fernet key made for the tests; it guards no real data).
+TOKEN_KEY = "Xani2P_oloEYLXK514zuSqI4vrfYhLuy0s_EE0xOwYE="
 NOW = 1_780_000_000.0  # the pinned wall clock of every HTTP-mode test
 
 SECRETS_CARD = TipCard(
@@ -149,6 +151,7 @@ def make_secrets(**extra: str) -> Secrets:
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_APP_TOKEN": APP_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "K8STIP_TOKEN_KEY": TOKEN_KEY,
     }
     values.update(extra)
     return Secrets({k: v for k, v in values.items() if v})

@@ -16,6 +16,7 @@ from bot.core.replies import Reply
 from bot.core.wording import info
 from bot.runtime.store import SubscriptionSpec
 from tests.fakes.databases import fresh_store
+from tests.slack_support import TOKEN_KEY
 
 
 async def handle(inv: Invocation) -> Reply:
@@ -64,6 +65,9 @@ def test_oauth_install_needs_the_client_credentials_not_a_bot_token(tmp_path: Pa
         "to turn it on"
     )
     creds = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"}
+    with pytest.raises(ConfigError, match="needs K8STIP_TOKEN_KEY"):  # tokens are encrypted
+        build(tmp_path, creds, slack=slack, database=f"sqlite:///{tmp_path}/oauth.db")
+    creds["K8STIP_TOKEN_KEY"] = TOKEN_KEY
     built = build(tmp_path, creds, slack=slack, database=f"sqlite:///{tmp_path}/oauth.db")
     assert "slack" in built.adapters
 

@@ -6,6 +6,7 @@ Every test runs on SQLite and on the real PostgreSQL (127.0.0.1:5432, database `
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -54,6 +55,52 @@ def test_first_run_creates_the_sqlite_directory_and_migrates_idempotently(tmp_pa
     assert (tmp_path / "nested" / "data" / "k8stip.db").is_file()
     assert s.migrate() == Store.head_revision()
     s.close()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_database_k8stip_creates_is_private_to_its_owner(tmp_path: Path) -> None:
+    """It holds Slack tokens: data/ 0700, the file and SQLite's WAL files 0600, whatever the
+    umask (022 made them 0755 / 0644)."""
+    old_umask = os.umask(0o022)
+    try:
+        s = Store.open(f"sqlite:///{tmp_path}/data/k8stip.db")
+        s.migrate()
+    finally:
+        os.umask(old_umask)
+    data = tmp_path / "data"
+    assert _mode(data) == 0o700
+    assert _mode(data / "k8stip.db") == 0o600
+    wal = data / "k8stip.db-wal"
+    assert wal.exists() and _mode(wal) == 0o600
+    s.close()
+
+
+def test_a_database_the_operator_made_keeps_its_mode_and_a_loose_one_is_warned_about_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "shared.db"
+    db.touch()
+    db.chmod(0o640)
+    for _ in range(2):
+        Store.open(f"sqlite:///{db}").close()
+    assert _mode(db) == 0o640
+    messages = [r.getMessage() for r in caplog.records]
+    warnings = [m for m in messages if "readable by other users" in m]
+    assert len(warnings) == 1
+    assert "chmod 600" in warnings[0] and "640" in warnings[0]
+
+
+def test_a_private_database_is_not_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "private.db"
+    db.touch()
+    db.chmod(0o600)
+    Store.open(f"sqlite:///{db}").close()
+    assert not [r for r in caplog.records if "readable by other users" in r.getMessage()]
 
 
 def test_migrated_schema_matches_the_table_definitions(store: Store) -> None:

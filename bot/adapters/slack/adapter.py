@@ -65,6 +65,7 @@ class SlackAdapter:
             signing_secret=signing_secret,
             oauth=oauth,
             database=config.database,
+            token_key=secrets.get("K8STIP_TOKEN_KEY"),
         )
         self.app: AsyncApp = bolt.app
         self._store, self._states = bolt.store, bolt.states
@@ -168,6 +169,8 @@ class SlackAdapter:
             raise TransientError(
                 f"could not read Slack installations from the database ({type(e).__name__})"
             ) from None
+        except ConfigError as e:  # TokenKeyError: a wrong K8STIP_TOKEN_KEY; one line, no pause
+            raise TransientError(e.problems[0]) from None
         if bot is None or not bot.bot_token:
             raise PermanentError(messages.NOT_INSTALLED.format(team=workspace))
         return str(bot.bot_token)

@@ -132,8 +132,10 @@ def build_bolt_app(
     signing_secret: str | None,
     oauth: tuple[str, str] | None,
     database: str,
+    token_key: str | None = None,
 ) -> BoltApp:
-    """`oauth`: (client id, client secret) for the multi-workspace install flow, else None."""
+    """`oauth`: (client id, client secret) for the multi-workspace install flow, else None;
+    `token_key`: K8STIP_TOKEN_KEY, which encrypts the installations' tokens at rest."""
     client = AsyncWebClient(
         token=None,  # per request, from `authorize` (one workspace) or the installations
         base_url=api_url,
@@ -149,7 +151,7 @@ def build_bolt_app(
         # Imported here: it pulls in SQLAlchemy's asyncio layer, single-workspace needs none.
         from bot.adapters.slack.installations import build_stores
 
-        store, states = build_stores(database, client_id)
+        store, states = build_stores(database, client_id, token_key)
         settings = AsyncOAuthSettings(
             client_id=client_id,
             client_secret=client_secret,

@@ -29,3 +29,18 @@ OAUTH_NEEDS_HTTP = (
     "slack.oauth (multi-workspace install) needs slack.mode: http, because Slack must reach "
     "/slack/oauth_redirect"
 )
+MISSING_TOKEN_KEY = (
+    "slack.oauth is on, which needs K8STIP_TOKEN_KEY (the key that encrypts workspace tokens in "
+    "the database): make one with `python -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'` and keep it as a secret (see docs/slack.md)"
+)
+BAD_TOKEN_KEY = (
+    "K8STIP_TOKEN_KEY: key {index} of {count} is not a Fernet key (32 random bytes in url-safe "
+    "base64, 44 characters); make one with `python -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'`"
+)
+WRONG_TOKEN_KEY = (
+    "a Slack token in the database ({where}) can't be decrypted with any key in "
+    "K8STIP_TOKEN_KEY: it was written with another key; set K8STIP_TOKEN_KEY to that key, or to "
+    '"new,old" while rotating (see docs/slack.md)'
+)

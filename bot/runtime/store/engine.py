@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from bot.sqlite_files import prepare_sqlite_file
+
 
 def _prepare_sqlite(engine: Engine) -> None:
     """WAL for concurrent readers; BEGIN IMMEDIATE so writers queue instead of failing."""
@@ -32,7 +34,7 @@ def open_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):
-            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite_file(Path(db).expanduser())  # data/ 0700, the file 0600
         engine = create_engine(url, connect_args={"timeout": 30})
         _prepare_sqlite(engine)
         return engine
