@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import config_from_mapping
+from bot.core.commands import COMMANDS as SYNTAX
 from bot.core.engine import Engine
 from bot.core.invocation import Invocation
 from bot.core.replies import ReplyKind, Visibility
-from bot.core.wording import SYNTAX
 from bot.runtime.router import Router
 from bot.runtime.store import Store
 from tests.fakes.clock import FakeClock
