@@ -6,14 +6,17 @@ retry, reconcile, or pause the subscription. Adapters translate their SDK's erro
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import random
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.corpus import Corpus, Tip, Topic
+from bot.core.engine import SearchResult, TipAnswer
 from bot.core.invocation import Handler
 from bot.core.replies import Reply, TipCard
+from bot.core.search import Hit, Understanding
 
 if TYPE_CHECKING:  # bot.config pulls in pydantic; the Protocols only name its types
     from bot.config import Config, Secrets
@@ -153,3 +156,20 @@ class DeliveryObserver(Protocol):
     def delivery_sent(self, platform: str, lag_seconds: float, at: datetime) -> None: ...
 
     def delivery_failed(self, platform: str, reason: str) -> None: ...
+
+
+class TipEngine(TipSource, Protocol):
+    """Protocol: the tips and answers the router asks for (`bot.core.engine.Engine`)."""
+
+    def tip(
+        self, query: str = "", rng: random.Random | None = None, exclude: Collection[str] = ()
+    ) -> TipAnswer: ...
+
+    def search(self, query: str, limit: int = 5) -> SearchResult: ...
+
+    def best(self, query: str) -> tuple[list[Hit], Understanding]: ...
+
+    def topics(self) -> Sequence[Mapping[str, object]]:
+        """One mapping per topic with at least `id`, `title` and `count`."""
+
+    def resolve_topics(self, names: Sequence[str]) -> tuple[list[str], list[str]]: ...

@@ -1,8 +1,8 @@
 """User-facing words in one place, and the tip replies every platform renders.
 
 Reply text is plain text (adapters escape it), so nothing here uses markdown or backticks.
-How a command is typed differs per platform; `example` and `usage` (from the one `SYNTAX`
-table) phrase every command hint for the platform that asked.
+How a command is typed differs per platform; `example` and `usage` (from the one command
+table, `bot.core.commands.COMMANDS`) phrase every command hint for the platform that asked.
 
 Button commands (an `Action.command` is run exactly like `/k8stip <command>`):
 - `another [topic …]`  another tip from the channel's rotation (optionally within topics)
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.core.commands import COMMANDS
 from bot.core.replies import Action, Reply, ReplyKind, TipCard, Visibility
 
 ACTION_COMMAND_LIMIT = 100
@@ -82,56 +83,6 @@ def error(text: str, hint: str = "") -> Reply:
 
 
 @dataclass(frozen=True)
-class Param:
-    """One argument of a command: a Discord option `name` (empty: no such option there)."""
-
-    name: str
-    placeholder: str
-    required: tuple[str, ...] = ()  # platforms where it must be given
-
-
-_EVERYWHERE = ("slack", "console", "discord")
-_TYPED = ("slack", "console")
-
-
-@dataclass(frozen=True)
-class Syntax:
-    """How a router command is typed: the words after the slash command on Slack and the
-    console, and the app command on Discord (bot/adapters/discord_commands.py; "" when it is
-    a button only there)."""
-
-    word: str
-    discord: str
-    params: tuple[Param, ...] = ()
-
-
-SYNTAX: dict[str, Syntax] = {
-    "tip": Syntax("", "/k8stip tip", (Param("query", "topic or question"),)),
-    "search": Syntax("search", "/k8stip search", (Param("query", "words", _EVERYWHERE),)),
-    "topics": Syntax("topics", "/k8stip topics"),
-    "help": Syntax("help", "/k8stip help", (Param("", "command"),)),
-    "subscribe": Syntax(
-        "subscribe",
-        "/k8stip-admin subscribe",
-        (
-            Param("time", "HH:MM", ("discord",)),
-            Param("timezone", "timezone"),
-            Param("days", "daily|weekdays|mon,wed,fri"),
-            Param("topics", "topic …"),
-        ),
-    ),
-    "unsubscribe": Syntax("unsubscribe", "/k8stip-admin unsubscribe"),
-    "pause": Syntax("pause", "/k8stip-admin pause"),
-    "resume": Syntax("resume", "/k8stip-admin resume"),
-    "status": Syntax("status", "/k8stip-admin status"),
-    "next": Syntax("next", "/k8stip-admin next"),
-    "another": Syntax("another", "/k8stip tip", (Param("query", "topic …"),)),
-    "more": Syntax("more", "/k8stip tip", (Param("query", "topic", _TYPED),)),
-    "share": Syntax("share", "", (Param("", "tip id", _TYPED),)),
-}
-
-
-@dataclass(frozen=True)
 class Admins:
     """Who may run admin commands, as each platform's people know them, and what anyone
     else can do instead (`{status}` is that platform's status command)."""
@@ -152,7 +103,7 @@ def example(platform: str, command: str, *values: str, slash: str = "/k8stip") -
     "/k8stip subscribe 09:00 Europe/Amsterdam" or, on Discord, "/k8stip-admin subscribe
     time:09:00 timezone:Europe/Amsterdam". "" when the platform has no such command.
     `slash` is the Slack command's name (`slack.command`)."""
-    syntax = SYNTAX[command]
+    syntax = COMMANDS[command]
     if platform == "discord":
         if not syntax.discord:
             return ""
@@ -164,7 +115,7 @@ def example(platform: str, command: str, *values: str, slash: str = "/k8stip") -
 
 def usage(platform: str, command: str, slash: str = "/k8stip") -> str:
     """The help line's usage: optional arguments in [brackets], e.g. "/k8stip search words"."""
-    syntax = SYNTAX[command]
+    syntax = COMMANDS[command]
     on_discord = platform == "discord"
     if on_discord and not syntax.discord:
         return ""

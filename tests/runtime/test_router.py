@@ -10,11 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import config_from_mapping
+from bot.core.commands import COMMANDS
+from bot.core.commands import COMMANDS as SYNTAX
 from bot.core.engine import Engine
 from bot.core.invocation import Invocation
 from bot.core.replies import ReplyKind, Visibility
-from bot.core.wording import SYNTAX
-from bot.runtime.router import Router
+from bot.runtime.router import Router, bind
 from bot.runtime.store import Store
 from tests.fakes.clock import FakeClock
 
@@ -356,3 +357,21 @@ async def test_a_topic_request_in_chat_draws_from_the_same_tips_as_k8stip_tip(
         shown.append(reply.cards[0].tip_id)
     assert set(shown) == pool
     assert all(engine.corpus.by_id[t].topics[0] == "secrets" for t in shown)
+
+
+async def test_the_tables_admin_flag_decides_who_is_refused(router: Router) -> None:
+    """Non-admins are refused exactly the commands the table marks admin, in its own words."""
+    for spec in COMMANDS.values():
+        if not spec.word:
+            continue
+        reply = await router.handle(inv(f"{spec.word} x", admin=False))
+        refused = reply.text.startswith("Only workspace admins can ")
+        assert refused == spec.admin, spec.name
+        if refused:
+            assert reply.text.startswith(f"Only workspace admins can {spec.summary.lower()}.")
+
+
+def test_a_table_command_without_a_handler_is_an_error_at_start() -> None:
+    handlers = dict.fromkeys(("help", "search", "topics"), Router.cmd_topics)
+    with pytest.raises(ValueError, match="'subscribe'"):
+        bind(handlers)  # type: ignore[arg-type]  # unbound methods stand in for handlers

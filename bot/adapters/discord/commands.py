@@ -10,10 +10,11 @@ answer follows as an edit of the "thinking…" message.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any, Concatenate, ParamSpec
 from zoneinfo import available_timezones
 
 import discord
@@ -21,12 +22,14 @@ from discord import app_commands
 from rapidfuzz import fuzz
 
 from bot.adapters.discord.render import NO_MENTIONS, command_from_custom_id, render
+from bot.core.commands import COMMANDS, DISCORD_GROUPS, discord_commands
 from bot.core.corpus import Topic
 from bot.core.invocation import Handler, Invocation
 from bot.core.replies import Reply, ReplyKind, Visibility
 
 log = logging.getLogger(__name__)
 
+P = ParamSpec("P")
 Suggest = Callable[[str], list[tuple[str, str]]]
 """`suggest(prefix) -> [(label, value)]`: topic choices for autocomplete, best first."""
 
@@ -215,18 +218,45 @@ class Answerer:
         return True
 
 
-def build_commands(answerer: Answerer) -> list[app_commands.Group]:
-    """The two command groups. Their descriptions are what Discord shows as help."""
-    k8stip = app_commands.Group(
-        name="k8stip",
-        description="Kubernetes tips: by topic, search, list topics",
-        guild_only=True,
+def _group(name: str, **kwargs: Any) -> app_commands.Group:
+    return app_commands.Group(
+        name=name, description=DISCORD_GROUPS[name], guild_only=True, **kwargs
     )
 
-    @k8stip.command(name="tip", description="A Kubernetes tip, on a topic or a few words")
-    @app_commands.describe(query="A topic or a few words, e.g. rbac or 'pod security'")
-    async def tip(interaction: discord.Interaction[Any], query: str | None = None) -> None:
+
+def _register(
+    group: app_commands.Group,
+    name: str,
+    callback: Callable[Concatenate[discord.Interaction[Any], P], Coroutine[Any, Any, None]],
+) -> app_commands.Command[Any, P, None]:
+    """Add `callback` to `group` as the table's command `name`, with the table's description
+    and option descriptions. The callback's parameters are the options Discord shows; a
+    mismatch with the table (a name, or which are required) raises here, not in production."""
+    spec = COMMANDS[name]
+    if spec.discord_group != group.name or not spec.discord_description:
+        raise ValueError(f"{name!r} is not an app command of /{group.name} in the command table")
+    # Discord's options are the callback's parameters after the interaction.
+    params = list(inspect.signature(callback).parameters.values())[1:]
+    ours = [(p.name, p.default is inspect.Parameter.empty) for p in params]
+    table = [(p.name, "discord" in p.required) for p in spec.params if p.name]
+    if ours != table:
+        raise ValueError(f"/{group.name} {spec.discord_name} options {ours} != table {table}")
+    described = app_commands.describe(**{p.name: p.description for p in spec.params if p.name})
+    command: app_commands.Command[Any, P, None] = group.command(
+        name=spec.discord_name, description=spec.discord_description
+    )(described(callback))
+    return command
+
+
+def build_commands(answerer: Answerer) -> list[app_commands.Group]:
+    """The two command groups, as `bot.core.commands.COMMANDS` declares them (names,
+    descriptions, options). Their descriptions are what Discord shows as help."""
+    k8stip = _group("k8stip")
+
+    async def tip_(interaction: discord.Interaction[Any], query: str | None = None) -> None:
         await answerer.answer(interaction, _one_line(query))
+
+    tip = _register(k8stip, "tip", tip_)
 
     @tip.autocomplete("query")
     async def tip_query(
@@ -234,34 +264,14 @@ def build_commands(answerer: Answerer) -> list[app_commands.Group]:
     ) -> list[app_commands.Choice[str]]:
         return answerer.choices(current)
 
-    @k8stip.command(name="search", description="Search every tip for words")
-    @app_commands.describe(query="Words to look for, e.g. 'secret rotation'")
     async def search(interaction: discord.Interaction[Any], query: str) -> None:
         await answerer.answer(interaction, f"search {_one_line(query)}")
 
-    @k8stip.command(name="topics", description="List the topics and how many tips each has")
-    async def topics(interaction: discord.Interaction[Any]) -> None:
-        await answerer.answer(interaction, "topics")
+    _register(k8stip, "search", search)
 
-    @k8stip.command(name="help", description="How to use k8stip")
-    async def help_(interaction: discord.Interaction[Any]) -> None:
-        await answerer.answer(interaction, "help")
+    admin = _group("k8stip-admin", default_permissions=discord.Permissions(manage_guild=True))
 
-    admin = app_commands.Group(
-        name="k8stip-admin",
-        description="Daily tips in this channel (needs Manage Server)",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
-
-    @admin.command(name="subscribe", description="Post a tip in this channel every day")
-    @app_commands.describe(
-        time="Local time, 24-hour HH:MM, e.g. 09:00",
-        timezone="IANA timezone, e.g. Europe/Amsterdam",
-        days="daily, weekdays, weekends, or a list such as mon,wed,fri",
-        topics="Only these topics, e.g. 'rbac secrets' (default: all)",
-    )
-    async def subscribe(
+    async def subscribe_(
         interaction: discord.Interaction[Any],
         time: str,
         timezone: str | None = None,
@@ -270,6 +280,8 @@ def build_commands(answerer: Answerer) -> list[app_commands.Group]:
     ) -> None:
         text = subscribe_text(time, timezone, days, topics)
         await answerer.answer(interaction, text, admin_only=True)
+
+    subscribe = _register(admin, "subscribe", subscribe_)
 
     @subscribe.autocomplete("timezone")
     async def subscribe_timezone(
@@ -296,17 +308,26 @@ def build_commands(answerer: Answerer) -> list[app_commands.Group]:
         ]
         return _choices(pairs)
 
-    def simple(name: str, description: str) -> None:
+    def simple(group: app_commands.Group, name: str) -> None:
+        """A command without options: it runs as its own name. Everything in the admin group
+        is refused to non-admins (`default_permissions` only hides it)."""
+        admin_only = group is admin
+
         async def run(interaction: discord.Interaction[Any]) -> None:
-            await answerer.answer(interaction, name, admin_only=True)
+            await answerer.answer(interaction, name, admin_only=admin_only)
 
-        admin.command(name=name, description=description)(run)
+        _register(group, name, run)
 
-    simple("unsubscribe", "Stop the daily tips in this channel")
-    simple("pause", "Pause the daily tips in this channel")
-    simple("resume", "Resume the daily tips in this channel")
-    simple("status", "Show this channel's subscription and the last delivery")
-    simple("next", "When the next tip will be posted here")
+    # Registration order is the order Discord lists them in; a new order re-registers once.
+    for name in ("topics", "help"):
+        simple(k8stip, name)
+    for name in ("unsubscribe", "pause", "resume", "status", "next"):
+        simple(admin, name)
+    for group in (k8stip, admin):
+        built = {c.name for c in group.commands}
+        declared = {c.discord_name for c in discord_commands(group.name)}
+        if built != declared:
+            raise ValueError(f"/{group.name}: built {sorted(built)}, table {sorted(declared)}")
     return [k8stip, admin]
 
 

@@ -22,8 +22,8 @@ from bot.adapters.discord.commands import (
     topic_suggester,
 )
 from bot.config import Config, ConfigError, Secrets, config_from_mapping, load_config
+from bot.core.commands import COMMANDS as SYNTAX
 from bot.core.corpus import Topic
-from bot.core.wording import SYNTAX
 from tests.core_support import ROOT
 from tests.fakes.discord_router import TOPICS, Events, Router
 

@@ -1,0 +1,211 @@
+"""Every chat command, declared once: what it is called, what it does, who may run it, and
+its arguments.
+
+Pure data. The router (bot/runtime/router.py) binds a handler to each entry and takes its
+help text and admin check from here; `bot.core.wording.example` / `usage` phrase every hint
+from it for the asking platform; the Discord adapter (bot/adapters/discord/commands.py)
+registers its app commands with the names, descriptions and options written here.
+
+Admin-only is the `admin` flag, never words in a summary: help adds who the admins are on the
+asking platform, and a refusal says "Only <who> can <summary>".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Platform = Literal["slack", "console", "discord"]
+
+EVERYWHERE: tuple[Platform, ...] = ("slack", "console", "discord")
+TYPED: tuple[Platform, ...] = ("slack", "console")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument of a command: its Discord option `name` ("" when there is no such option
+    there) and that option's `description`, the `placeholder` usage lines show, and the
+    platforms where it must be given."""
+
+    name: str
+    placeholder: str
+    required: tuple[Platform, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command.
+
+    `word` is what follows the slash command on Slack and the console ("" for `tip`, the
+    default when no command word is given). `summary` is the help text: one sentence without
+    its full stop, and without who may run it (`admin` says that). `discord` is the app
+    command the same request is typed as on Discord ("" when it is a button only there);
+    an entry with a `discord_description` registers that app command, the others (buttons)
+    borrow one. `button`: run by tip-card buttons, so left out of the help list.
+    """
+
+    name: str
+    word: str
+    summary: str
+    admin: bool = False
+    params: tuple[Param, ...] = ()
+    discord: str = ""
+    discord_description: str = ""
+    button: bool = False
+
+    @property
+    def discord_group(self) -> str:
+        """The app command group it is typed in on Discord ("" when it has none)."""
+        return self.discord.removeprefix("/").split(" ")[0] if self.discord else ""
+
+    @property
+    def discord_name(self) -> str:
+        """The app command's own name within its group."""
+        return self.discord.rsplit(" ", 1)[-1] if self.discord else ""
+
+    def help_summary(self, admins: str) -> str:
+        """The help line's text; `admins` is who may run admin commands on that platform."""
+        return f"{self.summary} ({admins})." if self.admin else f"{self.summary}."
+
+
+_TIME = Param("time", "HH:MM", ("discord",), "Local time, 24-hour HH:MM, e.g. 09:00")
+_TIMEZONE = Param("timezone", "timezone", (), "IANA timezone, e.g. Europe/Amsterdam")
+_DAYS = Param(
+    "days",
+    "daily|weekdays|mon,wed,fri",
+    (),
+    "daily, weekdays, weekends, or a list such as mon,wed,fri",
+)
+_TOPICS = Param("topics", "topic …", (), "Only these topics, e.g. 'rbac secrets' (default: all)")
+
+# Table order is help order (after `tip`) and the order the router lists its commands.
+COMMANDS: dict[str, CommandSpec] = {
+    c.name: c
+    for c in (
+        CommandSpec(
+            "tip",
+            "",
+            "A tip: from this channel's rotation, on a topic, or answering a few words",
+            params=(
+                Param(
+                    "query",
+                    "topic or question",
+                    (),
+                    "A topic or a few words, e.g. rbac or 'pod security'",
+                ),
+            ),
+            discord="/k8stip tip",
+            discord_description="A Kubernetes tip, on a topic or a few words",
+        ),
+        CommandSpec(
+            "help",
+            "help",
+            "What each command does",
+            params=(Param("", "command"),),
+            discord="/k8stip help",
+            discord_description="How to use k8stip",
+        ),
+        CommandSpec(
+            "search",
+            "search",
+            "The best-matching tips for a question, ranked",
+            params=(
+                Param("query", "words", EVERYWHERE, "Words to look for, e.g. 'secret rotation'"),
+            ),
+            discord="/k8stip search",
+            discord_description="Search every tip for words",
+        ),
+        CommandSpec(
+            "topics",
+            "topics",
+            "Every topic and how many tips it has",
+            discord="/k8stip topics",
+            discord_description="List the topics and how many tips each has",
+        ),
+        CommandSpec(
+            "subscribe",
+            "subscribe",
+            "Post a tip in this channel every day",
+            admin=True,
+            params=(_TIME, _TIMEZONE, _DAYS, _TOPICS),
+            discord="/k8stip-admin subscribe",
+            discord_description="Post a tip in this channel every day",
+        ),
+        CommandSpec(
+            "unsubscribe",
+            "unsubscribe",
+            "Stop the daily tip in this channel",
+            admin=True,
+            discord="/k8stip-admin unsubscribe",
+            discord_description="Stop the daily tips in this channel",
+        ),
+        CommandSpec(
+            "pause",
+            "pause",
+            "Pause the daily tip here, keeping its schedule",
+            admin=True,
+            discord="/k8stip-admin pause",
+            discord_description="Pause the daily tips in this channel",
+        ),
+        CommandSpec(
+            "resume",
+            "resume",
+            "Restart a paused daily tip",
+            admin=True,
+            discord="/k8stip-admin resume",
+            discord_description="Resume the daily tips in this channel",
+        ),
+        # Open to everyone on Slack and the console; on Discord it sits in the admin group.
+        CommandSpec(
+            "status",
+            "status",
+            "This channel's schedule, next post, topics and anything paused",
+            discord="/k8stip-admin status",
+            discord_description="Show this channel's subscription and the last delivery",
+        ),
+        CommandSpec(
+            "next",
+            "next",
+            "Preview the next daily tip, only to you",
+            admin=True,
+            discord="/k8stip-admin next",
+            discord_description="When the next tip will be posted here",
+        ),
+        CommandSpec(
+            "another",
+            "another",
+            "Another tip from this channel's rotation, optionally within topics (the button)",
+            params=(Param("query", "topic …"),),
+            discord="/k8stip tip",
+            button=True,
+        ),
+        CommandSpec(
+            "more",
+            "more",
+            'A tip on that topic (the "More on …" button)',
+            params=(Param("query", "topic", TYPED),),
+            discord="/k8stip tip",
+            button=True,
+        ),
+        CommandSpec(
+            "share",
+            "share",
+            'Post that tip to the whole channel (the "Share" button)',
+            params=(Param("", "tip id", TYPED),),
+            button=True,
+        ),
+    )
+}
+
+DISCORD_GROUPS: dict[str, str] = {
+    "k8stip": "Kubernetes tips: by topic, search, list topics",
+    "k8stip-admin": "Daily tips in this channel (needs Manage Server)",
+}
+"""Discord's two app command groups and their descriptions. Every command in `k8stip-admin`
+is hidden from members without Manage Server and refused to them."""
+
+
+def discord_commands(group: str) -> list[CommandSpec]:
+    """The app commands registered in `group`, in table order."""
+    return [c for c in COMMANDS.values() if c.discord_description and c.discord_group == group]
