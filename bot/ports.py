@@ -1,7 +1,11 @@
-"""The small contract every platform adapter follows, and the errors it may raise on a post.
+"""The ports: every Protocol the layers meet on (adapters, their factories and platform events,
+the clock, the engine as the router and delivery see it, observers), and the errors an adapter
+may raise on a post.
 
 Delivery code catches these errors to decide what to do next: wait and retry, back off and
 retry, reconcile, or pause the subscription. Adapters translate their SDK's errors into them.
+Two structural types stay inside the core because the core cannot import this module (it
+imports the core): `bot.core.picker.Channel` and `bot.core.engine.CorpusSettings`.
 """
 
 from __future__ import annotations
