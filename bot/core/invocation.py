@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.core.replies import Reply
+from bot.core.textnorm import MAX_QUERY_CHARS
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,10 @@ class Invocation:
     `text` is everything after `/k8stip` exactly as typed (a button press carries its
     action's `command`). `is_admin` is decided by the adapter from the platform's own roles
     (Slack workspace admin/owner, Discord Manage Server) or the config's admin list.
+
+    `text` is cut to `MAX_QUERY_CHARS` (at a word boundary) when the Invocation is made, so
+    no command, topic lookup or search ever works on more: the one limit, applied before any
+    work. (A 100,000-character line of unknown words cost about 1 s of topic resolution.)
     """
 
     platform: str  # "slack" | "discord" | "console"
@@ -24,6 +29,19 @@ class Invocation:
     text: str = ""
     is_admin: bool = False
     user_name: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.text) > MAX_QUERY_CHARS:
+            object.__setattr__(self, "text", clip(self.text))
+
+
+def clip(text: str, limit: int = MAX_QUERY_CHARS) -> str:
+    """`text` cut to `limit` characters, at the last space before it when there is one."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1]
+    head, sep, _ = cut.rpartition(" ")
+    return head.rstrip() if sep and head.strip() else text[:limit]
 
 
 Handler = Callable[[Invocation], Awaitable[Reply]]

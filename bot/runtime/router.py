@@ -165,8 +165,13 @@ class Router:
         """A tip: from this channel's rotation, on a topic, or answering a few words."""
         if not self.ctx.engine.corpus.tips:
             return error(NO_TIPS)
-        history = await self.ctx.db(
-            self.ctx.store.channel_history, inv.platform, inv.workspace, inv.channel
+        history: list[str] = await self.ctx.db_or(
+            "read the channel's history",
+            [],
+            self.ctx.store.channel_history,
+            inv.platform,
+            inv.workspace,
+            inv.channel,
         )
         topics: list[str] = []
         if words:
@@ -208,7 +213,9 @@ class Router:
         visibility: Visibility = Visibility.EPHEMERAL,
         lines: tuple[str, ...] = (),
     ) -> Reply:
-        await self.ctx.db(
+        await self.ctx.db_or(
+            "record a tip shown",
+            None,
             self.ctx.store.record_shown,
             inv.platform,
             inv.workspace,
