@@ -5,6 +5,10 @@ Kubernetes CronJob can run it); both build their parts with `wire`. `migrate` cr
 upgrades the schema; `status` prints the subscriptions. Each platform's `AdapterFactory`
 says which secrets it needs before its SDK loads, so a console-only install never loads
 slack-bolt or discord.py.
+
+`run` binds its ports before it opens the store, so a second bot on a taken port stops before
+it migrates anything; a database that cannot be reached stops every command with one
+`store error:` line, and a database URL that cannot be used with one `config error:` line.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
+import socket
 import sys
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
@@ -24,12 +30,14 @@ from sqlalchemy.engine import make_url
 
 from bot import __version__
 from bot.adapters.console import ConsoleAdapter
-from bot.config import Config, ConfigError, Secrets, load_secrets
+from bot.config import DATABASE_URL_ENV, Config, ConfigError, Secrets, load_secrets
 from bot.core.corpus import Topic
 from bot.core.invocation import Handler
 from bot.core.schedules import parse_days, parse_timezone
 from bot.ports import Adapter, AdapterFactory, PlatformEvents
 from bot.runtime.store import Store, SubscriptionSpec
+from bot.runtime.store.engine import DatabaseURLError, reaching
+from bot.startup import PortProblem, bind_listener, port_problem
 
 if TYPE_CHECKING:  # imported where used: `migrate` and `status` need none of them
     from bot.core.engine import Engine
@@ -41,6 +49,13 @@ log = logging.getLogger("bot.app")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 SHUTDOWN_SECONDS = 10.0
+# /readyz: the store's write probe may wait this long for a lock; the whole check this long.
+READY_WRITE_SECONDS, READY_SECONDS = 2.0, 3.0
+DATABASE_URL_EXAMPLES = (
+    "sqlite:///data/k8stip.db or postgresql+psycopg://k8stip:PASSWORD@db:5432/k8stip"
+)
+# Where the Slack adapter listens in HTTP mode (its default; app.py passes no other).
+SLACK_HTTP_HOST = "0.0.0.0"
 
 
 # -- building blocks --------------------------------------------------------------------
@@ -51,11 +66,122 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def open_store(config: Config) -> Store:
-    """Open the database (creating a SQLite file's folder) and upgrade its schema."""
-    store = Store.open(config.database)
-    store.migrate()
+def database_key(config: Config) -> str:
+    """Where the database URL was set, for messages that tell what to change."""
+    for name in (DATABASE_URL_ENV, f"{DATABASE_URL_ENV}_FILE"):
+        if os.environ.get(name, "").strip():
+            return name
+    if config.source == "<defaults>":
+        return f"`database` (not set: the default; set it in the config or {DATABASE_URL_ENV})"
+    return f"`database` in {config.source} (or {DATABASE_URL_ENV})"
+
+
+def open_store(config: Config, *, upgrade: bool = True) -> Store:
+    """Open the database (creating a SQLite file's folder), check that it answers, and
+    upgrade its schema unless `upgrade` is false. A URL that cannot be used is a ConfigError
+    naming the key; a database that cannot be reached a StoreError naming the host and port.
+    Neither says the password."""
+    key = database_key(config)
+    try:
+        store = Store.open(config.database)
+    except DatabaseURLError as e:
+        raise ConfigError([f"{key}: {e.problem}; e.g. {DATABASE_URL_EXAMPLES}"]) from None
+    try:
+        with reaching(config.database, key):
+            store.ping()
+            if upgrade:
+                store.migrate()
+    except BaseException:
+        store.close()
+        raise
     return store
+
+
+def _port_message(config: Config, key: str, problem: PortProblem) -> str:
+    where = "the default config" if config.source == "<defaults>" else config.source
+    fix = (
+        f"set `{key}` to a free port, or stop what listens there"
+        if problem.in_use
+        else f"change `{key}`"
+    )
+    return f"{where}: `{key}` {problem.port}: {problem.host}:{problem.port} {problem.reason}; {fix}"
+
+
+def health_socket(config: Config, at_terminal: bool) -> tuple[socket.socket, str]:
+    """The health server's socket, bound before anything else starts, and a note for the
+    banner. At a terminal with the default port (no `health.port` given), a taken port is not
+    fatal: any free port is taken and the note says so (laptops often have 8080 taken).
+    Otherwise a port that cannot be bound is one ConfigError naming the port and the key."""
+    host, port = config.health.host, config.health.port
+    try:
+        return bind_listener(host, port), ""
+    except PortProblem as e:
+        explicit = "port" in config.health.model_fields_set
+        if e.in_use and at_terminal and not explicit:
+            try:
+                sock = bind_listener(host, 0)
+            except PortProblem:
+                pass
+            else:
+                return sock, f"  (port {port} is in use; set health.port to choose one)"
+        raise ConfigError([_port_message(config, "health.port", e)]) from None
+
+
+def check_slack_port(config: Config, secrets: Secrets) -> None:
+    """In Slack HTTP mode, stop before the store opens when `slack.http_port` is taken. Only
+    a probe (bind, then close): the Slack adapter binds the port itself when it starts."""
+    if config.slack.mode != "http" or config.slack.enabled is False:
+        return
+    try:
+        factory = _slack_factory()
+    except ModuleNotFoundError:
+        return  # build_adapters reports a build without Slack
+    if any(not secrets.get(name) for name in factory.secrets_needed(config)):
+        return  # Slack stays off (build_adapters says why)
+    problem = port_problem(SLACK_HTTP_HOST, config.slack.http_port)
+    if problem is not None:
+        raise ConfigError([_port_message(config, "slack.http_port", problem)])
+
+
+def store_health(store: Store, write_seconds: float = READY_WRITE_SECONDS) -> str:
+    """ "ok", or why the store is not ready: unreachable, or reachable but unable to write (a
+    read-only file, a full disk, a standby). Blocking: run it in a thread."""
+    try:
+        store.ping()
+    except Exception as e:
+        return f"unreachable ({type(e).__name__})"
+    try:
+        store.check_writable(write_seconds)
+    except Exception as e:
+        return f"cannot write ({type(e).__name__})"
+    return "ok"
+
+
+def readiness(
+    store: Store, connected: Mapping[str, bool], timeout_seconds: float = READY_SECONDS
+) -> Callable[[], Awaitable[tuple[bool, dict[str, str]]]]:
+    """/readyz: the store answers and takes a write within `timeout_seconds`, and every
+    adapter is connected. A slow store is "not ready", never a probe that hangs."""
+    last = {"store": "ok"}
+
+    async def ready() -> tuple[bool, dict[str, str]]:
+        try:
+            state = await asyncio.wait_for(
+                asyncio.to_thread(store_health, store), timeout=timeout_seconds
+            )
+        except TimeoutError:
+            state = f"slow (no answer within {timeout_seconds:g} s)"
+        if state != last["store"]:  # log changes, not every probe
+            log.log(
+                logging.INFO if state == "ok" else logging.WARNING, "readiness: store %s", state
+            )
+            last["store"] = state
+        checks = {"store": state}
+        for name, ok in connected.items():
+            checks[name] = "connected" if ok else "not connected"
+        return state == "ok" and all(connected.values()), checks
+
+    return ready
 
 
 def config_subscriptions(config: Config) -> list[SubscriptionSpec]:
@@ -199,12 +325,13 @@ async def wire(
 
     store = await asyncio.to_thread(open_store, config)
     try:
-        await asyncio.to_thread(
-            store.sync_config_subscriptions,
-            config_subscriptions(config),
-            at,
-            catch_up_window(config),
-        )
+        with reaching(config.database, database_key(config)):
+            await asyncio.to_thread(
+                store.sync_config_subscriptions,
+                config_subscriptions(config),
+                at,
+                catch_up_window(config),
+            )
         engine = Engine.from_config(config)
         router = Router(engine, store, config, observer=metrics)
         console = ConsoleAdapter(router.handle, out=console_out, interactive=interactive)
@@ -251,10 +378,11 @@ def _setup_logging(config: Config, args: argparse.Namespace) -> None:
 
 def migrate(config: Config, args: argparse.Namespace) -> int:
     _setup_logging(config, args)
-    store = Store.open(config.database)
+    store = open_store(config, upgrade=False)
     try:
-        before = store.revision()
-        after = store.migrate()
+        with reaching(config.database, database_key(config)):
+            before = store.revision()
+            after = store.migrate()
     finally:
         store.close()
     what = "already at" if before == after else f"upgraded from {before or 'empty'} to"
@@ -343,10 +471,11 @@ def status(config: Config, args: argparse.Namespace) -> int:
     _setup_logging(config, args)
     store = open_store(config)
     try:
-        store.sync_config_subscriptions(
-            config_subscriptions(config), datetime.now(UTC), catch_up_window(config)
-        )
-        rows = status_rows(store, datetime.now(UTC))
+        with reaching(config.database, database_key(config)):
+            store.sync_config_subscriptions(
+                config_subscriptions(config), datetime.now(UTC), catch_up_window(config)
+            )
+            rows = status_rows(store, datetime.now(UTC))
     finally:
         store.close()
     if getattr(args, "json", False):
@@ -410,38 +539,43 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
 
     metrics = Metrics()
     interactive = sys.stdin.isatty() and not getattr(args, "no_console", False)
-    wired = await wire(
-        config,
-        load_secrets(),
-        at=datetime.now(UTC),
-        console_out=sys.stdout,
-        interactive=interactive,
-        metrics=metrics,
-    )
+    secrets = load_secrets()
+    # Ports before anything: a second bot on a taken port stops here, before the store opens.
+    health_sock, health_note = None, ""
+    if config.health.enabled:
+        health_sock, health_note = health_socket(config, at_terminal=sys.stdin.isatty())
+    try:
+        check_slack_port(config, secrets)
+        wired = await wire(
+            config,
+            secrets,
+            at=datetime.now(UTC),
+            console_out=sys.stdout,
+            interactive=interactive,
+            metrics=metrics,
+        )
+    except BaseException:
+        if health_sock is not None:
+            health_sock.close()
+        raise
     store = wired.store
     connected: dict[str, bool] = dict.fromkeys(wired.adapters, False)
 
-    async def ready() -> tuple[bool, dict[str, str]]:
-        checks: dict[str, str] = {}
-        try:
-            await asyncio.wait_for(asyncio.to_thread(store.ping), timeout=3)
-            checks["store"] = "ok"
-        except Exception as e:
-            checks["store"] = f"unreachable ({type(e).__name__})"
-        for name, ok in connected.items():
-            checks[name] = "connected" if ok else "not connected"
-        ok = checks["store"] == "ok" and all(connected.values())
-        return ok, checks
-
     async def refresh_gauges() -> None:
-        subs = await asyncio.to_thread(store.list_subscriptions)
-        metrics.subscriptions.set(len(subs))
-        metrics.paused.set(sum(1 for s in subs if s.paused))
+        total, paused = await asyncio.to_thread(store.subscription_counts)
+        metrics.subscriptions.set(total)
+        metrics.paused.set(paused)
 
     health = None
-    if config.health.enabled:
+    if health_sock is not None:
         health = HealthServer(
-            config.health.host, config.health.port, metrics, ready, refresh_gauges
+            config.health.host,
+            config.health.port,
+            metrics,
+            readiness(store, connected),
+            refresh_gauges,
+            gauge_seconds=config.delivery.tick_seconds,
+            sock=health_sock,
         )
         await health.start()
 
@@ -460,7 +594,7 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             log.exception("%s: could not connect; daily posts still go out over REST", name)
     scheduler = DeliveryScheduler(wired.deliverer, config.delivery.tick_seconds)
     scheduler.start()
-    _banner(config, wired, health, interactive, sys.stderr)
+    _banner(config, wired, health, health_note, interactive, sys.stderr)
     await wired.console.greet()
 
     await stop.wait()
@@ -488,6 +622,7 @@ def _banner(
     config: Config,
     wired: Wiring,
     health: Any,
+    health_note: str,
     interactive: bool,
     out: TextIO,
 ) -> None:
@@ -504,7 +639,7 @@ def _banner(
     ]
     lines += [f"  missing: {note}" for note in wired.notes]
     if health is not None:
-        lines.append(f"  health:  http://{config.health.host}:{health.port}/healthz")
+        lines.append(f"  health:  http://{config.health.host}:{health.port}/healthz{health_note}")
     lines.append(
         "  Type /k8stip help (Ctrl-C to quit)."
         if interactive

@@ -1,10 +1,17 @@
-"""The health server: `/healthz` (alive), `/readyz` (store reachable, adapters connected) and
-`/metrics` (Prometheus text format)."""
+"""The health server: `/healthz` (alive), `/readyz` (store reachable and writable, adapters
+connected) and `/metrics` (Prometheus text format).
+
+A scrape only renders the registry: the subscription gauges are refreshed on a timer (one
+COUNT … GROUP BY every `gauge_seconds`), so `/metrics` costs the same at 50 or 50,000
+subscriptions and any number of scrapers cannot load the store.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -75,20 +82,30 @@ class Metrics:
 
 
 class HealthServer:
+    """Serves on `sock` when given (bound early by the caller, so the port is never lost
+    between a check and the bind), else binds `host:port` itself (port 0: any free port)."""
+
     def __init__(
         self,
         host: str,
         port: int,
         metrics: Metrics,
         ready: ReadyCheck,
-        before_scrape: Callable[[], Awaitable[None]] | None = None,
+        refresh_gauges: Callable[[], Awaitable[None]] | None = None,
+        *,
+        gauge_seconds: float = 30.0,
+        sock: socket.socket | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.metrics = metrics
         self.ready = ready
-        self.before_scrape = before_scrape
+        self.refresh_gauges = refresh_gauges
+        self.gauge_seconds = gauge_seconds
+        self.sock = sock
         self._runner: web.AppRunner | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._gauges_failing = False
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -100,18 +117,50 @@ class HealthServer:
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site: web.BaseSite
+        if self.sock is not None:
+            site = web.SockSite(self._runner, self.sock)
+        else:
+            site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server  # aiohttp exposes no public accessor for the bound socket
-        if self.port == 0 and server is not None:
-            sockets = getattr(server, "sockets", None) or []
-            if sockets:
-                self.port = sockets[0].getsockname()[1]
+        if self._runner.addresses:
+            self.port = int(self._runner.addresses[0][1])  # the real port when 0 was asked
+        if self.refresh_gauges is not None:
+            await self._refresh_once()  # the first scrape has real values
+            self._refresher = asyncio.create_task(self._refresh_forever())
 
     async def stop(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
+            self._refresher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _refresh_once(self) -> None:
+        """Refresh the gauges; a store outage is logged when it starts and when it ends, not
+        on every refresh."""
+        assert self.refresh_gauges is not None
+        try:
+            await self.refresh_gauges()
+        except Exception as e:
+            if not self._gauges_failing:
+                log.warning(
+                    "metrics: could not refresh the subscription gauges (%s); they keep their "
+                    "last values until the store answers",
+                    type(e).__name__,
+                )
+            self._gauges_failing = True
+            return
+        if self._gauges_failing:
+            log.info("metrics: subscription gauges refreshed again")
+        self._gauges_failing = False
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.gauge_seconds)
+            await self._refresh_once()
 
     async def _healthz(self, _req: web.Request) -> web.Response:
         return web.Response(text="ok\n")
@@ -128,11 +177,6 @@ class HealthServer:
         )
 
     async def _metrics(self, _req: web.Request) -> web.Response:
-        if self.before_scrape is not None:
-            try:
-                await self.before_scrape()
-            except Exception:
-                log.warning("metrics: could not refresh subscription gauges", exc_info=True)
         resp = web.Response(body=self.metrics.render())
         resp.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return resp
