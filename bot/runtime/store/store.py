@@ -60,6 +60,12 @@ class Store(SubscriptionQueries, LedgerQueries, ClaimQueries, HistoryQueries):
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
         with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # On the driver's connection: through SQLAlchemy, SELECT 1 would first BEGIN
+                # IMMEDIATE (engine.py) and wait behind any writer for up to 30 s.
+                raw: Any = conn.connection.driver_connection
+                raw.execute("SELECT 1").fetchall()
+                return
             conn.execute(text("SELECT 1"))
 
     def check_writable(self, timeout_seconds: float = 2.0) -> None:
