@@ -116,7 +116,9 @@ async def _probe(port: int) -> tuple[int, float]:
         return await _get(s, f"http://127.0.0.1:{port}/readyz")
 
 
-def run_all(src: Path, args: argparse.Namespace, label: str) -> dict[tuple[str, int], dict]:
+def run_all(
+    src: Path, args: argparse.Namespace, label: str
+) -> dict[tuple[str, int], dict[str, float]]:
     out = {}
     for db in args.db.split(","):
         for n in [int(x) for x in args.subs.split(",")]:

@@ -19,9 +19,8 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
@@ -37,7 +36,7 @@ from bot.core.schedules import parse_days, parse_timezone
 from bot.ports import Adapter, AdapterFactory, PlatformEvents
 from bot.runtime.store import Store, SubscriptionSpec
 from bot.runtime.store.engine import DatabaseURLError, reaching
-from bot.startup import PortProblem, bind_listener, port_problem
+from bot.startup import health_socket, port_message, port_problem
 
 if TYPE_CHECKING:  # imported where used: `migrate` and `status` need none of them
     from bot.core.engine import Engine
@@ -49,13 +48,9 @@ log = logging.getLogger("bot.app")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 SHUTDOWN_SECONDS = 10.0
-# /readyz: the store's write probe may wait this long for a lock; the whole check this long.
-READY_WRITE_SECONDS, READY_SECONDS = 2.0, 3.0
 DATABASE_URL_EXAMPLES = (
     "sqlite:///data/k8stip.db or postgresql+psycopg://k8stip:PASSWORD@db:5432/k8stip"
 )
-# Where the Slack adapter listens in HTTP mode (its default; app.py passes no other).
-SLACK_HTTP_HOST = "0.0.0.0"
 
 
 # -- building blocks --------------------------------------------------------------------
@@ -97,36 +92,6 @@ def open_store(config: Config, *, upgrade: bool = True) -> Store:
     return store
 
 
-def _port_message(config: Config, key: str, problem: PortProblem) -> str:
-    where = "the default config" if config.source == "<defaults>" else config.source
-    fix = (
-        f"set `{key}` to a free port, or stop what listens there"
-        if problem.in_use
-        else f"change `{key}`"
-    )
-    return f"{where}: `{key}` {problem.port}: {problem.host}:{problem.port} {problem.reason}; {fix}"
-
-
-def health_socket(config: Config, at_terminal: bool) -> tuple[socket.socket, str]:
-    """The health server's socket, bound before anything else starts, and a note for the
-    banner. At a terminal with the default port (no `health.port` given), a taken port is not
-    fatal: any free port is taken and the note says so (laptops often have 8080 taken).
-    Otherwise a port that cannot be bound is one ConfigError naming the port and the key."""
-    host, port = config.health.host, config.health.port
-    try:
-        return bind_listener(host, port), ""
-    except PortProblem as e:
-        explicit = "port" in config.health.model_fields_set
-        if e.in_use and at_terminal and not explicit:
-            try:
-                sock = bind_listener(host, 0)
-            except PortProblem:
-                pass
-            else:
-                return sock, f"  (port {port} is in use; set health.port to choose one)"
-        raise ConfigError([_port_message(config, "health.port", e)]) from None
-
-
 def check_slack_port(config: Config, secrets: Secrets) -> None:
     """In Slack HTTP mode, stop before the store opens when `slack.http_port` is taken. Only
     a probe (bind, then close): the Slack adapter binds the port itself when it starts."""
@@ -138,50 +103,9 @@ def check_slack_port(config: Config, secrets: Secrets) -> None:
         return  # build_adapters reports a build without Slack
     if any(not secrets.get(name) for name in factory.secrets_needed(config)):
         return  # Slack stays off (build_adapters says why)
-    problem = port_problem(SLACK_HTTP_HOST, config.slack.http_port)
+    problem = port_problem(config.slack.http_host, config.slack.http_port)
     if problem is not None:
-        raise ConfigError([_port_message(config, "slack.http_port", problem)])
-
-
-def store_health(store: Store, write_seconds: float = READY_WRITE_SECONDS) -> str:
-    """ "ok", or why the store is not ready: unreachable, or reachable but unable to write (a
-    read-only file, a full disk, a standby). Blocking: run it in a thread."""
-    try:
-        store.ping()
-    except Exception as e:
-        return f"unreachable ({type(e).__name__})"
-    try:
-        store.check_writable(write_seconds)
-    except Exception as e:
-        return f"cannot write ({type(e).__name__})"
-    return "ok"
-
-
-def readiness(
-    store: Store, connected: Mapping[str, bool], timeout_seconds: float = READY_SECONDS
-) -> Callable[[], Awaitable[tuple[bool, dict[str, str]]]]:
-    """/readyz: the store answers and takes a write within `timeout_seconds`, and every
-    adapter is connected. A slow store is "not ready", never a probe that hangs."""
-    last = {"store": "ok"}
-
-    async def ready() -> tuple[bool, dict[str, str]]:
-        try:
-            state = await asyncio.wait_for(
-                asyncio.to_thread(store_health, store), timeout=timeout_seconds
-            )
-        except TimeoutError:
-            state = f"slow (no answer within {timeout_seconds:g} s)"
-        if state != last["store"]:  # log changes, not every probe
-            log.log(
-                logging.INFO if state == "ok" else logging.WARNING, "readiness: store %s", state
-            )
-            last["store"] = state
-        checks = {"store": state}
-        for name, ok in connected.items():
-            checks[name] = "connected" if ok else "not connected"
-        return state == "ok" and all(connected.values()), checks
-
-    return ready
+        raise ConfigError([port_message(config, "slack.http_port", problem)])
 
 
 def config_subscriptions(config: Config) -> list[SubscriptionSpec]:
@@ -534,7 +458,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _run(config: Config, args: argparse.Namespace) -> int:
-    from bot.runtime.health import HealthServer, Metrics
+    from bot.runtime.health import HealthServer, Metrics, readiness
     from bot.runtime.scheduler import DeliveryScheduler
 
     metrics = Metrics()

@@ -1,8 +1,8 @@
 """What a command checks before it opens the store: its listening ports, and the error it stops
 with when the store cannot be reached.
 
-Light on purpose (the standard library only): `cli.py` catches `StoreError` without importing
-SQLAlchemy, so `k8stip tip` stays fast.
+Light on purpose (the standard library and the config only): `cli.py` catches `StoreError`
+without importing SQLAlchemy, so `k8stip tip` stays fast.
 """
 
 from __future__ import annotations
@@ -10,7 +10,16 @@ from __future__ import annotations
 import errno
 import socket
 
-__all__ = ["PortProblem", "StoreError", "bind_listener", "port_problem"]
+from bot.config import Config, ConfigError
+
+__all__ = [
+    "PortProblem",
+    "StoreError",
+    "bind_listener",
+    "health_socket",
+    "port_message",
+    "port_problem",
+]
 
 
 class StoreError(Exception):
@@ -71,3 +80,34 @@ def port_problem(host: str, port: int) -> PortProblem | None:
     except PortProblem as e:
         return e
     return None
+
+
+def port_message(config: Config, key: str, problem: PortProblem) -> str:
+    """One line naming the port, the key to change and why it cannot be listened on."""
+    where = "the default config" if config.source == "<defaults>" else config.source
+    fix = (
+        f"set `{key}` to a free port, or stop what listens there"
+        if problem.in_use
+        else f"change `{key}`"
+    )
+    return f"{where}: `{key}` {problem.port}: {problem.host}:{problem.port} {problem.reason}; {fix}"
+
+
+def health_socket(config: Config, at_terminal: bool) -> tuple[socket.socket, str]:
+    """The health server's socket, bound before anything else starts, and a note for the
+    banner. At a terminal with the default port (no `health.port` given), a taken port is not
+    fatal: any free port is taken and the note says so (laptops often have 8080 taken).
+    Otherwise a port that cannot be bound is one ConfigError naming the port and the key."""
+    host, port = config.health.host, config.health.port
+    try:
+        return bind_listener(host, port), ""
+    except PortProblem as e:
+        explicit = "port" in config.health.model_fields_set
+        if e.in_use and at_terminal and not explicit:
+            try:
+                sock = bind_listener(host, 0)
+            except PortProblem:
+                pass
+            else:
+                return sock, f"  (port {port} is in use; set health.port to choose one)"
+        raise ConfigError([port_message(config, "health.port", e)]) from None

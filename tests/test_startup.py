@@ -125,7 +125,9 @@ def test_a_sqlite_path_that_cannot_be_created_is_one_store_error_line(
     monkeypatch.setenv("K8STIP_DATABASE_URL", f"sqlite:///{tmp_path}/afile/sub/k.db")
     code, _, err = run_cli(capsys, "status")
     assert code == 2 and err.count("\n") == 1
-    assert err.startswith(f"store error: cannot create the SQLite database {tmp_path}/afile/sub/k.db ")
+    assert err.startswith(
+        f"store error: cannot create the SQLite database {tmp_path}/afile/sub/k.db "
+    )
 
 
 def test_an_explicit_health_port_in_use_stops_before_the_store_is_opened(

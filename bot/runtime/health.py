@@ -12,8 +12,9 @@ import asyncio
 import json
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import (
@@ -25,7 +26,13 @@ from prometheus_client import (
     generate_latest,
 )
 
+if TYPE_CHECKING:
+    from bot.runtime.store import Store
+
 log = logging.getLogger(__name__)
+
+# /readyz: the store's write probe may wait this long for a lock; the whole check this long.
+READY_WRITE_SECONDS, READY_SECONDS = 2.0, 3.0
 
 ReadyCheck = Callable[[], Awaitable[tuple[bool, dict[str, str]]]]
 
@@ -180,3 +187,44 @@ class HealthServer:
         resp = web.Response(body=self.metrics.render())
         resp.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return resp
+
+
+def store_health(store: Store, write_seconds: float = READY_WRITE_SECONDS) -> str:
+    """ "ok", or why the store is not ready: unreachable, or reachable but unable to write (a
+    read-only file, a full disk, a standby). Blocking: run it in a thread."""
+    try:
+        store.ping()
+    except Exception as e:
+        return f"unreachable ({type(e).__name__})"
+    try:
+        store.check_writable(write_seconds)
+    except Exception as e:
+        return f"cannot write ({type(e).__name__})"
+    return "ok"
+
+
+def readiness(
+    store: Store, connected: Mapping[str, bool], timeout_seconds: float = READY_SECONDS
+) -> Callable[[], Awaitable[tuple[bool, dict[str, str]]]]:
+    """/readyz: the store answers and takes a write within `timeout_seconds`, and every
+    adapter is connected. A slow store is "not ready", never a probe that hangs."""
+    last = {"store": "ok"}
+
+    async def ready() -> tuple[bool, dict[str, str]]:
+        try:
+            state = await asyncio.wait_for(
+                asyncio.to_thread(store_health, store), timeout=timeout_seconds
+            )
+        except TimeoutError:
+            state = f"slow (no answer within {timeout_seconds:g} s)"
+        if state != last["store"]:  # log changes, not every probe
+            log.log(
+                logging.INFO if state == "ok" else logging.WARNING, "readiness: store %s", state
+            )
+            last["store"] = state
+        checks = {"store": state}
+        for name, ok in connected.items():
+            checks[name] = "connected" if ok else "not connected"
+        return state == "ok" and all(connected.values()), checks
+
+    return ready

@@ -22,11 +22,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import readiness, store_health
 from bot.config import DeliveryConfig
 from bot.ports import TransientError
 from bot.runtime.delivery import Deliverer
-from bot.runtime.health import HealthServer, Metrics
+from bot.runtime.health import HealthServer, Metrics, readiness, store_health
 from bot.runtime.store import Store, SubscriptionSpec
 from bot.startup import bind_listener, port_problem
 from tests.core_support import ROOT
