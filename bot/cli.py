@@ -14,6 +14,7 @@ from typing import Any
 
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
+from bot.startup import StoreError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -190,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         for problem in e.problems:
             sys.stderr.write(f"config error: {problem}\n")
+        return EXIT_USAGE
+    except StoreError as e:  # one line: where it looked and what to check (never a password)
+        sys.stderr.write(f"store error: {e}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
