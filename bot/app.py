@@ -430,7 +430,10 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             checks["store"] = f"unreachable ({type(e).__name__})"
         for name, ok in connected.items():
             checks[name] = "connected" if ok else "not connected"
-        ok = checks["store"] == "ok" and all(connected.values())
+        unauthorized = wired.deliverer.unauthorized()  # the platform rejects the token
+        for name, reason in unauthorized.items():
+            checks[name] = f"unauthorized ({reason})"
+        ok = checks["store"] == "ok" and all(connected.values()) and not unauthorized
         return ok, checks
 
     async def refresh_gauges() -> None:

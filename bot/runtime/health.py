@@ -58,6 +58,12 @@ class Metrics:
             "k8stip_subscriptions_paused", "Subscriptions currently paused", registry=r
         )
         self.subscriptions = Gauge("k8stip_subscriptions", "Subscriptions in the store", registry=r)
+        self.auth_failures = Counter(
+            "k8stip_adapter_auth_failures",
+            "Calls the platform refused for the bot's credentials (an adapter outage)",
+            ["platform"],
+            registry=r,
+        )
 
     def delivery_sent(self, platform: str, lag_seconds: float, at: datetime) -> None:
         self.tips_posted.labels(platform).inc()
@@ -66,6 +72,9 @@ class Metrics:
 
     def delivery_failed(self, platform: str, reason: str) -> None:
         self.failures.labels(platform, reason).inc()
+
+    def adapter_auth_failed(self, platform: str) -> None:
+        self.auth_failures.labels(platform).inc()
 
     def command_handled(self, platform: str, command: str) -> None:
         self.commands.labels(platform, command).inc()
