@@ -21,7 +21,7 @@ from bot.adapters.discord import DiscordAdapter
 from bot.adapters.discord import create_adapter as create_discord_adapter
 from bot.adapters.slack import SlackAdapter
 from bot.config import DeliveryConfig, Secrets, config_from_mapping
-from bot.ports import Adapter, TransientError
+from bot.ports import Adapter, AuthError, TransientError
 from bot.runtime.delivery import Deliverer, DeliveryResult
 from bot.runtime.health import Metrics
 from bot.runtime.store import FAILED, PLANNED, SENT, Store, SubscriptionSpec
@@ -261,6 +261,25 @@ async def test_a_rejected_discord_token_pauses_nothing_and_posts_once_it_works_a
     assert r.status == SENT
     assert len(discord_fake.channel_messages) == 1
     assert d.unauthorized() == {}
+
+
+async def test_while_the_token_is_refused_the_other_posts_are_held_without_calling(
+    store: Store,
+) -> None:
+    """One refused call is enough: the platform's other due posts wait for the next probe
+    instead of each being refused in turn, and none of them is paused."""
+    configure(store, [spec("slack", "T1", f"C{i}") for i in range(20)], DUE - timedelta(hours=2))
+    adapter = RecordingAdapter(platform="slack")
+    adapter.script["C0"] = [AuthError("invalid_auth: the Slack bot token is not valid")]
+    clock = FakeClock(DUE)
+    d = deliverer(store, "slack", adapter, clock, concurrency=1)
+    results = await d.run_pass()
+    assert statuses(results) == [FAILED] * 20 and all(r.retry_at for r in results)
+    assert adapter.calls == 1
+    assert not any(s.paused for s in store.list_subscriptions())
+    retry_is_due(clock, store)
+    assert statuses(await d.run_pass()) == [SENT] * 20  # the probe went through: all post
+    assert len(adapter.posts) == 20 and d.unauthorized() == {}
 
 
 # ----- 3. a restore never doubles a post ------------------------------------------------------

@@ -92,6 +92,11 @@ class Poster:
         await self.db.retry(self.store.mark_sent_many, marks)
 
     async def find(self, adapter: Adapter, target: Target, d: Delivery) -> str | None:
+        """The earlier post of `d` in the channel, if the adapter can see one. While the
+        platform refuses our token this asks nothing (the post is held back too); when a probe
+        is due, this lookup is the probe."""
+        if self.auth.holding(d.platform) is not None:
+            return None
         try:
             found = await adapter.find_posted(target, d.key)
         except AuthError as e:
@@ -187,7 +192,11 @@ class Poster:
         (reported `failed` for this pass, with `retry_at`), else give up for good. `quiet`:
         an adapter outage, already logged once by `AuthOutages`."""
         now = self.clock.now()
-        when = next_try(d, now, timedelta(hours=self.policy.catch_up_hours), self.rng)
+        window = timedelta(hours=self.policy.catch_up_hours)
+        when = next_try(d, now, window, self.rng)
+        probe = self.auth.next_probe(d.platform)
+        if when is not None and probe is not None:  # held back: not before the next probe
+            when = min(max(when, probe), d.due_at + window)
         if when is None:
             await self.db.retry(self.store.mark_final, d.id, FAILED, error, attempts, now)
             log.error("delivery %s failed, catch-up window over: %s", d.key, error)

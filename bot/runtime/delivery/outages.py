@@ -59,6 +59,13 @@ class AuthOutages:
             return None
         return reason
 
+    def next_probe(self, platform: str) -> datetime | None:
+        """When a post to `platform` may try again (None: not unauthorized): rows held back
+        are not claimed again before then."""
+        if platform not in self._down:
+            return None
+        return self._last_try[platform] + timedelta(seconds=PROBE_SECONDS)
+
     def unauthorized(self) -> dict[str, str]:
         """Platform -> reason, for each adapter whose credentials are rejected right now."""
         return dict(self._down)
