@@ -496,7 +496,7 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             config.health.host,
             config.health.port,
             metrics,
-            readiness(store, connected),
+            readiness(store, connected, wired.deliverer.unauthorized),
             refresh_gauges,
             gauge_seconds=config.delivery.tick_seconds,
             sock=health_sock,

@@ -72,6 +72,12 @@ class Metrics:
             "k8stip_subscriptions_paused", "Subscriptions currently paused", registry=r
         )
         self.subscriptions = Gauge("k8stip_subscriptions", "Subscriptions in the store", registry=r)
+        self.auth_failures = Counter(
+            "k8stip_adapter_auth_failures",
+            "Calls the platform refused for the bot's credentials (an adapter outage)",
+            ["platform"],
+            registry=r,
+        )
 
     def delivery_sent(self, platform: str, lag_seconds: float, at: datetime) -> None:
         self.tips_posted.labels(platform).inc()
@@ -80,6 +86,9 @@ class Metrics:
 
     def delivery_failed(self, platform: str, reason: str) -> None:
         self.failures.labels(platform, reason).inc()
+
+    def adapter_auth_failed(self, platform: str) -> None:
+        self.auth_failures.labels(platform).inc()
 
     def command_handled(self, platform: str, command: str) -> None:
         self.commands.labels(platform, command).inc()
@@ -204,10 +213,14 @@ def store_health(store: Store, write_seconds: float = READY_WRITE_SECONDS) -> st
 
 
 def readiness(
-    store: Store, connected: Mapping[str, bool], timeout_seconds: float = READY_SECONDS
+    store: Store,
+    connected: Mapping[str, bool],
+    unauthorized: Callable[[], Mapping[str, str]] = dict,
+    timeout_seconds: float = READY_SECONDS,
 ) -> Callable[[], Awaitable[tuple[bool, dict[str, str]]]]:
-    """/readyz: the store answers and takes a write within `timeout_seconds`, and every
-    adapter is connected. A slow store is "not ready", never a probe that hangs."""
+    """/readyz: the store answers and takes a write within `timeout_seconds`, every adapter is
+    connected, and no platform refuses its token (`unauthorized()`: platform -> reason, from
+    delivery). A slow store is "not ready", never a probe that hangs."""
     last = {"store": "ok"}
 
     async def ready() -> tuple[bool, dict[str, str]]:
@@ -225,6 +238,9 @@ def readiness(
         checks = {"store": state}
         for name, ok in connected.items():
             checks[name] = "connected" if ok else "not connected"
-        return state == "ok" and all(connected.values()), checks
+        refused = unauthorized()
+        for name, reason in refused.items():
+            checks[name] = f"unauthorized ({reason})"
+        return state == "ok" and all(connected.values()) and not refused, checks
 
     return ready

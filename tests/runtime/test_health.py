@@ -325,6 +325,20 @@ async def test_readyz_is_ready_for_a_writable_store(tmp_path: Path) -> None:
         )
 
 
+async def test_readyz_is_not_ready_while_a_platform_refuses_the_token(tmp_path: Path) -> None:
+    """An adapter whose token the platform refuses (delivery's outage record) makes the bot
+    not ready, with the reason; ready again once delivery clears it."""
+    refused = {"slack": "invalid_auth: the bot token was refused"}
+    with fresh_store("sqlite", tmp_path) as store:
+        ready = readiness(store, {"slack": True}, lambda: dict(refused))
+        assert await ready() == (
+            False,
+            {"store": "ok", "slack": "unauthorized (invalid_auth: the bot token was refused)"},
+        )
+        refused.clear()
+        assert await ready() == (True, {"store": "ok", "slack": "connected"})
+
+
 async def test_readyz_is_not_ready_when_the_sqlite_file_is_read_only(tmp_path: Path) -> None:
     """The file opened read-only (`mode=ro`, as on a read-only mount): reads still work, so a
     ping alone said ready; the write probe does not. (Tests run as root, where chmod 0444
