@@ -253,7 +253,7 @@ def import_books(args: argparse.Namespace, parsers: Sequence[Parser]) -> int:
     plans: list[Plan] = []
     for (bid, (book, f)), target in zip(grouped.items(), targets, strict=True):
         placeholder = registry.PLACEHOLDER_TOPICS.get(f.parser.name, ())
-        made = maker.document(book, bid, f.path.name, placeholder)
+        made = maker.document(book, bid, str(f.path), placeholder)
         plan = Plan(made, target, bool(placeholder))
         doc = made.doc
         existing = read_existing(target) if target is not None else None
