@@ -69,7 +69,8 @@ def _taxonomy(args: argparse.Namespace) -> tuple[dict[str, Topic], list[str]]:
         and Path(names[0]).is_file()
         and path is None
     ):
-        _say(f"--topics {names[0]} is deprecated: use --taxonomy {names[0]} (--topics takes topics)")
+        note = f"--topics {names[0]} is deprecated: use --taxonomy {names[0]}"
+        _say(f"{note} (--topics now names topics)")
         path, names = Path(names[0]), []
     problems: list[Problem] = []
     topics = load_topics(path or bundled_tips_dir() / TOPICS_FILE, problems)
@@ -127,7 +128,7 @@ def _read(path: Path, forced: str, parsers: Sequence[Parser]) -> Found:
         books = parser.parse(text, str(path))
     except ImportError_:
         raise
-    except Exception as e:  # noqa: BLE001 - a parser bug is one line too, never a traceback
+    except Exception as e:  # a parser's bug is one line too, never a traceback
         raise ImportError_(
             f"{path}: the {parser.name} reader failed ({type(e).__name__}); "
             "please report it with a sample of the file"
@@ -273,9 +274,7 @@ def import_books(args: argparse.Namespace, parsers: Sequence[Parser]) -> int:
             sys.stdout.write(plan.text)
         else:
             _report_write(plan, write_if_changed(plan.target, plan.text))
-        totals.update(
-            added=plan.merged.added, updated=plan.merged.updated, kept=plan.merged.kept
-        )
+        totals.update(added=plan.merged.added, updated=plan.merged.updated, kept=plan.merged.kept)
         totals.update(skipped=len(plan.made.skipped))
     _say(
         f"{len(plans)} book(s): {totals['added']} tips added, {totals['updated']} updated, "
@@ -284,9 +283,7 @@ def import_books(args: argparse.Namespace, parsers: Sequence[Parser]) -> int:
     return EXIT_OK
 
 
-def run_import(
-    args: argparse.Namespace, parsers: Sequence[Parser] = registry.PARSERS
-) -> int:
+def run_import(args: argparse.Namespace, parsers: Sequence[Parser] = registry.PARSERS) -> int:
     """The `k8stip import` command: exit 0, 1 for input it can't import, 2 for a wrong option."""
     try:
         return import_books(args, parsers)

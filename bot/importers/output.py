@@ -103,8 +103,7 @@ def read_existing(path: Path) -> dict[str, Any] | None:
         if why is None:
             why = "nested too deeply" if isinstance(e, RecursionError) else "not UTF-8 text"
         raise ImportError_(
-            f"{where} exists but can't be read as YAML ({why}); fix or move it, "
-            "nothing was written"
+            f"{where} exists but can't be read as YAML ({why}); fix or move it, nothing was written"
         ) from None
     if existing is None:
         return None

@@ -41,7 +41,7 @@ def detect(head: str, filename: str, parsers: Sequence[Parser] = PARSERS) -> Par
         try:
             if parser.sniff(head, filename):
                 return parser
-        except Exception:  # noqa: BLE001 - a parser's bug must not stop the others from trying
+        except Exception:  # a parser's bug must not stop the others from trying
             continue
     return None
 

@@ -20,14 +20,15 @@ from tests.importers.quotes_format import PARSER as QUOTES
 
 PARSERS: tuple[Parser, ...] = (QUOTES, *registry.PARSERS)
 
-ONE_BOOK = """#quotes
+DRAIN = "Drain one node at a time and watch the pods settle before the next."
+ONE_BOOK = f"""#quotes
 book: The Patient Operator, Second Edition | Ada Quill; Bo Marsh | en
-- Drain one node at a time and watch the pods settle before the next. || we learned this the hard way || Location 170-172 || 2026-03-14T09:12:00 || rbac
+- {DRAIN} || we learned this the hard way || Location 170-172 || 2026-03-14T09:12:00 || rbac
 - A quiet cluster is one whose alerts each mean something. || || page 12 || 2026-03-15 ||
 * bookmark
 - Keep secrets out of images; mount them at run time. || || Location 300 || ||
 -
-- Drain one node at a time and watch the pods settle before the next. || || || ||
+- {DRAIN} || || || ||
 """
 TWO_BOOKS = (
     ONE_BOOK
