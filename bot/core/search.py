@@ -167,15 +167,6 @@ class SearchIndex:
 
     # -- reading a request -------------------------------------------------------------
 
-    def _foreign(self, word: str) -> list[str]:
-        """The index terms `word` has in the corpus's other languages (none for English-only)."""
-        found = []
-        for language in self.languages:
-            term = foreign_term(word, language)
-            if term in self.postings and term not in found:
-                found.append(term)
-        return found
-
     def _correct(self, word: str) -> str | None:
         """The known word `word` is a typo of, or None.
 
@@ -203,12 +194,8 @@ class SearchIndex:
         u = Understanding(text=text)
         toks: list[str] = []  # raw words, typos corrected
         for w in words(text):
-            if (
-                w not in STOPWORDS
-                and stem(w) not in self.known_stems
-                and "-" not in w
-                and not (self.languages and self._foreign(w))
-            ):
+            familiar = stem(w) in self.known_stems or bool(foreign_known(self, w))
+            if w not in STOPWORDS and not familiar and "-" not in w:
                 fixed = self._correct(w)
                 if fixed is not None and fixed != w:
                     u.corrections[w] = fixed
@@ -245,8 +232,7 @@ class SearchIndex:
                 continue
             content += 1
             known = [s] if s in self.postings else []
-            if self.languages:
-                known += self._foreign(r)
+            known += foreign_known(self, r)
             u.terms.extend(known)
             if cov:
                 known_w += self.max_idf
@@ -332,6 +318,16 @@ class SearchIndex:
                 for tid in self.aliases.get(phrase_key(name), ()):
                     scored[tid] = max(scored.get(tid, 0.0), score)
         return sorted(scored, key=lambda t: -scored[t])[:n]
+
+
+def foreign_known(index: SearchIndex, word: str) -> list[str]:
+    """The index terms `word` has in the corpus's other languages (none for English-only)."""
+    found: list[str] = []
+    for language in index.languages:
+        term = foreign_term(word, language)
+        if term in index.postings and term not in found:
+            found.append(term)
+    return found
 
 
 def mix_weights(u: Understanding) -> tuple[float, float]:
