@@ -6,6 +6,11 @@ one edit for short words, two for long ones), and runs of words that name a topi
 role binding", "hpa", "helm chart") are recognised. Tips are then ranked by BM25 over their
 text plus how central each recognised topic is to them (a tip's first topic is its subject).
 A request whose words mostly appear nowhere in the corpus gets no results, not noise.
+
+Tips of a source in another language (`language: de`) are indexed with that language's stems,
+tagged with it (`de:geheimnis`), or word for word where PyStemmer has no stemmer; a request's
+words are looked up in English and in each such language. An English-only corpus is ranked
+exactly as before.
 """
 
 from __future__ import annotations
@@ -17,7 +22,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core.corpus import Corpus, Tip, Topic
-from bot.core.textnorm import STOPWORDS, normalize, phrase_key, raw_words, stem, terms_of, words
+from bot.core.textnorm import (
+    STOPWORDS,
+    foreign_term,
+    foreign_terms,
+    language_key,
+    normalize,
+    phrase_key,
+    raw_words,
+    stem,
+    terms_of,
+    words,
+)
 
 BM25_K1, BM25_B = 1.2, 0.75
 # How much a tip is "about" a topic, by the topic's place in its list.
@@ -70,11 +86,16 @@ class SearchIndex:
         tfs: dict[str, array[float]] = {}
         self.doc_len = array("f")
         vocab: set[str] = set()
+        source_language = {sid: language_key(s.language) for sid, s in corpus.sources.items()}
+        languages: set[str] = set()
         for i, tip in enumerate(self.tips):
             counts: dict[str, int] = {}
             tokens = raw_words(tip.text)
             vocab.update(tokens)
-            for t in terms_of(tokens):
+            language = source_language.get(tip.source, "")
+            if language:
+                languages.add(language)
+            for t in foreign_terms(tokens, language) if language else terms_of(tokens):
                 counts[t] = counts.get(t, 0) + 1
             for t, c in counts.items():
                 d = docs.get(t)
@@ -94,6 +115,7 @@ class SearchIndex:
             self.post_docs.extend(d)
             self.post_tfs.extend(tfs[t])
             self.postings[t] = (start, len(self.post_docs))
+        self.languages = sorted(languages)  # besides English
         self.avgdl = (sum(self.doc_len) / n) if n else 1.0
         self.idf = {
             t: math.log(1 + (n - (b - a) + 0.5) / ((b - a) + 0.5))
@@ -172,7 +194,8 @@ class SearchIndex:
         u = Understanding(text=text)
         toks: list[str] = []  # raw words, typos corrected
         for w in words(text):
-            if w not in STOPWORDS and stem(w) not in self.known_stems and "-" not in w:
+            familiar = stem(w) in self.known_stems or bool(foreign_known(self, w))
+            if w not in STOPWORDS and not familiar and "-" not in w:
                 fixed = self._correct(w)
                 if fixed is not None and fixed != w:
                     u.corrections[w] = fixed
@@ -208,15 +231,16 @@ class SearchIndex:
             if r in STOPWORDS:
                 continue
             content += 1
-            if s in self.postings:
-                u.terms.append(s)
+            known = [s] if s in self.postings else []
+            known += foreign_known(self, r)
+            u.terms.extend(known)
             if cov:
                 known_w += self.max_idf
                 total_w += self.max_idf
                 continue
             uncovered += 1
-            if s in self.postings:
-                w_ = self.idf[s]
+            if known:
+                w_ = max(self.idf[t] for t in known)
                 known_w += w_
                 total_w += w_
             else:
@@ -294,6 +318,16 @@ class SearchIndex:
                 for tid in self.aliases.get(phrase_key(name), ()):
                     scored[tid] = max(scored.get(tid, 0.0), score)
         return sorted(scored, key=lambda t: -scored[t])[:n]
+
+
+def foreign_known(index: SearchIndex, word: str) -> list[str]:
+    """The index terms `word` has in the corpus's other languages (none for English-only)."""
+    found: list[str] = []
+    for language in index.languages:
+        term = foreign_term(word, language)
+        if term in index.postings and term not in found:
+            found.append(term)
+    return found
 
 
 def mix_weights(u: Understanding) -> tuple[float, float]:
