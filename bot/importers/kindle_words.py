@@ -24,6 +24,7 @@ import re
 import unicodedata
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 __all__ = [
     "Kind",
@@ -80,8 +81,17 @@ _LOC_RE = re.compile(
 _RANGE_RE = re.compile(r"(\d+)(?:\s*-\s*(\d+))?")
 
 
+_DIGITS = str.maketrans("0123456789", "##########")
+
+
 def find_kind(heading: str) -> Kind | None:
     """The kind a metadata line or notebook heading names, or None in an unknown language."""
+    # A device writes a few line shapes that differ only in their numbers: read each once.
+    return _kind_of_shape(heading.translate(_DIGITS))
+
+
+@lru_cache(maxsize=1024)
+def _kind_of_shape(heading: str) -> Kind | None:
     found: list[tuple[int, Kind]] = []
     for kind, pattern in _KIND_RES:
         m = pattern.search(heading)
@@ -176,6 +186,7 @@ _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([ap])\.?\s?m\b\.?)?
 _AFTERNOON = ("午後", "下午", "오후")
 
 
+@lru_cache(maxsize=4096)
 def _fold(word: str) -> str:
     """'février' -> 'fevrier', 'März' -> 'marz' (Cyrillic and CJK pass through)."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
