@@ -204,7 +204,7 @@ def parse_added(text: str) -> str:
     else:
         year = month = day = None
         for word in re.findall(r"\w+", rest):
-            if word.isdigit():
+            if word.isdecimal():  # not isdigit: int() refuses "²", a digit
                 if len(word) == 4 and year is None:
                     year = int(word)
                 elif len(word) <= 2 and day is None:

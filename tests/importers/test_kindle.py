@@ -91,8 +91,11 @@ def test_fixture_reads_every_book_highlight_note_and_skip() -> None:
 
 
 def test_fixture_is_sniffed_as_kindle() -> None:
-    """The content, not the name, says it is a clippings file."""
+    """The content, not the name, says it is a clippings file; the blog highlights seed and
+    the notebook HTML are not."""
     assert PARSER.sniff(fixture_text(), "export.txt")
+    for other in ("highlights-seed.txt", "kindle-notebook.html"):
+        assert not PARSER.sniff((FIXTURE.parent / other).read_text(encoding="utf-8"), other)
 
 
 # --- entries, titles and authors ----------------------------------------------------------
@@ -273,6 +276,7 @@ def test_a_language_we_do_not_know_is_read_by_shape() -> None:
         ("Added on someday", ""),
         ("Added on Monday, February 30, 2024", ""),
         ("Added on 99:99 Monday, March 4, 2024", ""),
+        ("Added on Sunday, March ²3, 2024", ""),  # found by hypothesis: not a decimal day
     ],
 )
 def test_added_on_dates_become_iso_8601_or_stay_empty(added: str, iso: str) -> None:

@@ -61,8 +61,11 @@ def test_fixture_reads_title_authors_chapters_highlights_notes_and_skips() -> No
 
 
 def test_fixture_is_sniffed_by_its_class_names() -> None:
-    """The notebook's class names identify it, whatever the file is called."""
+    """The notebook's class names identify it, whatever the file is called; the clippings
+    fixture and the blog highlights seed are not notebooks."""
     assert PARSER.sniff(FIXTURE.read_text(encoding="utf-8"), "export.txt")
+    for other in ("highlights-seed.txt", "kindle-my-clippings.txt"):
+        assert not PARSER.sniff((FIXTURE.parent / other).read_text(encoding="utf-8-sig"), other)
 
 
 def test_a_note_closed_by_h3_does_not_swallow_the_next_heading() -> None:
