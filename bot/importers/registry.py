@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.importers import highlights
+from bot.importers import highlights, kindle, kindle_html
 from bot.importers.model import Parser
 
-PARSERS: tuple[Parser, ...] = (highlights.PARSER,)
+PARSERS: tuple[Parser, ...] = (kindle.PARSER, kindle_html.PARSER, highlights.PARSER)
 
 # Each format's size limit: a blog post of highlights is ~20 KB; a Readwise CSV of 100,000
 # highlights is ~35 MB. Anything larger is refused before it is read.
