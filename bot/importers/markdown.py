@@ -39,7 +39,9 @@ from bot.importers.readwise_csv import split_authors
 
 __all__ = ["PARSER", "MarkdownParser"]
 
-_HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# Regexes are linear on any line (no nested or unbounded lazy repeats): a 5 MB line of
+# adversarial text must not take minutes. Headings lose their closing #s in _heading().
+_HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(.*)")
 _HIGHLIGHTS = re.compile(r"(?:new\s+)?highlights(?:\s+added\b.*)?", re.I)
 _METADATA = re.compile(r"metadata", re.I)
 _FIELD = re.compile(r"\s*(?:[-*+]\s+)?(?:\*\*)?([A-Za-z][A-Za-z ]{0,20}?)(?:\*\*)?::?\s*(.*)")
@@ -48,8 +50,6 @@ _NESTED_FIELD = re.compile(r"(note|tags?)\s*:\s*(.*)", re.I)
 _QUOTE = re.compile(r" {0,3}>[ \t]?(.*)")
 _CALLOUT = re.compile(r"\[![\w-]+\][+-]?\s*")
 _FENCE = re.compile(r" {0,3}(```|~~~)")
-_TAG = re.compile(r"\[\[([^\]\n]+)\]\]|#([^\s#\[\]]+)")
-_WIKILINK = re.compile(r"\[\[(?:[^\]|\n]*\|)?([^\]\n]*)\]\]")
 _LOCATION = re.compile(
     r"(location|loc\.?|page|p\.)\s*(\d{1,9})(?:\s*[-–]\s*(\d{1,9}))?", re.I | re.ASCII
 )
@@ -58,10 +58,10 @@ _BARE_LOCATION = re.compile(
 )
 _ASIN = re.compile(r"[?&]asin=([A-Za-z0-9]{10})")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
-_MARK_SNIFF = re.compile(r"==[^=\s][^\n]*?==")
+_MARK_SNIFF = re.compile(r"==[^=\s][^\n]{0,500}?==")
 _QUOTE_SNIFF = re.compile(r"^ {0,3}> ?\S", re.M)
 _SNIFF_HEAD = re.compile(r"^ {0,3}#{2,4}[ \t]+(?:Metadata|Highlights)\s*$", re.M | re.I)
-_SNIFF_FULL_TITLE = re.compile(r"^\s*(?:[-*]\s+)?Full Title::?\s", re.M)
+_SNIFF_FULL_TITLE = re.compile(r"^[ \t]*(?:[-*][ \t]+)?Full Title::?[ \t]", re.M)
 
 
 @dataclass
@@ -153,9 +153,31 @@ def _location_range(location: str) -> tuple[int | None, int | None]:
     return int(m.group(2)), int(m.group(3)) if m.group(3) else None
 
 
+def _heading_text(m: re.Match[str]) -> str:
+    """'## Chapter 2 ##' -> 'Chapter 2' (Markdown's optional closing hashes)."""
+    return m.group(2).rstrip(" \t#").strip()
+
+
 def _plain(value: str) -> str:
     """A metadata value without wikilink brackets, whitespace collapsed."""
-    return " ".join(_WIKILINK.sub(r"\1", value).split())
+    return " ".join(value.replace("[[", "").replace("]]", "").split())
+
+
+def _tags(value: str) -> list[str]:
+    """'[[rbac]] [[deep work]] #pods' -> ['rbac', 'deep work', 'pods'], in order.
+
+    str.find, not a regex: linear however many unclosed `[[` a line holds."""
+    tags: list[str] = []
+    pos = 0
+    while True:
+        start = value.find("[[", pos)
+        end = value.find("]]", start + 2) if start >= 0 else -1
+        plain = value[pos:] if end < 0 else value[pos:start]
+        tags += [w.lstrip("#") for w in plain.split() if w.startswith("#") and w.strip("#")]
+        if end < 0:
+            return tags
+        tags.append(value[start + 2 : end].strip())
+        pos = end + 2
 
 
 def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
@@ -203,7 +225,7 @@ def _highlights_heading(lines: list[str], body: int) -> tuple[int, int] | None:
     """The line and level of Readwise's Highlights heading, if the file has one."""
     for i in range(body, len(lines)):
         m = _HEADING.fullmatch(lines[i])
-        if m and len(m.group(1)) >= 2 and _HIGHLIGHTS.fullmatch(m.group(2).strip()):
+        if m and len(m.group(1)) >= 2 and _HIGHLIGHTS.fullmatch(_heading_text(m)):
             return i, len(m.group(1))
     return None
 
@@ -225,7 +247,7 @@ def _readwise(
         heading = _HEADING.fullmatch(line)
         if heading:
             if len(heading.group(1)) == 1 and not short_title:
-                short_title = heading.group(2).strip()
+                short_title = _heading_text(heading)
             continue
         m = _FIELD.fullmatch(line)
         if not m:
@@ -254,7 +276,7 @@ def _readwise(
             if draft:
                 collect.add(draft)
                 draft = None
-            depth, name = len(heading.group(1)), heading.group(2).strip()
+            depth, name = len(heading.group(1)), _heading_text(heading)
             if depth <= level and _HIGHLIGHTS.fullmatch(name):
                 in_section, chapter = True, ""  # a later sync's "New highlights added …"
             elif depth <= level:
@@ -307,7 +329,7 @@ def _readwise_line(
         if draft.in_note:
             draft.note.append(nested.group(2))
         else:
-            draft.tags += [a or b for a, b in _TAG.findall(nested.group(2))]
+            draft.tags += _tags(nested.group(2))
         draft.closed = True
     elif draft.in_note:
         draft.note.append(line.strip())
@@ -360,9 +382,9 @@ def _notes(lines: list[str], body: int, meta: dict[str, str], filename: str, ste
             quote.text.append(text)
         elif heading:
             if len(heading.group(1)) == 1 and not title:
-                title = heading.group(2).strip()
+                title = _heading_text(heading)
             else:
-                chapter = heading.group(2).strip()
+                chapter = _heading_text(heading)
         elif line.strip():
             paragraph_line = paragraph_line if paragraph else i + 1
             paragraph.append(line)

@@ -71,9 +71,9 @@ _SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "ph.d.", "md", 
 def split_authors(raw: str) -> tuple[str, ...]:
     """'A, B, and C' / 'A and B' / 'A & B; C' -> ('A', 'B', 'C'); 'M. King, Jr.' stays one."""
     authors: list[str] = []
-    for part in _AUTHOR_SPLIT.split(raw.strip()):
+    for part in _AUTHOR_SPLIT.split(" ".join(raw.split())):  # single spaces: linear split
         part = part.strip()
-        if not part:
+        if not part or part.lower() in ("and", "&"):
             continue
         if authors and part.lower() in _SUFFIXES:
             authors[-1] = f"{authors[-1]}, {part}"

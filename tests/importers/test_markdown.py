@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,25 @@ def test_parse_never_raises_on_mutated_fixtures(data: st.DataObject) -> None:
             PARSER.parse(candidate, "x.md")
         except ImportError_ as e:
             assert "\n" not in str(e)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# " + " #" * 100_000,  # closing hashes
+        "## Metadata\n- Author: "
+        + "[[" * 100_000
+        + "\n## Highlights\n- x\n    - Tags: "
+        + "[[" * 100_000,
+        "## Highlights\n- " + "([" * 100_000 + "))",
+        "\n".join([" "] * 100_000) + "Full Title: x",
+        "> " * 100_000,
+    ],
+    ids=["hashes", "unclosed-wikilinks", "link-openers", "blank-lines", "quote-markers"],
+)
+def test_adversarial_lines_parse_in_linear_time(text: str) -> None:
+    """200 KB built to make a backtracking regex take minutes parses in well under seconds."""
+    started = time.perf_counter()
+    PARSER.parse(text, "x.md")
+    PARSER.sniff(text, "x.md")
+    assert time.perf_counter() - started < 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -280,3 +281,12 @@ def test_parse_never_raises_but_import_error_on_mutated_fixture(data: st.DataObj
             assert "\n" not in str(e) and str(e).startswith(NAME)
         else:
             assert all(h.text.strip() for b in books for h in b.highlights)
+
+
+def test_adversarial_author_field_parses_in_linear_time() -> None:
+    """An author field of 100,000 spaces and commas splits in well under seconds."""
+    author = '"' + " , " * 40_000 + 'and"'
+    started = time.perf_counter()
+    book = one(f"Text.,T,{author},,,,,,,,\n")
+    assert book.authors == ()
+    assert time.perf_counter() - started < 5
