@@ -292,3 +292,17 @@ def test_adversarial_lines_parse_in_linear_time(text: str) -> None:
     PARSER.parse(text, "x.md")
     PARSER.sniff(text, "x.md")
     assert time.perf_counter() - started < 5
+
+
+def test_level_three_metadata_and_highlights_headings() -> None:
+    """Exports with `### Metadata` / `### Highlights` are recognised; `####` is a chapter."""
+    text = (
+        "# Book\n\n### Metadata\n- Author: Ann Example\n- Full Title: Book\n\n### Highlights\n"
+        "- One. ([Location 7](https://readwise.io/to_kindle?asin=B0ABCDEFGH&location=7))\n"
+        "#### Part Two\n- Two.\n"
+    )
+    assert PARSER.sniff(text, "book.txt")
+    assert [(h.text, h.chapter) for h in one(text).highlights] == [
+        ("One.", ""),
+        ("Two.", "Part Two"),
+    ]
