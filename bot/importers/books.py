@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bot.core.corpus import SLACK_SECTION_LIMIT, Topic
 from bot.core.textnorm import phrase_key
 from bot.importers.highlights import links_in, slug, stable_id
@@ -52,10 +54,32 @@ def citation_title(title: str) -> str:
 
 
 def book_id(book: Book, filename: str) -> str:
-    """The book's id (and its tip file's name): its title up to the first comma, as a slug."""
+    """The book's id (and its tip file's name): its title up to the first comma, as a slug.
+    A title with no Latin letters or digits ("静かなクラスタ") gets `book-` and a hash of the
+    title instead, so two such books never share a file."""
     if book.title.strip():
-        return slug(citation_title(book.title).split(",")[0])
+        head = citation_title(book.title).split(",")[0]
+        if re.search(r"[A-Za-z0-9]", head):
+            return slug(head)
+        digest = hashlib.sha1(book.title.strip().encode("utf-8")).hexdigest()[:10]
+        return f"book-{digest}"
     return slug(Path(filename).stem or "highlights")
+
+
+def texts_in(paths: Sequence[Path]) -> dict[str, tuple[Path, str]]:
+    """Normalised tip text -> (file, tip id) for every readable tip file among `paths`;
+    files that aren't tip files are simply not counted (they are not ours to judge here)."""
+    out: dict[str, tuple[Path, str]] = {}
+    for path in paths:
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+            continue
+        tips = doc.get("tips") if isinstance(doc, dict) else None
+        for tip in tips if isinstance(tips, list) else []:
+            if isinstance(tip, dict) and isinstance(tip.get("text"), str):
+                out.setdefault(_norm(tip["text"]), (path, str(tip.get("id", "?"))))
+    return out
 
 
 def _norm(text: str) -> str:
@@ -132,9 +156,19 @@ class TipMaker:
         return found
 
     def document(
-        self, book: Book, source_id: str, filename: str, placeholder: Sequence[str] = ()
+        self,
+        book: Book,
+        source_id: str,
+        filename: str,
+        placeholder: Sequence[str] = (),
+        elsewhere: Mapping[str, tuple[Path, str]] | None = None,
+        target: Path | None = None,
     ) -> BookDocument:
-        """`book` as a tip document; `placeholder` topics go on a tip no topic fits."""
+        """`book` as a tip document; `placeholder` topics go on a tip no topic fits.
+        `elsewhere` (from `texts_in`): tips already in the output folder's files; one in a
+        file other than `target` (another export of the same book under another title, say)
+        makes the highlight a duplicate too, so the folder still validates."""
+        elsewhere = elsewhere or {}
         title = citation_title(book.title) if book.title.strip() else "Untitled highlights"
         source: dict[str, Any] = {
             "id": source_id,
@@ -170,6 +204,11 @@ class TipMaker:
                 tid = f"{source_id}-{_digest(text, ID_DIGITS)}"
             if ids.get(tid) == norm or norm in self.seen_text:
                 result.skipped.append(Skip(SkipReason.DUPLICATE, where))
+                continue
+            other = elsewhere.get(norm)
+            if other is not None and other[0] != target:
+                already = f"{where} (already in {other[0].name} as {other[1]})"
+                result.skipped.append(Skip(SkipReason.DUPLICATE, already))
                 continue
             if tid in ids:  # two different highlights whose short ids collide
                 if numbered:

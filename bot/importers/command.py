@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.core.corpus import TOPICS_FILE, Problem, Topic
 from bot.core.loader import bundled_tips_dir, load_topics
 from bot.importers import registry
-from bot.importers.books import BookDocument, TipMaker, TopicNames, book_id
+from bot.importers.books import BookDocument, TipMaker, TopicNames, book_id, texts_in
 from bot.importers.errors import ImportError_
 from bot.importers.model import Book, Parser, Skip, SkipReason
 from bot.importers.output import Merged, dump, merge, read_existing, write_if_changed
@@ -251,10 +251,14 @@ def import_books(args: argparse.Namespace, parsers: Sequence[Parser]) -> int:
     grouped = _group(found, args.source_id)
     out = Path(args.output) if args.output else None
     targets = _targets(out, list(grouped))
+    # Tips already in the other files of an output folder (not `topics.yaml`, not ours).
+    folder = out if out is not None and out.is_dir() else None
+    others = sorted(p for p in folder.glob("*.y*ml") if p.name != "topics.yaml") if folder else []
+    existing_texts = texts_in(others)
     plans: list[Plan] = []
     for (bid, (book, f)), target in zip(grouped.items(), targets, strict=True):
         placeholder = registry.PLACEHOLDER_TOPICS.get(f.parser.name, ())
-        made = maker.document(book, bid, str(f.path), placeholder)
+        made = maker.document(book, bid, str(f.path), placeholder, existing_texts, target)
         plan = Plan(made, target, bool(placeholder))
         doc = made.doc
         existing = read_existing(target) if target is not None else None

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.importers import highlights, kindle, kindle_html
+from bot.importers import highlights, kindle, kindle_html, markdown, readwise_csv
 from bot.importers.model import Parser
 
-PARSERS: tuple[Parser, ...] = (kindle.PARSER, kindle_html.PARSER, highlights.PARSER)
+PARSERS: tuple[Parser, ...] = (
+    kindle.PARSER,
+    kindle_html.PARSER,
+    readwise_csv.PARSER,
+    highlights.PARSER,
+    markdown.PARSER,  # last: plain notes in any .md file
+)
 
 # Each format's size limit: a blog post of highlights is ~20 KB; a Readwise CSV of 100,000
 # highlights is ~35 MB. Anything larger is refused before it is read.

@@ -15,7 +15,7 @@ from bot.cli import build_parser, main
 from bot.importers import registry
 from bot.importers.command import run_import
 from bot.importers.model import Parser
-from tests.core_support import seed_path
+from tests.core_support import ROOT, seed_path
 from tests.importers.quotes_format import PARSER as QUOTES
 
 PARSERS: tuple[Parser, ...] = (QUOTES, *registry.PARSERS)
@@ -85,7 +85,8 @@ def test_unrecognised_file_is_one_line_naming_the_known_formats(
     code, out, err = _run(capsys, str(path))
     assert (code, out) == (1, "")
     assert err.count("\n") == 1 and str(path) in err
-    assert "quotes, highlights" in err and "--format" in err
+    listed = err.split("it reads ")[1].split(" (")[0].split(", ")
+    assert listed == [p.name for p in PARSERS] and "--format" in err
 
 
 def test_wrong_format_forced_says_what_the_file_looks_like(
@@ -343,3 +344,33 @@ def test_an_unreadable_out_file_stops_the_import_before_anything_is_written(
     assert f"{broken} exists but is not a tip file" in err
     assert broken.read_text(encoding="utf-8") == "just: a note\ntips: not a list\n"
     assert sorted(os.listdir(out)) == ["the-patient-operator.yaml"]
+
+
+def test_books_with_non_latin_titles_get_ids_of_their_own() -> None:
+    """Two books whose titles have no Latin letters get different ids (and files), not both
+    the slug fallback."""
+    from bot.importers.books import book_id
+    from bot.importers.model import Book
+
+    first = book_id(Book(title="静かなクラスタ"), "My Clippings.txt")
+    second = book_id(Book(title="静かなポッド"), "My Clippings.txt")
+    assert first.startswith("book-") and second.startswith("book-") and first != second
+    assert book_id(Book(title="静かなクラスタ"), "other.txt") == first  # stable
+    assert book_id(Book(title="Kubernetes Patterns, 2nd ed."), "x") == "kubernetes-patterns"
+
+
+def test_a_highlight_already_in_another_file_of_the_folder_is_a_duplicate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same book exported twice under different titles (Readwise Markdown's Full Title,
+    the CSV's short title) lands in two files; the second import skips the highlights the
+    first file already holds, so the folder still validates."""
+    out = tmp_path / "tips"
+    fixtures = ROOT / "tests" / "fixtures"
+    code, _, _ = _run(capsys, str(fixtures / "readwise-book.md"), "-o", str(out))
+    assert code == 0
+    code, _, err = _run(capsys, str(fixtures / "readwise-export.csv"), "-o", str(out))
+    assert code == 0 and "(already in running-clusters-calmly-notes-from-the-p.yaml as" in err
+    (out / "topics.yaml").write_text((ROOT / "tips" / "topics.yaml").read_text("utf-8"), "utf-8")
+    code, report = _validate(capsys, out)
+    assert code == 0, report
