@@ -66,13 +66,16 @@ def book_id(book: Book, filename: str) -> str:
     return slug(Path(filename).stem or "highlights")
 
 
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def texts_in(paths: Sequence[Path]) -> dict[str, tuple[Path, str]]:
     """Normalised tip text -> (file, tip id) for every readable tip file among `paths`;
     files that aren't tip files are simply not counted (they are not ours to judge here)."""
     out: dict[str, tuple[Path, str]] = {}
     for path in paths:
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
         except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
             continue
         tips = doc.get("tips") if isinstance(doc, dict) else None

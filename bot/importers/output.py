@@ -67,7 +67,14 @@ def merge(existing: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any]
     return {"source": source, "tips": merged}, counts
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML has it (its wheels do): 6x faster than the pure-Python one on
+# a 100,000-highlight import, and the same output for every tip file we have (long
+# double-quoted strings with control characters fold differently, and load back the same).
+_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Dumper(_SafeDumper):  # type: ignore[valid-type,misc]  # chosen at import time
     pass
 
 
@@ -94,12 +101,14 @@ def read_existing(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        existing = yaml.safe_load(path.read_text(encoding="utf-8"))
+        existing = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
         # One line: PyYAML's own message spans several, with a caret diagram.
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         why = getattr(e, "problem", None) or getattr(e, "strerror", None)
+        if why and "nesting depth" in str(why):  # libyaml's wording for the same problem
+            why = "nested too deeply"
         if why is None:
             why = "nested too deeply" if isinstance(e, RecursionError) else "not UTF-8 text"
         raise ImportError_(
