@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.textnorm import STOPWORDS, normalize, phrase_key, raw_words, stem, terms_of, words
@@ -112,14 +112,21 @@ def postings_by_numpy(tips: Sequence[Tip]) -> Postings:
     import numpy as np
 
     n = len(tips)
-    word_lists = [raw_words(t.text) for t in tips]
-    lengths = np.fromiter(map(len, word_lists), dtype=np.int64, count=n)
-    flat = list(chain.from_iterable(word_lists))
-    del word_lists
-    vocab = list(dict.fromkeys(flat))
-    word_id = {w: i for i, w in enumerate(vocab)}
-    ids = np.fromiter(map(word_id.__getitem__, flat), dtype=np.int64, count=len(flat))
-    del flat
+    # Tip by tip in chunks, each word becomes its number at once: holding 3.6 million word
+    # strings would cost 200 MB.
+    word_id: dict[str, int] = {}
+    lengths = np.empty(n, dtype=np.int64)
+    chunks: list[np.ndarray[Any, np.dtype[np.int32]]] = []
+    for at in range(0, n, 4096):
+        word_lists = [raw_words(t.text) for t in tips[at : at + 4096]]
+        lengths[at : at + len(word_lists)] = [len(ws) for ws in word_lists]
+        flat = list(chain.from_iterable(word_lists))
+        for w in dict.fromkeys(flat):
+            word_id.setdefault(w, len(word_id))
+        chunks.append(np.fromiter(map(word_id.__getitem__, flat), dtype=np.int32, count=len(flat)))
+    ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
+    del chunks
+    vocab = list(word_id)
     # The terms of each distinct word (none for a stopword, several for "pod-eviction"), as
     # one flat array of term numbers with offsets.
     term_id: dict[str, int] = {}
@@ -131,8 +138,13 @@ def postings_by_numpy(tips: Sequence[Tip]) -> Postings:
     per_word = (starts[1:] - starts[:-1])[ids]  # how many terms each word occurrence gives
     docs = np.repeat(np.repeat(np.arange(n, dtype=np.int64), lengths), per_word)
     first = np.repeat(starts[:-1][ids] - np.cumsum(per_word) + per_word, per_word)
-    terms = np.asarray(word_terms, dtype=np.int64)[first + np.arange(len(first))]
-    pairs, counts = np.unique(terms * max(n, 1) + docs, return_counts=True)
+    del ids
+    first += np.arange(len(first))
+    pairs = np.asarray(word_terms, dtype=np.int64)[first]
+    del first
+    pairs *= max(n, 1)
+    pairs += docs
+    pairs, counts = np.unique(pairs, return_counts=True)
     pair_terms = pairs // max(n, 1)
     ends = np.searchsorted(pair_terms, np.arange(len(term_id)), side="right")
     postings: dict[str, tuple[int, int]] = {}

@@ -131,19 +131,21 @@ def _ryml() -> Any:
     return ryml
 
 
-def _parse_quietly(ryml: Any, raw: bytes) -> Any:
-    """ryml's tree of `raw`. ryml prints its parse errors to stderr from C++; PyYAML will
-    report the error (with its line), so that print is captured and dropped. ryml holds the
-    GIL while it parses, so no Python thread writes to stderr meanwhile."""
+def _parse_quietly(ryml: Any, raw: bytearray) -> Any:
+    """ryml's tree of `raw` (parsed in place: the tree points into it).
+
+    ryml prints its parse errors to stderr from C++; PyYAML will report the error (with its
+    line), so that print is captured and dropped. ryml holds the GIL while it parses, so no
+    Python thread writes to stderr meanwhile."""
     try:
         saved = os.dup(2)
     except OSError:  # no stderr at all: nothing to keep clean
-        return ryml.parse_in_arena(raw)
+        return ryml.parse_in_place(raw)
     try:
         with tempfile.TemporaryFile() as sink:
             os.dup2(sink.fileno(), 2)
             try:
-                return ryml.parse_in_arena(raw)
+                return ryml.parse_in_place(raw)
             finally:
                 os.dup2(saved, 2)
     finally:
@@ -155,14 +157,21 @@ def parse_fast(text: str) -> Any:
     ryml = _ryml()
     if ryml is None or _uncertain(text):
         raise _NotCertain("needs PyYAML")
+    # Memory: the text, its UTF-8 copy that ryml parses in place, ryml's nodes, then the JSON
+    # as UTF-8 (half the size of a str holding a `’`) once the nodes are gone.
+    source = bytearray(text, "utf-8")
     try:
-        tree = _parse_quietly(ryml, text.encode("utf-8"))
+        tree = _parse_quietly(ryml, source)
     except Exception as e:  # ryml's own exception types; PyYAML will say what is wrong
         raise _NotCertain("ryml refused it") from e
-    if not tree.is_map(tree.root_id()):  # several documents, a bare scalar or list, nothing
+    root = tree.root_id()
+    if not tree.is_map(root):  # several documents, a bare scalar or list, nothing
         raise _NotCertain("not one mapping")
-    emitted = ryml.emit_json(tree)
-    del tree
+    out = bytearray(ryml.compute_json_length(tree, root))
+    written = ryml.emit_json_in_place(tree, out, root)
+    del tree, source
+    emitted = str(written, "utf-8")
+    del written, out
     if _SUSPECT_RE.search(emitted):
         raise _NotCertain("a string PyYAML may read as a bool, number, date or null")
     try:

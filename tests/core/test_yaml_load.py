@@ -204,3 +204,15 @@ def test_dumped_tip_files_read_as_pyyaml_reads_them(
     )
     fast = fast_or_none(text)
     assert fast is None or same(fast, pyyaml(text))
+
+
+def test_a_generated_corpus_over_the_threshold_reads_as_pyyaml_reads_it(tmp_path: Path) -> None:
+    from bench.speed import generate
+
+    path = tmp_path / "gen" / "tips.yaml"
+    generate(1500, path)
+    text = path.read_text(encoding="utf-8")
+    assert len(text) > 256 * 1024
+    fast = fast_or_none(text)
+    assert fast is not None
+    assert same(fast, pyyaml(text))
