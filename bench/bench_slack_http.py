@@ -118,7 +118,7 @@ def signed(body: str) -> dict[str, str]:
     }
 
 
-async def load(port: int, rate: float, seconds: float) -> dict[str, object]:
+async def load(port: int, rate: float, seconds: float, tag: str = "t") -> dict[str, object]:
     import aiohttp
 
     url = f"http://127.0.0.1:{port}/slack/events"
@@ -139,8 +139,8 @@ async def load(port: int, rate: float, seconds: float) -> dict[str, object]:
                     "command": "/k8stip",
                     "text": "secrets",
                     "api_app_id": "A1",
-                    "response_url": f"http://127.0.0.1:9/respond/{i}",
-                    "trigger_id": f"t{i}",
+                    "response_url": f"http://127.0.0.1:9/respond/{tag}{i}",
+                    "trigger_id": f"{tag}{i}",  # unique: the adapter drops replays
                 }
             )
             start = time.perf_counter()
@@ -189,7 +189,7 @@ def main() -> int:
     server.start()
     port = port_out.recv()
     # Warm-up (auth.test, the first users.info per user, import costs) is not measured.
-    asyncio.run(load(port, rate=50, seconds=1))
+    asyncio.run(load(port, rate=50, seconds=1, tag="warm"))
     result = asyncio.run(load(port, args.rate, args.seconds))
     stop_out.send(True)
     info = port_out.recv()

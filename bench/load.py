@@ -26,10 +26,10 @@ from bench.speed import OUT, ROOT, generate
 SNIPPET = """
 import resource, sys, time
 t0 = time.perf_counter()
-from bot.core import search, yaml_load
+from bot.core import postings, yaml_load
 if sys.argv[2] == "before":
     yaml_load.FAST_MIN_CHARS = 1 << 62
-    search.postings_by_numpy = search.postings_by_loop
+    postings.NUMPY_FROM_TIPS = 1 << 62
 from bot.core.engine import Engine
 engine = Engine.from_paths([sys.argv[1]])
 print(len(engine.corpus.tips), round(time.perf_counter() - t0, 3),

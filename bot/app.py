@@ -5,6 +5,10 @@ Kubernetes CronJob can run it); both build their parts with `wire`. `migrate` cr
 upgrades the schema; `status` prints the subscriptions. Each platform's `AdapterFactory`
 says which secrets it needs before its SDK loads, so a console-only install never loads
 slack-bolt or discord.py.
+
+`run` binds its ports before it opens the store, so a second bot on a taken port stops before
+it migrates anything; a database that cannot be reached stops every command with one
+`store error:` line, and a database URL that cannot be used with one `config error:` line.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -24,12 +29,14 @@ from sqlalchemy.engine import make_url
 
 from bot import __version__
 from bot.adapters.console import ConsoleAdapter
-from bot.config import Config, ConfigError, Secrets, load_secrets
+from bot.config import DATABASE_URL_ENV, Config, ConfigError, Secrets, load_secrets
 from bot.core.corpus import Topic
 from bot.core.invocation import Handler
 from bot.core.schedules import parse_days, parse_timezone
 from bot.ports import Adapter, AdapterFactory, PlatformEvents
 from bot.runtime.store import Store, SubscriptionSpec
+from bot.runtime.store.engine import DatabaseURLError, reaching
+from bot.startup import health_socket, port_message, port_problem
 
 if TYPE_CHECKING:  # imported where used: `migrate` and `status` need none of them
     from bot.core.engine import Engine
@@ -41,6 +48,9 @@ log = logging.getLogger("bot.app")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 SHUTDOWN_SECONDS = 10.0
+DATABASE_URL_EXAMPLES = (
+    "sqlite:///data/k8stip.db or postgresql+psycopg://k8stip:PASSWORD@db:5432/k8stip"
+)
 
 
 # -- building blocks --------------------------------------------------------------------
@@ -51,11 +61,51 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def open_store(config: Config) -> Store:
-    """Open the database (creating a SQLite file's folder) and upgrade its schema."""
-    store = Store.open(config.database)
-    store.migrate()
+def database_key(config: Config) -> str:
+    """Where the database URL was set, for messages that tell what to change."""
+    for name in (DATABASE_URL_ENV, f"{DATABASE_URL_ENV}_FILE"):
+        if os.environ.get(name, "").strip():
+            return name
+    if config.source == "<defaults>":
+        return f"`database` (not set: the default; set it in the config or {DATABASE_URL_ENV})"
+    return f"`database` in {config.source} (or {DATABASE_URL_ENV})"
+
+
+def open_store(config: Config, *, upgrade: bool = True) -> Store:
+    """Open the database (creating a SQLite file's folder), check that it answers, and
+    upgrade its schema unless `upgrade` is false. A URL that cannot be used is a ConfigError
+    naming the key; a database that cannot be reached a StoreError naming the host and port.
+    Neither says the password."""
+    key = database_key(config)
+    try:
+        store = Store.open(config.database)
+    except DatabaseURLError as e:
+        raise ConfigError([f"{key}: {e.problem}; e.g. {DATABASE_URL_EXAMPLES}"]) from None
+    try:
+        with reaching(config.database, key):
+            store.ping()
+            if upgrade:
+                store.migrate()
+    except BaseException:
+        store.close()
+        raise
     return store
+
+
+def check_slack_port(config: Config, secrets: Secrets) -> None:
+    """In Slack HTTP mode, stop before the store opens when `slack.http_port` is taken. Only
+    a probe (bind, then close): the Slack adapter binds the port itself when it starts."""
+    if config.slack.mode != "http" or config.slack.enabled is False:
+        return
+    try:
+        factory = _slack_factory()
+    except ModuleNotFoundError:
+        return  # build_adapters reports a build without Slack
+    if any(not secrets.get(name) for name in factory.secrets_needed(config)):
+        return  # Slack stays off (build_adapters says why)
+    problem = port_problem(config.slack.http_host, config.slack.http_port)
+    if problem is not None:
+        raise ConfigError([port_message(config, "slack.http_port", problem)])
 
 
 def config_subscriptions(config: Config) -> list[SubscriptionSpec]:
@@ -199,12 +249,13 @@ async def wire(
 
     store = await asyncio.to_thread(open_store, config)
     try:
-        await asyncio.to_thread(
-            store.sync_config_subscriptions,
-            config_subscriptions(config),
-            at,
-            catch_up_window(config),
-        )
+        with reaching(config.database, database_key(config)):
+            await asyncio.to_thread(
+                store.sync_config_subscriptions,
+                config_subscriptions(config),
+                at,
+                catch_up_window(config),
+            )
         engine = Engine.from_config(config)
         router = Router(engine, store, config, observer=metrics)
         console = ConsoleAdapter(router.handle, out=console_out, interactive=interactive)
@@ -251,10 +302,11 @@ def _setup_logging(config: Config, args: argparse.Namespace) -> None:
 
 def migrate(config: Config, args: argparse.Namespace) -> int:
     _setup_logging(config, args)
-    store = Store.open(config.database)
+    store = open_store(config, upgrade=False)
     try:
-        before = store.revision()
-        after = store.migrate()
+        with reaching(config.database, database_key(config)):
+            before = store.revision()
+            after = store.migrate()
     finally:
         store.close()
     what = "already at" if before == after else f"upgraded from {before or 'empty'} to"
@@ -343,10 +395,11 @@ def status(config: Config, args: argparse.Namespace) -> int:
     _setup_logging(config, args)
     store = open_store(config)
     try:
-        store.sync_config_subscriptions(
-            config_subscriptions(config), datetime.now(UTC), catch_up_window(config)
-        )
-        rows = status_rows(store, datetime.now(UTC))
+        with reaching(config.database, database_key(config)):
+            store.sync_config_subscriptions(
+                config_subscriptions(config), datetime.now(UTC), catch_up_window(config)
+            )
+            rows = status_rows(store, datetime.now(UTC))
     finally:
         store.close()
     if getattr(args, "json", False):
@@ -405,43 +458,48 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _run(config: Config, args: argparse.Namespace) -> int:
-    from bot.runtime.health import HealthServer, Metrics
+    from bot.runtime.health import HealthServer, Metrics, readiness
     from bot.runtime.scheduler import DeliveryScheduler
 
     metrics = Metrics()
     interactive = sys.stdin.isatty() and not getattr(args, "no_console", False)
-    wired = await wire(
-        config,
-        load_secrets(),
-        at=datetime.now(UTC),
-        console_out=sys.stdout,
-        interactive=interactive,
-        metrics=metrics,
-    )
+    secrets = load_secrets()
+    # Ports before anything: a second bot on a taken port stops here, before the store opens.
+    health_sock, health_note = None, ""
+    if config.health.enabled:
+        health_sock, health_note = health_socket(config, at_terminal=sys.stdin.isatty())
+    try:
+        check_slack_port(config, secrets)
+        wired = await wire(
+            config,
+            secrets,
+            at=datetime.now(UTC),
+            console_out=sys.stdout,
+            interactive=interactive,
+            metrics=metrics,
+        )
+    except BaseException:
+        if health_sock is not None:
+            health_sock.close()
+        raise
     store = wired.store
     connected: dict[str, bool] = dict.fromkeys(wired.adapters, False)
 
-    async def ready() -> tuple[bool, dict[str, str]]:
-        checks: dict[str, str] = {}
-        try:
-            await asyncio.wait_for(asyncio.to_thread(store.ping), timeout=3)
-            checks["store"] = "ok"
-        except Exception as e:
-            checks["store"] = f"unreachable ({type(e).__name__})"
-        for name, ok in connected.items():
-            checks[name] = "connected" if ok else "not connected"
-        ok = checks["store"] == "ok" and all(connected.values())
-        return ok, checks
-
     async def refresh_gauges() -> None:
-        subs = await asyncio.to_thread(store.list_subscriptions)
-        metrics.subscriptions.set(len(subs))
-        metrics.paused.set(sum(1 for s in subs if s.paused))
+        total, paused = await asyncio.to_thread(store.subscription_counts)
+        metrics.subscriptions.set(total)
+        metrics.paused.set(paused)
 
     health = None
-    if config.health.enabled:
+    if health_sock is not None:
         health = HealthServer(
-            config.health.host, config.health.port, metrics, ready, refresh_gauges
+            config.health.host,
+            config.health.port,
+            metrics,
+            readiness(store, connected, wired.deliverer.unauthorized),
+            refresh_gauges,
+            gauge_seconds=config.delivery.tick_seconds,
+            sock=health_sock,
         )
         await health.start()
 
@@ -460,7 +518,7 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             log.exception("%s: could not connect; daily posts still go out over REST", name)
     scheduler = DeliveryScheduler(wired.deliverer, config.delivery.tick_seconds)
     scheduler.start()
-    _banner(config, wired, health, interactive, sys.stderr)
+    _banner(config, wired, health, health_note, interactive, sys.stderr)
     await wired.console.greet()
 
     await stop.wait()
@@ -488,6 +546,7 @@ def _banner(
     config: Config,
     wired: Wiring,
     health: Any,
+    health_note: str,
     interactive: bool,
     out: TextIO,
 ) -> None:
@@ -504,7 +563,7 @@ def _banner(
     ]
     lines += [f"  missing: {note}" for note in wired.notes]
     if health is not None:
-        lines.append(f"  health:  http://{config.health.host}:{health.port}/healthz")
+        lines.append(f"  health:  http://{config.health.host}:{health.port}/healthz{health_note}")
     lines.append(
         "  Type /k8stip help (Ctrl-C to quit)."
         if interactive

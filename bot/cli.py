@@ -14,6 +14,7 @@ from typing import Any
 
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
+from bot.startup import StoreError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -65,6 +66,9 @@ def cmd_topics(args: argparse.Namespace) -> int:
         width = max((len(r["id"]) for r in rows), default=0)
         for r in rows:
             sys.stdout.write(f"{r['id']:<{width}}  {r['count']:>3}  {r['title']}\n")
+        untagged = engine.corpus.untagged_count()
+        if untagged:
+            sys.stdout.write(f"{'':<{width}}  {untagged:>3}  tips with no topic (searchable)\n")
     return EXIT_OK
 
 
@@ -152,11 +156,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", cmd_validate, "check tip files and the topic taxonomy")
     p.add_argument("paths", nargs="*", help="files or folders (default: the configured corpus)")
 
-    p = add("import", cmd_import, "turn an external highlights file into corpus YAML")
-    p.add_argument("path", help="the file to import")
-    p.add_argument("--format", default="highlights", choices=["highlights"], help="input format")
-    p.add_argument("--output", "-o", help="write here (default: standard output)")
-    p.add_argument("--topics", help="taxonomy to tag with (default: the bundled topics.yaml)")
+    from bot.importers.registry import names as import_formats  # no SDKs: cheap to import
+
+    formats = ["auto", *import_formats()]
+    p = add("import", cmd_import, "turn highlight exports (a file or a folder) into tip files")
+    p.add_argument("path", help="an export file, or a folder of them")
+    p.add_argument(
+        "--format",
+        default="auto",
+        choices=formats,
+        help="input format (default: auto, recognised from the content)",
+    )
+    p.add_argument(
+        "--output",
+        "-o",
+        metavar="OUT",
+        help="a folder (one tip file per book) or a .yaml file for one book; "
+        "default: standard output",
+    )
+    p.add_argument(
+        "--topics", metavar="T,…", help="topics to give every imported tip, e.g. networking,rbac"
+    )
+    p.add_argument("--taxonomy", metavar="PATH", help="topics file (default: tips/topics.yaml)")
     p.add_argument("--source-id", help="id for the source block (default: from the title)")
 
     p = add("run", cmd_run, "run the bot: scheduler, adapters, health server")
@@ -190,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         for problem in e.problems:
             sys.stderr.write(f"config error: {problem}\n")
+        return EXIT_USAGE
+    except StoreError as e:  # one line: where it looked and what to check (never a password)
+        sys.stderr.write(f"store error: {e}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -3,7 +3,8 @@ the clock, the engine as the router and delivery see it, observers), and the err
 may raise on a post.
 
 Delivery code catches these errors to decide what to do next: wait and retry, back off and
-retry, reconcile, or pause the subscription. Adapters translate their SDK's errors into them.
+retry, reconcile, hold back every post of an unauthorized adapter, or pause the subscription.
+Adapters translate their SDK's errors into them.
 Two structural types stay inside the core because the core cannot import this module (it
 imports the core): `bot.core.picker.Channel` and `bot.core.engine.CorpusSettings`.
 """
@@ -61,6 +62,13 @@ class AmbiguousError(PostError):
 
 class PermanentError(PostError):
     """Channel gone, bot removed, missing access: pause the subscription, say why."""
+
+
+class AuthError(PostError):
+    """The platform rejected the bot's credentials for every channel (a wrong, revoked or
+    expired token; Slack `invalid_auth`, Discord 401): an outage of the whole adapter, not a
+    fault of one channel. Delivery pauses nothing: the post stays due and goes out once the
+    token works, within the catch-up window; readiness reports the adapter unauthorized."""
 
 
 class Adapter(Protocol):
@@ -160,6 +168,9 @@ class DeliveryObserver(Protocol):
     def delivery_sent(self, platform: str, lag_seconds: float, at: datetime) -> None: ...
 
     def delivery_failed(self, platform: str, reason: str) -> None: ...
+
+    def adapter_auth_failed(self, platform: str) -> None:
+        """A call was refused for the adapter's credentials (`AuthError`)."""
 
 
 class TipEngine(TipSource, Protocol):

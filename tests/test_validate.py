@@ -190,12 +190,85 @@ def test_unknown_source_key_with_suggestion(
     _one_problem(capsys, path, 4, "unknown key `author`", "did you mean `authors`?")
 
 
-def test_missing_topics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A tip without topics (or with an empty list) is reported at the tip with an example."""
-    path = _write(tmp_path, GOOD.replace("  topics: [pods]\n", ""))
-    _one_problem(capsys, path, 6, "at least one topic", "topics: [pods]")
-    path = _write(tmp_path, GOOD.replace("  topics: [pods]\n", "  topics: []\n"))
-    _one_problem(capsys, path, 8, "at least one topic")
+def test_missing_topics_is_a_warning_and_the_tip_still_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tip without topics (or with an empty list) is a warning at the tip (exit 0): it loads,
+    with no topic, and the warning says how to give it one."""
+    for text, line in (
+        (GOOD.replace("  topics: [pods]\n", ""), 6),
+        (GOOD.replace("  topics: [pods]\n", "  topics: []\n"), 8),
+    ):
+        path = _write(tmp_path, text)
+        code, lines, err = _validate(capsys, path)
+        assert code == 0
+        assert len(lines) == 1 and lines[0].startswith(f"{path}:{line}: warning: "), lines
+        assert "at least one topic" in lines[0] and "topics: [pods]" in lines[0]
+        assert "0 error(s), 1 warning(s)" in err
+        corpus = load_corpus([path], TOPICS_YAML)
+        assert corpus.by_id["demo-1"].topics == ()
+        assert corpus.untagged_count() == 1
+
+
+def test_topics_that_are_not_a_list_are_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`topics: pods` (not a list) is still an error that shows the list form."""
+    path = _write(tmp_path, GOOD.replace("  topics: [pods]\n", "  topics: pods\n"))
+    _one_problem(capsys, path, 8, "list of topic ids", "topics: [pods]")
+
+
+HIGHLIGHT_FIELDS = GOOD.replace(
+    "  topics: [pods]\n",
+    "  topics: [pods]\n"
+    "  note: Worth a team talk.\n"
+    "  location: Location 170-172\n"
+    "  highlighted_at: 2026-03-14T09:12:00\n",
+).replace("  authors: [Ops Team]\n", "  authors: [Ops Team]\n  language: de\n")
+
+
+def test_highlight_fields_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """note, location, highlighted_at (unquoted, so YAML reads a datetime) and the source's
+    language load as text and validate clean."""
+    path = _write(tmp_path, HIGHLIGHT_FIELDS)
+    code, lines, _ = _validate(capsys, path)
+    assert (code, lines) == (0, [])
+    corpus = load_corpus([path], TOPICS_YAML)
+    tip = corpus.by_id["demo-1"]
+    assert (tip.note, tip.location, tip.highlighted_at) == (
+        "Worth a team talk.",
+        "Location 170-172",
+        "2026-03-14T09:12:00",
+    )
+    assert corpus.sources["demo"].language == "de"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "fragment"),
+    [
+        ("highlighted_at: 2026-03-14T09:12:00", "highlighted_at: last tuesday", 12, "ISO 8601"),
+        ("note: Worth a team talk.", "note: [a, b]", 10, "reader's note as text"),
+        ("language: de", "language: German!", 5, "ISO 639-1"),
+    ],
+)
+def test_bad_highlight_fields_are_errors(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    old: str,
+    new: str,
+    line: int,
+    fragment: str,
+) -> None:
+    """A highlight time that isn't ISO 8601, a note that isn't text, a language that isn't a
+    code: one error each, at its line."""
+    _one_problem(capsys, _write(tmp_path, HIGHLIGHT_FIELDS.replace(old, new)), line, fragment)
+
+
+def test_long_note_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A note longer than a card shows is a warning, not an error."""
+    path = _write(tmp_path, HIGHLIGHT_FIELDS.replace("Worth a team talk.", "word " * 300))
+    code, lines, _ = _validate(capsys, path)
+    assert code == 0 and len(lines) == 1 and ": warning: note is" in lines[0]
 
 
 def test_missing_source_block(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

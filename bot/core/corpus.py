@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 SLACK_SECTION_LIMIT = 3000
 DISCORD_EMBED_LIMIT = 4096
+# A reader's note is shown under the tip; a Discord embed field holds 1,024 characters.
+NOTE_LIMIT = 1000
 TOPICS_FILE = "topics.yaml"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 URL_RE = re.compile(r"https?://[^\s<>()\"']+[^\s<>()\"'.,;:!?]")
@@ -37,6 +39,7 @@ class Source:
     kind: str = "book"
     note: str = ""
     url: str = ""
+    language: str = ""  # ISO 639-1 of the tips' text ("de"); "" is English
 
 
 class Tip(NamedTuple):
@@ -51,6 +54,9 @@ class Tip(NamedTuple):
     links: tuple[str, ...] = ()
     file: str = ""
     line: int = 0
+    note: str = ""  # the reader's own note on the passage, shown under it on cards
+    location: str = ""  # where in the source: "page 12", "Location 170-172"
+    highlighted_at: str = ""  # ISO 8601, when the reader marked it
 
     @property
     def chapter(self) -> str:
@@ -115,6 +121,10 @@ class Corpus:
             return list(self.tips)
         wanted = set(topics)
         return [t for t in self.tips if wanted.intersection(t.topics)]
+
+    def untagged_count(self) -> int:
+        """Tips with no topic: searchable and in rotation, but no topic request finds them."""
+        return sum(1 for t in self.tips if not t.topics)
 
     def topic_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(self.topics, 0)

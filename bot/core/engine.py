@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.core import engine_cache
-from bot.core.corpus import Corpus, Tip
+from bot.core.corpus import NOTE_LIMIT, Corpus, Tip
 from bot.core.loader import load_corpus
-from bot.core.replies import TipCard
+from bot.core.replies import NOTE_LABEL, TipCard
 from bot.core.search import Hit, SearchIndex, Understanding, best_matches
 from bot.core.textnorm import normalize, phrase_key
 
@@ -70,6 +70,9 @@ def tip_json(tip: Tip, card: TipCard) -> dict[str, Any]:
         "chapter_number": tip.chapter_number,
         "chapter_title": tip.chapter_title,
         "links": list(tip.links),
+        "note": tip.note,
+        "location": tip.location,
+        "highlighted_at": tip.highlighted_at,
         "score": card.score,
     }
 
@@ -77,7 +80,8 @@ def tip_json(tip: Tip, card: TipCard) -> dict[str, Any]:
 def render_card_text(card: TipCard) -> str:
     """A tip card as plain text (console, CLI, notification fallback)."""
     topics = ", ".join(card.topic_titles)
-    return f"{card.text}\n  — {card.attribution}" + (f"  [{topics}]" if topics else "")
+    note = f"\n  {NOTE_LABEL}: {card.note}" if card.note else ""
+    return f"{card.text}{note}\n  — {card.attribution}" + (f"  [{topics}]" if topics else "")
 
 
 class CorpusSettings(Protocol):
@@ -116,6 +120,7 @@ class Engine:
             topic_titles=tuple(self.corpus.topic_title(t) for t in tip.topics),
             links=tip.links,
             score=score,
+            note=tip.note[:NOTE_LIMIT],
         )
 
     def _nothing(self, query: str, u: Understanding) -> tuple[str, list[str]]:

@@ -38,8 +38,15 @@ def _fingerprint(paths: Sequence[str | Path]) -> tuple[str, int] | None:
     # The code that builds the index is part of the key too, so an edited checkout never
     # loads an index built by older code.
     here = Path(__file__).resolve().parent
-    modules = ("corpus.py", "loader.py", "yaml_load.py", "search.py", "textnorm.py", "engine.py")
-    for module in modules:
+    for module in (
+        "corpus.py",
+        "loader.py",
+        "yaml_load.py",
+        "search.py",
+        "postings.py",
+        "textnorm.py",
+        "engine.py",
+    ):
         try:
             st = (here / module).stat()
             parts.append(f"{module}:{st.st_size}:{st.st_mtime_ns}")

@@ -7,7 +7,9 @@ bad file in `tips/` can't take the bot down (`k8stip validate` exits 1 on any er
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import yaml
 from bot.core.corpus import (
     DISCORD_EMBED_LIMIT,
     ID_RE,
+    NOTE_LIMIT,
     SLACK_SECTION_LIMIT,
     TOPICS_FILE,
     URL_RE,
@@ -32,8 +35,20 @@ from bot.core.yaml_load import load_yaml
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 32  # levels of nested lists/mappings; a tip file needs 4
-TIP_KEYS = ("id", "text", "topics", "chapter", "links", "curated", "notes")
-SOURCE_KEYS = ("id", "title", "authors", "kind", "note", "url")
+TIP_KEYS = (
+    "id",
+    "text",
+    "topics",
+    "chapter",
+    "links",
+    "curated",
+    "notes",
+    "note",
+    "location",
+    "highlighted_at",
+)
+SOURCE_KEYS = ("id", "title", "authors", "kind", "note", "url", "language")
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 TOPIC_KEYS = ("title", "description", "aliases", "keywords", "related")
 Path_ = tuple[str | int, ...]
 
@@ -248,6 +263,44 @@ def _check_url(url: str) -> str | None:
     return None
 
 
+def _highlight_fields(item: dict[str, Any], where: Path_, fp: _FileProblems) -> tuple[str, ...]:
+    """A tip's reader's note, location and highlight time, as text; problems go to `fp`."""
+    note = item.get("note")
+    if note is None:
+        note = ""
+    elif not isinstance(note, str):
+        fp.add((*where, "note"), "`note` is the reader's note as text, e.g. note: Try this first")
+        note = ""
+    elif len(note) > NOTE_LIMIT:
+        fp.add(
+            (*where, "note"),
+            f"note is {len(note)} characters; cards show the first {NOTE_LIMIT}: shorten it",
+            "warning",
+        )
+    location = item.get("location")
+    if location is None:
+        location = ""
+    elif isinstance(location, bool) or not isinstance(location, str | int):
+        fp.add((*where, "location"), "`location` is text, e.g. location: page 12")
+        location = ""
+    at = item.get("highlighted_at")
+    stamp = ""
+    if isinstance(at, dt.date):  # YAML reads an unquoted 2026-03-14 as a date
+        stamp = at.isoformat()
+    elif isinstance(at, str) and at.strip():
+        try:
+            dt.datetime.fromisoformat(at.strip())
+            stamp = at.strip()
+        except ValueError:
+            fp.add(
+                (*where, "highlighted_at"),
+                f"highlighted_at {at[:40]!r} is not ISO 8601; write e.g. 2026-03-14T09:12:00",
+            )
+    elif at is not None:
+        fp.add((*where, "highlighted_at"), "highlighted_at is ISO 8601, e.g. 2026-03-14")
+    return note.strip(), str(location).strip(), stamp
+
+
 def _load_tip_file(
     path: Path, corpus: Corpus, seen_ids: dict[str, str], seen_text: dict[str, str]
 ) -> None:
@@ -280,6 +333,13 @@ def _load_tip_file(
         if not src.get("title"):
             fp.add(("source",), "the source has no `title`; name the book or runbook")
         authors = src.get("authors") or []
+        language = src.get("language") or ""
+        if not isinstance(language, str) or (language and not LANGUAGE_RE.match(language)):
+            fp.add(
+                ("source", "language"),
+                f"language {language!r} is not an ISO 639-1 code; write e.g. language: de",
+            )
+            language = ""
         corpus.sources[source_id] = Source(
             source_id,
             str(src.get("title") or source_id),
@@ -287,6 +347,7 @@ def _load_tip_file(
             str(src.get("kind") or "book"),
             str(src.get("note") or ""),
             str(src.get("url") or ""),
+            language.lower(),
         )
     else:
         fp.add(("source",), "missing `source:` block (id, title, authors); tips need attribution")
@@ -338,8 +399,17 @@ def _load_tip_file(
             else:
                 seen_text[norm] = str(tid)
         topics = item.get("topics")
-        if not isinstance(topics, list) or not topics:
-            fp.add((*where, "topics"), "a tip needs at least one topic, e.g. topics: [pods]")
+        if topics is None or topics == []:
+            # Still a tip: searchable and in rotation; only topic requests can't find it.
+            fp.add(
+                (*where, "topics"),
+                "no topic: the tip is searchable and in rotation, but no topic finds it; "
+                "give it at least one topic, e.g. topics: [pods]",
+                "warning",
+            )
+            topics = []
+        elif not isinstance(topics, list):
+            fp.add((*where, "topics"), "`topics` is a list of topic ids, e.g. topics: [pods]")
             bad = True
             topics = []
         for t in topics:
@@ -377,6 +447,7 @@ def _load_tip_file(
             title = chapter
         elif chapter is not None:
             fp.add((*where, "chapter"), "chapter is {number, title} or a plain title string")
+        note, location, highlighted_at = _highlight_fields(item, where, fp)
         if bad:
             continue
         new_tips.append(
@@ -390,6 +461,9 @@ def _load_tip_file(
                 links=tuple(str(u) for u in links),
                 file=str(path),
                 line=0,
+                note=note,
+                location=location,
+                highlighted_at=highlighted_at,
             )
         )
     corpus.add_tips(new_tips)

@@ -26,6 +26,9 @@ class ReplyKind(Enum):
     ERROR = "error"  # a mistake the user can fix; the text says how
 
 
+NOTE_LABEL = "Reader's note"  # how every platform labels a card's note
+
+
 @dataclass(frozen=True)
 class TipCard:
     """One tip, ready to render: text, where it comes from, what it is about."""
@@ -38,6 +41,9 @@ class TipCard:
     topic_titles: tuple[str, ...]  # display titles, same order as `topics`
     links: tuple[str, ...] = ()
     score: float | None = None  # set on search results
+    # The reader's own note on an imported highlight, shown under the tip and labelled as
+    # theirs. It comes from an export, so adapters render it as text: no markup, no mentions.
+    note: str = ""
 
     @property
     def attribution(self) -> str:

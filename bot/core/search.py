@@ -6,20 +6,31 @@ one edit for short words, two for long ones), and runs of words that name a topi
 role binding", "hpa", "helm chart") are recognised. Tips are then ranked by BM25 over their
 text plus how central each recognised topic is to them (a tip's first topic is its subject).
 A request whose words mostly appear nowhere in the corpus gets no results, not noise.
+
+Tips of a source in another language (`language: de`) are indexed with that language's stems,
+tagged with it (`de:geheimnis`), or word for word where PyStemmer has no stemmer; a request's
+words are looked up in English and in each such language. An English-only corpus is ranked
+exactly as before.
 """
 
 from __future__ import annotations
 
 import math
-from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain
-from typing import Any, TypeAlias
 
 from bot.core.corpus import Corpus, Tip, Topic
-from bot.core.textnorm import STOPWORDS, normalize, phrase_key, raw_words, stem, terms_of, words
+from bot.core.postings import postings_of
+from bot.core.textnorm import (
+    STOPWORDS,
+    foreign_term,
+    language_key,
+    normalize,
+    phrase_key,
+    stem,
+    words,
+)
 
 BM25_K1, BM25_B = 1.2, 0.75
 # How much a tip is "about" a topic, by the topic's place in its list.
@@ -60,104 +71,6 @@ def _max_edits(word: str) -> int:
     return 0 if n < 4 else 1 if n < 8 else 2
 
 
-Postings: TypeAlias = (
-    "tuple[array[float], array[int], array[float], dict[str, tuple[int, int]], list[str]]"
-)
-
-
-def postings_of(tips: Sequence[Tip]) -> Postings:
-    """BM25 postings of `tips`: each tip's length in terms, one array of tip numbers and one of
-    term counts for all terms (sliced per term: a dict of 20,000 small arrays pickles and loads
-    ten times slower), term -> (start, end), and the distinct words.
-
-    A small corpus is indexed by a loop (no numpy import: the bundled corpus's cold start), a
-    large one with numpy (the loop takes 5 s over 100,000 tips). Both give the same postings.
-    """
-    return postings_by_loop(tips) if len(tips) < VECTOR_THRESHOLD else postings_by_numpy(tips)
-
-
-def postings_by_loop(tips: Sequence[Tip]) -> Postings:
-    docs: dict[str, array[int]] = {}
-    tfs: dict[str, array[float]] = {}
-    doc_len = array("f")
-    vocab: dict[str, None] = {}
-    for i, tip in enumerate(tips):
-        counts: dict[str, int] = {}
-        tokens = raw_words(tip.text)
-        vocab.update(dict.fromkeys(tokens))
-        for t in terms_of(tokens):
-            counts[t] = counts.get(t, 0) + 1
-        for t, c in counts.items():
-            d = docs.get(t)
-            if d is None:
-                d = docs[t] = array("i")
-                tfs[t] = array("f")
-            d.append(i)
-            tfs[t].append(c)
-        doc_len.append(sum(counts.values()))
-    post_docs = array("i")
-    post_tfs = array("f")
-    postings: dict[str, tuple[int, int]] = {}
-    for t, d in docs.items():
-        start = len(post_docs)
-        post_docs.extend(d)
-        post_tfs.extend(tfs[t])
-        postings[t] = (start, len(post_docs))
-    return doc_len, post_docs, post_tfs, postings, list(vocab)
-
-
-def postings_by_numpy(tips: Sequence[Tip]) -> Postings:
-    """Each distinct word is stemmed once; every (term, tip) pair becomes one int64 and
-    np.unique sorts and counts them in C."""
-    import numpy as np
-
-    n = len(tips)
-    # Tip by tip in chunks, each word becomes its number at once: holding 3.6 million word
-    # strings would cost 200 MB.
-    word_id: dict[str, int] = {}
-    lengths = np.empty(n, dtype=np.int64)
-    chunks: list[np.ndarray[Any, np.dtype[np.int32]]] = []
-    for at in range(0, n, 4096):
-        word_lists = [raw_words(t.text) for t in tips[at : at + 4096]]
-        lengths[at : at + len(word_lists)] = [len(ws) for ws in word_lists]
-        flat = list(chain.from_iterable(word_lists))
-        for w in dict.fromkeys(flat):
-            word_id.setdefault(w, len(word_id))
-        chunks.append(np.fromiter(map(word_id.__getitem__, flat), dtype=np.int32, count=len(flat)))
-    ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
-    del chunks
-    vocab = list(word_id)
-    # The terms of each distinct word (none for a stopword, several for "pod-eviction"), as
-    # one flat array of term numbers with offsets.
-    term_id: dict[str, int] = {}
-    word_terms: list[int] = []
-    starts = np.zeros(len(vocab) + 1, dtype=np.int64)
-    for i, w in enumerate(vocab):
-        word_terms.extend(term_id.setdefault(t, len(term_id)) for t in terms_of([w]))
-        starts[i + 1] = len(word_terms)
-    per_word = (starts[1:] - starts[:-1])[ids]  # how many terms each word occurrence gives
-    docs = np.repeat(np.repeat(np.arange(n, dtype=np.int64), lengths), per_word)
-    first = np.repeat(starts[:-1][ids] - np.cumsum(per_word) + per_word, per_word)
-    del ids
-    first += np.arange(len(first))
-    pairs = np.asarray(word_terms, dtype=np.int64)[first]
-    del first
-    pairs *= max(n, 1)
-    pairs += docs
-    pairs, counts = np.unique(pairs, return_counts=True)
-    pair_terms = pairs // max(n, 1)
-    ends = np.searchsorted(pair_terms, np.arange(len(term_id)), side="right")
-    postings: dict[str, tuple[int, int]] = {}
-    start = 0
-    for t, end in zip(term_id, ends.tolist(), strict=True):
-        postings[t] = (start, end)
-        start = end
-    doc_len = array("f", np.bincount(docs, minlength=n).astype(np.float32).tobytes())
-    post_docs = array("i", (pairs % max(n, 1)).astype(np.int32).tobytes())
-    post_tfs = array("f", counts.astype(np.float32).tobytes())
-    return doc_len, post_docs, post_tfs, postings, vocab
-
-
 class SearchIndex:
     """An in-memory index over a corpus: BM25 postings, topic postings, alias table."""
 
@@ -165,7 +78,12 @@ class SearchIndex:
         self.corpus = corpus
         self.tips: list[Tip] = list(corpus.tips)
         n = len(self.tips)
-        self.doc_len, self.post_docs, self.post_tfs, self.postings, vocab = postings_of(self.tips)
+        source_language = {sid: language_key(s.language) for sid, s in corpus.sources.items()}
+        tip_languages = [source_language.get(t.source, "") for t in self.tips]
+        self.doc_len, self.post_docs, self.post_tfs, self.postings, vocab = postings_of(
+            self.tips, tip_languages
+        )
+        self.languages = sorted(set(tip_languages) - {""})  # besides English
         self.avgdl = (sum(self.doc_len) / n) if n else 1.0
         self.idf = {
             t: math.log(1 + (n - (b - a) + 0.5) / ((b - a) + 0.5))
@@ -244,7 +162,8 @@ class SearchIndex:
         u = Understanding(text=text)
         toks: list[str] = []  # raw words, typos corrected
         for w in words(text):
-            if w not in STOPWORDS and stem(w) not in self.known_stems and "-" not in w:
+            familiar = stem(w) in self.known_stems or bool(foreign_known(self, w))
+            if w not in STOPWORDS and not familiar and "-" not in w:
                 fixed = self._correct(w)
                 if fixed is not None and fixed != w:
                     u.corrections[w] = fixed
@@ -280,15 +199,16 @@ class SearchIndex:
             if r in STOPWORDS:
                 continue
             content += 1
-            if s in self.postings:
-                u.terms.append(s)
+            known = [s] if s in self.postings else []
+            known += foreign_known(self, r)
+            u.terms.extend(known)
             if cov:
                 known_w += self.max_idf
                 total_w += self.max_idf
                 continue
             uncovered += 1
-            if s in self.postings:
-                w_ = self.idf[s]
+            if known:
+                w_ = max(self.idf[t] for t in known)
                 known_w += w_
                 total_w += w_
             else:
@@ -366,6 +286,16 @@ class SearchIndex:
                 for tid in self.aliases.get(phrase_key(name), ()):
                     scored[tid] = max(scored.get(tid, 0.0), score)
         return sorted(scored, key=lambda t: -scored[t])[:n]
+
+
+def foreign_known(index: SearchIndex, word: str) -> list[str]:
+    """The index terms `word` has in the corpus's other languages (none for English-only)."""
+    found: list[str] = []
+    for language in index.languages:
+        term = foreign_term(word, language)
+        if term in index.postings and term not in found:
+            found.append(term)
+    return found
 
 
 def mix_weights(u: Understanding) -> tuple[float, float]:

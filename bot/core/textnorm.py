@@ -91,6 +91,99 @@ def terms_of(tokens: list[str]) -> list[str]:
     return out
 
 
+# ISO 639-1 -> PyStemmer's Snowball algorithm. A language missing here (or from the PyStemmer
+# build) is matched word for word, as typed.
+_SNOWBALL = {
+    "ar": "arabic",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "eo": "esperanto",
+    "es": "spanish",
+    "et": "estonian",
+    "eu": "basque",
+    "fa": "persian",
+    "fi": "finnish",
+    "fr": "french",
+    "ga": "irish",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "nb": "norwegian",
+    "ne": "nepali",
+    "nl": "dutch",
+    "nn": "norwegian",
+    "no": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+    "yi": "yiddish",
+}
+_AVAILABLE = frozenset(Stemmer.algorithms())
+_OTHER_STEMMERS: dict[str, Stemmer.Stemmer | None] = {}
+_OTHER_STEMS: dict[tuple[str, str], str] = {}
+
+
+def language_key(language: str) -> str:
+    """The primary subtag of a source's language ('de-AT' -> 'de'); '' for English or none."""
+    key = language.strip().lower().replace("_", "-").split("-")[0]
+    return "" if key in ("", "en") else key
+
+
+def has_stemmer(language: str) -> bool:
+    """Whether PyStemmer stems `language` (ISO 639-1); English always."""
+    key = language_key(language)
+    return not key or _SNOWBALL.get(key, "") in _AVAILABLE
+
+
+def stem_in(word: str, language: str) -> str:
+    """`word`'s stem in `language`; the word as typed when PyStemmer has no stemmer for it."""
+    key = language_key(language)
+    if not key:
+        return stem(word)
+    if key not in _OTHER_STEMMERS:
+        name = _SNOWBALL.get(key, "")
+        _OTHER_STEMMERS[key] = Stemmer.Stemmer(name) if name in _AVAILABLE else None
+    stemmer = _OTHER_STEMMERS[key]
+    if stemmer is None:
+        return word
+    s = _OTHER_STEMS.get((key, word))
+    if s is None:
+        s = "-".join(str(stemmer.stemWord(p)) for p in word.replace("'", "").split("-"))
+        if len(_OTHER_STEMS) < 200_000:
+            _OTHER_STEMS[(key, word)] = s
+    return s
+
+
+def foreign_term(word: str, language: str) -> str:
+    """The index term of a word of a tip in another language than English: its stem in that
+    language, tagged with the language ('de:geheimnis') so it never mixes with English stems."""
+    return f"{language_key(language)}:{stem_in(word, language)}"
+
+
+def foreign_terms(tokens: list[str], language: str) -> list[str]:
+    """`terms_of` for the words of a tip written in `language` (not English)."""
+    out = []
+    for w in tokens:
+        w = w.replace("’", "'")
+        if w in STOPWORDS:  # English words in the text ("the", "kubernetes") still mean nothing
+            continue
+        out.append(foreign_term(w, language))
+        if "-" in w:
+            out.extend(foreign_term(p, language) for p in w.split("-") if p)
+    return out
+
+
 def phrase_key(text: str) -> tuple[str, ...]:
     """A phrase as a tuple of stems, stopwords kept: 'Role Bindings' -> ('role', 'bind')."""
     out: list[str] = []

@@ -80,6 +80,7 @@ _ASCII_ALLOWED = bytes([0x0A, *range(0x20, 0x7F)])
 # PyYAML refuses a token that starts with `@` or a backtick (ryml takes it as text).
 _TOKEN_START_MARKS = "&*!%@`"
 _BEFORE_A_TOKEN = "\n:-[{,?"  # the last non-space character before a token on its line
+_FLOW_APART_RE = re.compile(r"\?|:(?! )")
 
 
 def _uncertain(text: str) -> bool:
@@ -96,6 +97,24 @@ def _uncertain(text: str) -> bool:
             if not before or before[-1] in _BEFORE_A_TOKEN:
                 return True
             i = text.find(mark, i + 1)
+    return _odd_flow(text)
+
+
+def _odd_flow(text: str) -> bool:
+    """Whether a flow collection (`[a, b]`, `{k: v}`) holds what YAML 1.1 and 1.2 read apart:
+    PyYAML takes `?` as a key and `:` without a space as an error inside one, ryml as text.
+    A flow that doesn't close on its line is left to PyYAML too."""
+    for opener in "[{":
+        i = text.find(opener)
+        while i != -1:
+            before = text[max(0, i - 200) : i].rstrip(" ")
+            if not before or before[-1] in _BEFORE_A_TOKEN:
+                end = text.find("\n", i)
+                line = text[i : len(text) if end == -1 else end]
+                closes = line.count("]") + line.count("}")
+                if closes != line.count("[") + line.count("{") or _FLOW_APART_RE.search(line):
+                    return True
+            i = text.find(opener, i + 1)
     return False
 
 

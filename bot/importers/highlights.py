@@ -18,6 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.core.corpus import URL_RE
+from bot.importers.errors import ImportError_
+from bot.importers.model import Book, Skip, SkipReason
+from bot.importers.model import Highlight as BookHighlight
+
+__all__ = ["PARSER", "ImportError_", "parse", "slug", "stable_id", "tip_text"]
 
 MAX_INPUT_BYTES = 5 * 1024 * 1024  # a highlights post is ~20 KB; refuse anything absurd
 
@@ -35,10 +40,6 @@ _NOISE_RE = re.compile(
     re.IGNORECASE,
 )
 _PLACEHOLDER_RE = re.compile(r"^(?:none|n/?a|nothing|-+)\.?$", re.IGNORECASE)
-
-
-class ImportError_(Exception):
-    """The input cannot be imported; the message says why and what to do."""
 
 
 @dataclass
@@ -221,3 +222,48 @@ def iter_tips(parsed: ParsedHighlights, prefix: str) -> Iterator[dict[str, objec
             "text": text,
             "links": links_in(text),
         }
+
+
+_SNIFF_CHAPTER_RE = re.compile(r"^(?:chapter|ch\.?)\s*\d{1,3}\b", re.IGNORECASE | re.MULTILINE)
+_SNIFF_BULLET_RE = re.compile(r"^[ \t]+(?:[•●◦▪‣∙·*\-–]|\d{1,2}[.)])\s+\S", re.MULTILINE)
+
+
+class HighlightsParser:
+    """The blog format as a `Parser`: one book, chapters numbered, nested bullets kept."""
+
+    name = "highlights"
+
+    def sniff(self, text: str, filename: str) -> bool:
+        head = text[:16384]
+        return bool(_SNIFF_CHAPTER_RE.search(head) and _SNIFF_BULLET_RE.search(head))
+
+    def parse(self, text: str, filename: str) -> list[Book]:
+        try:
+            parsed = parse(text)
+        except ImportError_ as e:
+            raise ImportError_(f"{filename}: {e}") from None
+        skipped = [
+            Skip(
+                SkipReason.EMPTY if why.startswith("placeholder") else SkipReason.NOT_A_HIGHLIGHT,
+                f"{filename}: line {line}",
+            )
+            for line, why in parsed.skipped
+        ]
+        site_note = f"A reader's highlights, from a book review on {parsed.site}"
+        return [
+            Book(
+                title=parsed.title,
+                authors=tuple(parsed.authors),
+                highlights=[
+                    BookHighlight(
+                        text=tip_text(h), chapter=h.chapter_title, chapter_number=h.chapter_number
+                    )
+                    for h in parsed.highlights
+                ],
+                skipped=skipped,
+                note=site_note if parsed.site else "",
+            )
+        ]
+
+
+PARSER = HighlightsParser()

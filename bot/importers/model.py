@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from bot.importers.highlights import ImportError_
+from bot.importers.errors import ImportError_
 
 __all__ = ["Book", "Highlight", "ImportError_", "Parser", "Skip", "SkipReason"]
 
@@ -29,6 +29,7 @@ class SkipReason(StrEnum):
     TOO_LONG = "too long for a chat message"
     DISCARDED = "discarded in Readwise"
     ORPHAN_NOTE = "a note with no highlight to attach it to"
+    NOT_A_HIGHLIGHT = "not a highlight (page furniture or stray text)"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Highlight:
     loc_end: int | None = None
     highlighted_at: str = ""  # ISO 8601 ("2026-03-14T09:12:00" or a date), when known
     tags: tuple[str, ...] = ()  # the reader's tags (Readwise); may name topics or aliases
+    chapter_number: int | None = None  # where chapters are numbered (the blog format)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Book:
     skipped: list[Skip] = field(default_factory=list)
     language: str = ""  # ISO 639-1 when the export says or it can be told ("de"), else ""
     asin: str = ""  # Amazon's id, where the export has it (a stable book id)
+    note: str = ""  # about the highlights as a whole, for the source block ("from a review on …")
 
 
 class Parser(Protocol):

@@ -1,12 +1,20 @@
-"""The health server: `/healthz` (alive), `/readyz` (store reachable, adapters connected) and
-`/metrics` (Prometheus text format)."""
+"""The health server: `/healthz` (alive), `/readyz` (store reachable and writable, adapters
+connected) and `/metrics` (Prometheus text format).
+
+A scrape only renders the registry: the subscription gauges are refreshed on a timer (one
+COUNT … GROUP BY every `gauge_seconds`), so `/metrics` costs the same at 50 or 50,000
+subscriptions and any number of scrapers cannot load the store.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import (
@@ -18,7 +26,13 @@ from prometheus_client import (
     generate_latest,
 )
 
+if TYPE_CHECKING:
+    from bot.runtime.store import Store
+
 log = logging.getLogger(__name__)
+
+# /readyz: the store's write probe may wait this long for a lock; the whole check this long.
+READY_WRITE_SECONDS, READY_SECONDS = 2.0, 3.0
 
 ReadyCheck = Callable[[], Awaitable[tuple[bool, dict[str, str]]]]
 
@@ -58,6 +72,12 @@ class Metrics:
             "k8stip_subscriptions_paused", "Subscriptions currently paused", registry=r
         )
         self.subscriptions = Gauge("k8stip_subscriptions", "Subscriptions in the store", registry=r)
+        self.auth_failures = Counter(
+            "k8stip_adapter_auth_failures",
+            "Calls the platform refused for the bot's credentials (an adapter outage)",
+            ["platform"],
+            registry=r,
+        )
 
     def delivery_sent(self, platform: str, lag_seconds: float, at: datetime) -> None:
         self.tips_posted.labels(platform).inc()
@@ -67,6 +87,9 @@ class Metrics:
     def delivery_failed(self, platform: str, reason: str) -> None:
         self.failures.labels(platform, reason).inc()
 
+    def adapter_auth_failed(self, platform: str) -> None:
+        self.auth_failures.labels(platform).inc()
+
     def command_handled(self, platform: str, command: str) -> None:
         self.commands.labels(platform, command).inc()
 
@@ -75,20 +98,30 @@ class Metrics:
 
 
 class HealthServer:
+    """Serves on `sock` when given (bound early by the caller, so the port is never lost
+    between a check and the bind), else binds `host:port` itself (port 0: any free port)."""
+
     def __init__(
         self,
         host: str,
         port: int,
         metrics: Metrics,
         ready: ReadyCheck,
-        before_scrape: Callable[[], Awaitable[None]] | None = None,
+        refresh_gauges: Callable[[], Awaitable[None]] | None = None,
+        *,
+        gauge_seconds: float = 30.0,
+        sock: socket.socket | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.metrics = metrics
         self.ready = ready
-        self.before_scrape = before_scrape
+        self.refresh_gauges = refresh_gauges
+        self.gauge_seconds = gauge_seconds
+        self.sock = sock
         self._runner: web.AppRunner | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._gauges_failing = False
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -100,18 +133,50 @@ class HealthServer:
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site: web.BaseSite
+        if self.sock is not None:
+            site = web.SockSite(self._runner, self.sock)
+        else:
+            site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server  # aiohttp exposes no public accessor for the bound socket
-        if self.port == 0 and server is not None:
-            sockets = getattr(server, "sockets", None) or []
-            if sockets:
-                self.port = sockets[0].getsockname()[1]
+        if self._runner.addresses:
+            self.port = int(self._runner.addresses[0][1])  # the real port when 0 was asked
+        if self.refresh_gauges is not None:
+            await self._refresh_once()  # the first scrape has real values
+            self._refresher = asyncio.create_task(self._refresh_forever())
 
     async def stop(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
+            self._refresher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _refresh_once(self) -> None:
+        """Refresh the gauges; a store outage is logged when it starts and when it ends, not
+        on every refresh."""
+        assert self.refresh_gauges is not None
+        try:
+            await self.refresh_gauges()
+        except Exception as e:
+            if not self._gauges_failing:
+                log.warning(
+                    "metrics: could not refresh the subscription gauges (%s); they keep their "
+                    "last values until the store answers",
+                    type(e).__name__,
+                )
+            self._gauges_failing = True
+            return
+        if self._gauges_failing:
+            log.info("metrics: subscription gauges refreshed again")
+        self._gauges_failing = False
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.gauge_seconds)
+            await self._refresh_once()
 
     async def _healthz(self, _req: web.Request) -> web.Response:
         return web.Response(text="ok\n")
@@ -128,11 +193,54 @@ class HealthServer:
         )
 
     async def _metrics(self, _req: web.Request) -> web.Response:
-        if self.before_scrape is not None:
-            try:
-                await self.before_scrape()
-            except Exception:
-                log.warning("metrics: could not refresh subscription gauges", exc_info=True)
         resp = web.Response(body=self.metrics.render())
         resp.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return resp
+
+
+def store_health(store: Store, write_seconds: float = READY_WRITE_SECONDS) -> str:
+    """ "ok", or why the store is not ready: unreachable, or reachable but unable to write (a
+    read-only file, a full disk, a standby). Blocking: run it in a thread."""
+    try:
+        store.ping()
+    except Exception as e:
+        return f"unreachable ({type(e).__name__})"
+    try:
+        store.check_writable(write_seconds)
+    except Exception as e:
+        return f"cannot write ({type(e).__name__})"
+    return "ok"
+
+
+def readiness(
+    store: Store,
+    connected: Mapping[str, bool],
+    unauthorized: Callable[[], Mapping[str, str]] = dict,
+    timeout_seconds: float = READY_SECONDS,
+) -> Callable[[], Awaitable[tuple[bool, dict[str, str]]]]:
+    """/readyz: the store answers and takes a write within `timeout_seconds`, every adapter is
+    connected, and no platform refuses its token (`unauthorized()`: platform -> reason, from
+    delivery). A slow store is "not ready", never a probe that hangs."""
+    last = {"store": "ok"}
+
+    async def ready() -> tuple[bool, dict[str, str]]:
+        try:
+            state = await asyncio.wait_for(
+                asyncio.to_thread(store_health, store), timeout=timeout_seconds
+            )
+        except TimeoutError:
+            state = f"slow (no answer within {timeout_seconds:g} s)"
+        if state != last["store"]:  # log changes, not every probe
+            log.log(
+                logging.INFO if state == "ok" else logging.WARNING, "readiness: store %s", state
+            )
+            last["store"] = state
+        checks = {"store": state}
+        for name, ok in connected.items():
+            checks[name] = "connected" if ok else "not connected"
+        refused = unauthorized()
+        for name, reason in refused.items():
+            checks[name] = f"unauthorized ({reason})"
+        return state == "ok" and all(connected.values()) and not refused, checks
+
+    return ready

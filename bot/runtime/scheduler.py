@@ -1,11 +1,17 @@
 """APScheduler 3.x as the in-process clock: a tick every `delivery.tick_seconds` runs one
 delivery pass. The job store is in memory on purpose: APScheduler's docs say a job store must
-not be shared between processes, so replicas each tick and the database decides who posts."""
+not be shared between processes, so replicas each tick and the database decides who posts.
+
+A pass runs as a task of its own, outside the APScheduler job: the job only starts a pass when
+none is running, so a pass longer than a tick never makes APScheduler log "maximum number of
+running instances reached" on every tick; the scheduler says once that the pass is still going.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -24,24 +30,44 @@ class DeliveryScheduler:
         self.tick_seconds = max(1, tick_seconds)
         self.scheduler = AsyncIOScheduler(jobstores={"default": MemoryJobStore()}, timezone=UTC)
         self._running: set[asyncio.Task[None]] = set()
+        self._pass: asyncio.Task[None] | None = None  # the pass the job started last
+        self._pass_started = 0.0
+        self._said_still_running = False
         self.passes = 0
 
     def start(self) -> None:
         self.scheduler.add_job(
-            self.tick,
+            self._on_tick,
             IntervalTrigger(seconds=self.tick_seconds, timezone=UTC),
             id="delivery-tick",
             next_run_time=datetime.now(UTC),  # one pass right away: catch up after a restart
-            max_instances=1,  # a slow pass is never overlapped by the next tick
+            max_instances=1,  # the job returns at once (below), so this never binds
             coalesce=True,
             misfire_grace_time=self.tick_seconds,
         )
         self.scheduler.start()
 
+    async def _on_tick(self) -> None:
+        """The APScheduler job: start a pass unless one is running (then say so, once)."""
+        if self._pass is not None and not self._pass.done():
+            if not self._said_still_running:
+                self._said_still_running = True
+                log.info(
+                    "delivery pass still running after %.0f s; the next starts when it ends",
+                    time.monotonic() - self._pass_started,
+                )
+            return
+        self._pass = asyncio.create_task(self.tick())
+        self._running.add(self._pass)  # before it first runs, so `shutdown` waits for it
+        self._pass.add_done_callback(self._running.discard)
+
     async def tick(self) -> None:
+        """One delivery pass; logs its outcome and never raises."""
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        self._pass_started = time.monotonic()
+        self._said_still_running = False
         try:
             results = await self.deliverer.run_pass()
             self.passes += 1

@@ -322,7 +322,8 @@ def test_loader_never_raises_on_any_yaml_document(doc: Any) -> None:
     corpus = load_corpus([path], topics_file=TOPICS_YAML)
     _assert_problems_well_formed(corpus.problems, path)
     for tip in corpus.tips:
-        assert tip.text.strip() and tip.topics and set(tip.topics) <= set(corpus.topics)
+        # A tip may have no topic (a warning); any topic it has is a known one.
+        assert tip.text.strip() and set(tip.topics) <= set(corpus.topics)
 
 
 @SETTINGS

@@ -3,7 +3,8 @@
 Real discord.py clients are pointed at it (`discord.api_url: http://127.0.0.1:PORT/api/v10`).
 It plays enough of the protocol for k8stip: login, `GET /gateway/bot`, the gateway handshake
 (HELLO, IDENTIFY -> READY, GUILD_CREATE, heartbeats), application command registration,
-interaction callbacks and webhook follow-ups, and channel messages with nonce enforcement.
+interaction callbacks and webhook follow-ups, channel messages with nonce enforcement, and
+reading a channel's messages back (newest first; like Discord, without their nonce).
 Tests dispatch INTERACTION_CREATE and GUILD_DELETE, inject 429s and 5xx, and read what the
 bot sent from the recorded requests.
 """
@@ -103,6 +104,7 @@ class FakeDiscord:
         self.identifies: list[dict[str, Any]] = []
         self._injected: list[Injected] = []
         self._nonces: dict[tuple[int, str], dict[str, Any]] = {}
+        self._history: dict[int, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._closing = asyncio.Event()
@@ -198,6 +200,10 @@ class FakeDiscord:
         self._injected.append(
             Injected(method.upper(), re.compile(path_regex), status, body, headers, times)
         )
+
+    def forget_nonces(self) -> None:
+        """Time passes: Discord enforces a nonce only for a few minutes after its message."""
+        self._nonces.clear()
 
     async def wait_for(self, predicate: Callable[[], Any], seconds: float = 5.0) -> Any:
         """Wait until `predicate()` is truthy (re-checked on every request the fake sees)."""
@@ -503,7 +509,7 @@ class FakeDiscord:
         if not is_interaction and request.headers.get("Authorization") != f"Bot {self.token}":
             rec.status = 401
             return _json({"message": "401: Unauthorized", "code": 0}, 401)
-        status, payload = self._route(request.method, path, body)
+        status, payload = self._route(request.method, path, body, dict(request.query))
         rec.status = status
         if status == 204:
             return web.Response(status=204)
@@ -515,7 +521,10 @@ class FakeDiscord:
         }
         return _json(payload, status, headers)
 
-    def _route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+    def _route(
+        self, method: str, path: str, body: Any, query: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        query = query or {}
         app = str(self.application_id)
         if method == "GET" and path in ("/gateway/bot", "/gateway"):
             return 200, {
@@ -564,6 +573,8 @@ class FakeDiscord:
         m = re.fullmatch(r"/channels/(\d+)/messages", path)
         if m and method == "POST":
             return self._create_message(int(m.group(1)), body)
+        if m and method == "GET":
+            return self._read_messages(int(m.group(1)), query)
         return 404, {"message": f"404: Not Found ({method} {path})", "code": 0}
 
     def _store_command(self, c: dict[str, Any], guild_id: int | None) -> dict[str, Any]:
@@ -639,7 +650,23 @@ class FakeDiscord:
         msg = self._message(channel_id, body)
         if nonce is not None and body.get("enforce_nonce"):
             self._nonces[(channel_id, str(nonce))] = msg
+        # Read back later, a message has no nonce (only the create answer echoes it).
+        self._history.setdefault(channel_id, []).append(
+            {k: v for k, v in msg.items() if k != "nonce"}
+        )
         return 200, msg
+
+    def _read_messages(self, channel_id: int, query: dict[str, str]) -> tuple[int, Any]:
+        """GET /channels/{id}/messages: newest first, `limit` (1-100, default 50), `before`."""
+        known = {c for g in self.guilds for c in g.channels}
+        if channel_id not in known:
+            return 404, {"message": "Unknown Channel", "code": 10003}
+        limit = max(1, min(100, int(query.get("limit") or 50)))
+        newest_first = list(reversed(self._history.get(channel_id, [])))
+        before = query.get("before")
+        if before is not None:
+            newest_first = [m for m in newest_first if int(m["id"]) < int(before)]
+        return 200, newest_first[:limit]
 
     # --- gateway --------------------------------------------------------------------------
 

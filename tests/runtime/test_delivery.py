@@ -144,9 +144,11 @@ async def test_transient_errors_back_off_with_jitter_then_post(store: Store) -> 
     assert 2.0 <= clock.sleeps[1] <= 4.0
 
 
-async def test_transient_errors_give_up_after_max_attempts(store: Store) -> None:
-    """After `max_attempts` transient errors, with capped waits between them, the delivery is
-    recorded as failed with the last error."""
+async def test_transient_errors_stop_the_pass_after_max_attempts_and_stay_retryable(
+    store: Store,
+) -> None:
+    """After `max_attempts` transient errors, with capped waits between them, the pass reports
+    the delivery failed with the last error, and the row waits for a later pass (retry_at)."""
     subscribe(store)
     clock = FakeClock(DUE)
     adapter = RecordingAdapter(platform="slack")
@@ -156,7 +158,9 @@ async def test_transient_errors_give_up_after_max_attempts(store: Store) -> None
     assert (r.status, r.attempts, r.error) == ("failed", 4, "http_503")
     assert adapter.calls == 4
     assert len(clock.sleeps) == 3 and max(clock.sleeps) <= 5
-    assert [x.status for x in store.list_deliveries()] == ["failed"]
+    [row] = store.list_deliveries()
+    assert row.status == "planned" and row.retry_at is not None and row.retry_at > clock.now()
+    assert r.retry_at == row.retry_at.isoformat()
 
 
 def test_backoff_is_bounded_and_jittered() -> None:

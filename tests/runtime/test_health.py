@@ -1,12 +1,16 @@
-"""Health server and metrics (bot/web.py), and `k8stip run` as a real process."""
+"""Health server and metrics (bot/runtime/health.py), readiness, and `k8stip run` as a real
+process."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import random
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -21,11 +25,12 @@ import pytest
 from bot.config import DeliveryConfig
 from bot.ports import TransientError
 from bot.runtime.delivery import Deliverer
-from bot.runtime.health import HealthServer, Metrics
-from bot.runtime.store import SubscriptionSpec
+from bot.runtime.health import HealthServer, Metrics, readiness, store_health
+from bot.runtime.store import Store, SubscriptionSpec
+from bot.startup import bind_listener, port_problem
 from tests.core_support import ROOT
 from tests.fakes.clock import FakeClock
-from tests.fakes.databases import fresh_store
+from tests.fakes.databases import add_sink_subscriptions, fresh_store
 from tests.fakes.recording import RecordingAdapter
 from tests.fakes.tips import FakeTips
 
@@ -221,3 +226,166 @@ subscriptions:
     assert "missing: Discord: off; set DISCORD_TOKEN" in err
     assert "Console input is off (stdin is not a terminal)" in err
     assert "stopping" in err
+
+
+# -- /metrics cost, /readyz write probe (issue 15) -----------------------------------------
+
+
+async def test_a_scrape_renders_the_registry_and_never_asks_the_store(tmp_path: Path) -> None:
+    """The gauges come from one COUNT … GROUP BY when the server starts and then on its timer;
+    forty scrapes in a row cost no query at all."""
+    with fresh_store("sqlite", tmp_path) as store:
+        add_sink_subscriptions(store, 5, 2, datetime(2026, 3, 27, tzinfo=UTC), "U")
+        store.pause_workspace("sink", "W000", "test", datetime(2026, 3, 27, tzinfo=UTC))
+        metrics, refreshes = Metrics(), 0
+
+        async def refresh() -> None:
+            nonlocal refreshes
+            refreshes += 1
+            total, paused = store.subscription_counts()
+            metrics.subscriptions.set(total)
+            metrics.paused.set(paused)
+
+        srv = HealthServer("127.0.0.1", 0, metrics, Readiness(), refresh, gauge_seconds=3600)
+        await srv.start()
+        try:
+            for _ in range(40):
+                _, _, text = await get(srv.port, "/metrics")
+        finally:
+            await srv.stop()
+    assert refreshes == 1
+    assert "k8stip_subscriptions 5.0" in text and "k8stip_subscriptions_paused 3.0" in text
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_subscription_counts_are_one_aggregate(kind: str, tmp_path: Path) -> None:
+    with fresh_store(kind, tmp_path) as store:
+        assert store.subscription_counts() == (0, 0)
+        add_sink_subscriptions(store, 7, 3, datetime(2026, 3, 27, tzinfo=UTC), "U")
+        store.pause_workspace("sink", "W001", "test", datetime(2026, 3, 27, tzinfo=UTC))
+        assert store.subscription_counts() == (7, 2)
+
+
+async def test_the_gauges_refresh_on_their_timer_and_a_failure_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.runtime.health")
+    metrics, calls = Metrics(), 0
+
+    async def refresh() -> None:
+        nonlocal calls
+        calls += 1
+        if calls in (2, 3, 4):
+            raise OSError("store down")
+        metrics.subscriptions.set(calls)
+
+    srv = HealthServer("127.0.0.1", 0, metrics, Readiness(), refresh, gauge_seconds=0.01)
+    await srv.start()
+    try:
+        for _ in range(500):
+            if calls >= 6:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await srv.stop()
+    assert calls >= 6
+    warnings = [r for r in caplog.records if "could not refresh" in r.getMessage()]
+    assert len(warnings) == 1
+    assert any("refreshed again" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_server_serves_on_a_socket_bound_before_it_starts() -> None:
+    sock = bind_listener("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    srv = HealthServer("127.0.0.1", 8080, Metrics(), Readiness(), sock=sock)
+    await srv.start()
+    try:
+        assert srv.port == port
+        assert (await get(port, "/healthz"))[0] == 200
+    finally:
+        await srv.stop()
+
+
+def test_a_port_in_use_is_a_port_problem_that_says_so() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        problem = port_problem("127.0.0.1", port)
+        assert problem is not None and problem.in_use and problem.port == port
+        assert problem.reason.startswith("is already in use")
+    assert port_problem("127.0.0.1", port) is None
+
+
+async def test_readyz_is_ready_for_a_writable_store(tmp_path: Path) -> None:
+    with fresh_store("sqlite", tmp_path) as store:
+        assert await readiness(store, {"console": True})() == (
+            True,
+            {"store": "ok", "console": "connected"},
+        )
+
+
+async def test_readyz_is_not_ready_while_a_platform_refuses_the_token(tmp_path: Path) -> None:
+    """An adapter whose token the platform refuses (delivery's outage record) makes the bot
+    not ready, with the reason; ready again once delivery clears it."""
+    refused = {"slack": "invalid_auth: the bot token was refused"}
+    with fresh_store("sqlite", tmp_path) as store:
+        ready = readiness(store, {"slack": True}, lambda: dict(refused))
+        assert await ready() == (
+            False,
+            {"store": "ok", "slack": "unauthorized (invalid_auth: the bot token was refused)"},
+        )
+        refused.clear()
+        assert await ready() == (True, {"store": "ok", "slack": "connected"})
+
+
+async def test_readyz_is_not_ready_when_the_sqlite_file_is_read_only(tmp_path: Path) -> None:
+    """The file opened read-only (`mode=ro`, as on a read-only mount): reads still work, so a
+    ping alone said ready; the write probe does not. (Tests run as root, where chmod 0444
+    stops no write, so the read-only open is how a test gets a file that refuses writes.)"""
+    with fresh_store("sqlite", tmp_path):
+        pass
+    ro = Store.open(f"sqlite:///file:{tmp_path}/data/k8stip.db?mode=ro&uri=true")
+    try:
+        ro.ping()  # reads work
+        assert len(ro.list_subscriptions()) == 0
+        ok, checks = await readiness(ro, {})()
+    finally:
+        ro.close()
+    assert not ok and checks == {"store": "cannot write (OperationalError)"}
+
+
+@pytest.mark.postgres
+async def test_readyz_is_not_ready_when_postgres_refuses_writes(tmp_path: Path) -> None:
+    """A read-only PostgreSQL session (what a hot standby or a failover in progress gives)."""
+    with fresh_store("postgres", tmp_path) as store:
+        url = store.engine.url.render_as_string(hide_password=False)
+        ro = Store.open(
+            url.replace("search_path%3D", "default_transaction_read_only%3Don%20-csearch_path%3D")
+        )
+        try:
+            ro.ping()
+            ok, checks = await readiness(ro, {})()
+        finally:
+            ro.close()
+        assert await readiness(store, {})() == (True, {"store": "ok"})
+    assert not ok and checks == {"store": "cannot write (InternalError)"}
+
+
+async def test_a_store_whose_write_lock_is_held_is_not_ready_and_the_probe_returns(
+    tmp_path: Path,
+) -> None:
+    """Another writer holds SQLite's lock: the probe waits its own short time, not the
+    store's 30 s busy timeout, and /readyz answers "slow" within its timeout."""
+    with fresh_store("sqlite", tmp_path) as store:
+        other = sqlite3.connect(f"{tmp_path}/data/k8stip.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            start = time.monotonic()
+            assert store_health(store, write_seconds=0.2) == "cannot write (OperationalError)"
+            assert time.monotonic() - start < 5
+            ok, checks = await readiness(store, {}, timeout_seconds=0.1)()
+            assert not ok and checks == {"store": "slow (no answer within 0.1 s)"}
+        finally:
+            other.execute("ROLLBACK")
+            other.close()

@@ -16,7 +16,7 @@ import threading
 from typing import TextIO
 
 from bot.core.invocation import Handler, Invocation
-from bot.core.replies import Reply, TipCard
+from bot.core.replies import NOTE_LABEL, Reply, TipCard
 from bot.ports import Target
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,10 @@ def clean(text: str) -> str:
 
 
 def render_card(card: TipCard) -> list[str]:
-    lines = [clean(card.text), f"  — {clean(card.attribution)}"]
+    lines = [clean(card.text)]
+    if card.note.strip():
+        lines.append(f"  {NOTE_LABEL}: {clean(card.note)}")
+    lines.append(f"  — {clean(card.attribution)}")
     if card.topic_titles:
         lines.append(f"  Topics: {clean(', '.join(card.topic_titles))}")
     lines += [f"  {clean(link)}" for link in card.links]

@@ -35,7 +35,7 @@ from bot.adapters.discord.commands import (
     commands_differ,
     topic_suggester,
 )
-from bot.adapters.discord.render import NO_MENTIONS, render
+from bot.adapters.discord.render import FOOTER_MAX, NO_MENTIONS, embed_size, render
 from bot.config import Config, ConfigError, Secrets
 from bot.core.invocation import Handler
 from bot.core.loader import load_corpus
@@ -43,6 +43,7 @@ from bot.core.replies import Reply
 from bot.ports import (
     Adapter,
     AmbiguousError,
+    AuthError,
     PermanentError,
     PlatformEvents,
     RateLimited,
@@ -59,6 +60,12 @@ NONCE_MAX = 25  # Discord's limit for a message nonce
 MAX_RATELIMIT_WAIT_SECONDS = 10.0
 # A whole post, including discord.py's own waits (429 up to 10 s, 5xx retries ~16 s).
 POST_TIMEOUT_SECONDS = 60.0
+# find_posted reads at most this many pages of the channel's newest messages (100 a page,
+# Discord's maximum).
+HISTORY_PAGES = 2
+HISTORY_PAGE_SIZE = 100
+EMBEDS_TOTAL_MAX = 6000  # characters across a message's embeds
+UNAUTHORIZED = "unauthorized: Discord rejected DISCORD_TOKEN; set a valid token"
 
 # Discord JSON error codes that no retry can fix: pause the subscription and say why.
 PERMANENT_CODES = {
@@ -83,6 +90,33 @@ def delivery_nonce(delivery_id: str) -> str:
     """
     digest = hashlib.blake2b(delivery_id.encode("utf-8"), digest_size=16).hexdigest()
     return ("kt" + digest)[:NONCE_MAX]
+
+
+def footer_marker(delivery_id: str) -> str:
+    """What a daily post's last embed footer ends with, so `find_posted` can recognise the
+    post in channel history: Discord echoes the nonce when a message is created, but messages
+    read back later do not carry it."""
+    return f" · {delivery_id}"
+
+
+def mark_delivery(embeds: list[discord.Embed], delivery_id: str) -> None:
+    """Append `footer_marker` to the last embed's footer (the source line stays whole up to
+    Discord's limits); nothing when the embeds are already at Discord's total size."""
+    marker = footer_marker(delivery_id)
+    if not embeds or sum(map(embed_size, embeds)) + len(marker) > EMBEDS_TOTAL_MAX:
+        return
+    last = embeds[-1]
+    text = last.footer.text or ""
+    last.set_footer(text=text[: FOOTER_MAX - len(marker)] + marker, icon_url=last.footer.icon_url)
+
+
+def _carries(message: Mapping[str, Any], nonce: str, marker: str) -> bool:
+    """Whether a message from channel history is the daily post with that nonce / marker."""
+    if str(message.get("nonce") or "") == nonce:
+        return True
+    embeds = message.get("embeds") or []
+    footer = (embeds[-1].get("footer") or {}) if embeds else {}
+    return str(footer.get("text") or "").endswith(marker)
 
 
 @dataclass(frozen=True)
@@ -136,8 +170,8 @@ def translate_http_error(exc: discord.HTTPException) -> Exception:
         return TransientError(f"discord_{exc.status}: Discord had a server error; retrying")
     if exc.status == 429:
         return RateLimited(MAX_RATELIMIT_WAIT_SECONDS, "rate_limited")
-    if exc.status == 401:
-        return TransientError("unauthorized: Discord rejected DISCORD_TOKEN; set a valid token")
+    if exc.status == 401:  # the token, for every channel alike: an outage, not a channel fault
+        return AuthError(UNAUTHORIZED)
     if exc.status in (403, 404):
         return PermanentError(f"forbidden_{exc.status}_{code}: {exc.text[:200]}")
     return PermanentError(f"rejected_{exc.status}_{code}: {exc.text[:200]}")
@@ -321,9 +355,7 @@ class DiscordAdapter:
                     await rest.static_login(self._token)
                 except discord.LoginFailure:
                     await rest.close()
-                    raise TransientError(
-                        "unauthorized: Discord rejected DISCORD_TOKEN; set a valid token"
-                    ) from None
+                    raise AuthError(UNAUTHORIZED) from None
                 except BaseException:
                     await rest.close()
                     raise
@@ -335,6 +367,7 @@ class DiscordAdapter:
         if not target.channel.isdigit():
             raise PermanentError(f"bad_channel: {target.channel!r} is not a Discord channel id")
         message = render(reply)
+        mark_delivery(message.embeds, delivery_id)
         params = handle_message_parameters(
             content=message.content,
             embeds=message.embeds,
@@ -359,12 +392,36 @@ class DiscordAdapter:
         return str(data["id"])
 
     async def find_posted(self, target: Target, delivery_id: str) -> str | None:
-        """Always None: Discord does not return a message's nonce in channel history.
+        """The id of a message in the channel's newest messages that carries `delivery_id`
+        (its nonce, when Discord echoes it, or the footer marker), else None.
 
-        It does not need to: every attempt carries the same nonce with `enforce_nonce`, so
-        posting again after an ambiguous failure returns the first message instead of a
-        second one (see docs/discord.md for the window this holds in).
+        Within a few minutes the nonce alone prevents a second post (`enforce_nonce`); this
+        covers the rest: a catch-up post after the database was restored or wiped. It needs
+        Read Message History; without it Discord refuses and delivery posts anyway.
         """
+        if not target.channel.isdigit():
+            return None
+        nonce, marker = delivery_nonce(delivery_id), footer_marker(delivery_id)
+        before: str | None = None
+        try:
+            async with asyncio.timeout(self.post_timeout):
+                http = await self._http()
+                for _ in range(HISTORY_PAGES):
+                    page = await http.logs_from(
+                        int(target.channel), HISTORY_PAGE_SIZE, before=before
+                    )
+                    for message in page:
+                        if _carries(message, nonce, marker):
+                            return str(message["id"])
+                    if len(page) < HISTORY_PAGE_SIZE:
+                        break
+                    before = str(page[-1]["id"])
+        except discord.RateLimited as e:
+            raise RateLimited(e.retry_after) from None
+        except discord.HTTPException as e:
+            raise translate_http_error(e) from None
+        except (TimeoutError, aiohttp.ClientError) as e:
+            raise TransientError(f"history_unreadable: {type(e).__name__}") from None
         return None
 
 

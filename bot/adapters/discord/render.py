@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from bot.core.replies import Action, Reply, ReplyKind, TipCard
+from bot.core.replies import NOTE_LABEL, Action, Reply, ReplyKind, TipCard
 
 # One colour for every k8stip embed (Kubernetes blue).
 COLOUR = discord.Colour(0x326CE5)
@@ -63,13 +63,19 @@ def command_from_custom_id(value: str) -> str | None:
 
 
 def card_embed(card: TipCard, *, title: str | None = None) -> discord.Embed:
-    """One tip as an embed: title, text, topics field, footer 'Source · Chapter'."""
+    """One tip as an embed: title, text, the reader's note, topics and links fields, footer
+    'Source · Chapter'."""
     heading = title or (f"Kubernetes tip · {card.topic_titles[0]}" if card.topic_titles else "")
     embed = discord.Embed(
         title=_clip(heading or "Kubernetes tip", EMBED_TITLE_MAX),
         description=_clip(discord.utils.escape_mentions(card.text), EMBED_DESCRIPTION_MAX),
         colour=COLOUR,
     )
+    if card.note.strip():
+        # The note comes from a reader's export: escaped like anything a person typed.
+        embed.add_field(
+            name=NOTE_LABEL, value=_clip(neutralise(card.note), FIELD_VALUE_MAX), inline=False
+        )
     if card.topic_titles:
         embed.add_field(
             name="Topics",

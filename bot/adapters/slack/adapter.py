@@ -26,7 +26,7 @@ from bot.adapters.slack.socket_mode import SocketModeConnection
 from bot.config import Config, ConfigError, Secrets
 from bot.core.invocation import Handler
 from bot.core.replies import Reply
-from bot.ports import Adapter, PermanentError, PlatformEvents, Target, TransientError
+from bot.ports import Adapter, AuthError, PermanentError, PlatformEvents, Target, TransientError
 
 ACK_BUDGET_SECONDS = 2.0  # Slack allows 3 s; keep a margin for the network
 
@@ -176,10 +176,26 @@ class SlackAdapter:
         return str(bot.bot_token)
 
     async def post(self, target: Target, reply: Reply, delivery_id: str) -> str:
-        return await self._poster.post(target, reply, delivery_id)
+        try:
+            return await self._poster.post(target, reply, delivery_id)
+        except AuthError as e:
+            raise self._per_workspace(e, target.workspace) from None
 
     async def find_posted(self, target: Target, delivery_id: str) -> str | None:
-        return await self._poster.find_posted(target, delivery_id)
+        try:
+            return await self._poster.find_posted(target, delivery_id)
+        except AuthError as e:
+            raise self._per_workspace(e, target.workspace) from None
+
+    def _per_workspace(self, e: AuthError, workspace: str) -> AuthError | PermanentError:
+        """With one SLACK_BOT_TOKEN a refused token is an outage of the whole adapter. With
+        OAuth installs each workspace has its own token, and a refused one means that
+        workspace's install is gone (revoked, uninstalled): permanent for that workspace,
+        whose subscriptions pause until someone reinstalls k8stip there."""
+        if self._store is None:
+            return e
+        code = e.reason.split(":", 1)[0]
+        return PermanentError(messages.INSTALL_REVOKED.format(team=workspace, code=code))
 
 
 if TYPE_CHECKING:  # mypy proves SlackAdapter follows the Adapter protocol

@@ -12,7 +12,14 @@ import asyncio
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.ports import AmbiguousError, PermanentError, PostError, RateLimited, TransientError
+from bot.ports import (
+    AmbiguousError,
+    AuthError,
+    PermanentError,
+    PostError,
+    RateLimited,
+    TransientError,
+)
 
 # The fix is in the text: this ends up in `/k8stip status` and in the logs.
 PERMANENT_REASONS: dict[str, str] = {
@@ -22,14 +29,6 @@ PERMANENT_REASONS: dict[str, str] = {
         "for a private channel, invite me with /invite @k8stip"
     ),
     "is_archived": "the channel is archived; unarchive it and run /k8stip resume",
-    "account_inactive": (
-        "the Slack app's token is no longer active (app removed or user deactivated); "
-        "reinstall the app"
-    ),
-    "invalid_auth": "the Slack bot token is not valid; check SLACK_BOT_TOKEN or reinstall the app",
-    "not_authed": "no Slack bot token was sent; set SLACK_BOT_TOKEN",
-    "token_revoked": "the Slack bot token was revoked; reinstall the app",
-    "token_expired": "the Slack bot token has expired; reinstall the app",
     "missing_scope": (
         "the Slack app lacks a permission it needs; update it from "
         "config/slack-app-manifest.yaml and reinstall"
@@ -37,6 +36,21 @@ PERMANENT_REASONS: dict[str, str] = {
     "restricted_action": "a workspace admin has restricted posting in this channel",
     "team_access_not_granted": "the app is not installed in this workspace; install it again",
     "msg_blocked": "Slack blocked the message under this workspace's policy",
+}
+
+# The token itself is refused: every channel fails alike, so this is an outage of the adapter
+# (`AuthError`: nothing paused, posts wait for a working token), not a fault of one channel.
+# With OAuth installs each workspace has its own token; SlackAdapter turns these into a
+# PermanentError for that workspace (its install is gone: reinstall it there).
+AUTH_REASONS: dict[str, str] = {
+    "invalid_auth": "the Slack bot token is not valid; check SLACK_BOT_TOKEN or reinstall the app",
+    "not_authed": "no Slack bot token was sent; set SLACK_BOT_TOKEN",
+    "account_inactive": (
+        "the Slack app's token is no longer active (app removed or user deactivated); "
+        "reinstall the app and update SLACK_BOT_TOKEN"
+    ),
+    "token_revoked": "the Slack bot token was revoked; reinstall the app, update SLACK_BOT_TOKEN",
+    "token_expired": "the Slack bot token has expired; reinstall the app, update SLACK_BOT_TOKEN",
 }
 
 TRANSIENT_ERRORS = frozenset(
@@ -63,7 +77,7 @@ def api_error_code(err: SlackApiError) -> str:
 
 
 def map_api_error(err: SlackApiError, *, posting: bool = False) -> PostError:
-    """An `ok: false` answer or a non-200 status -> RateLimited / Transient / Permanent.
+    """An `ok: false` answer or a non-200 status -> RateLimited / Transient / Auth / Permanent.
 
     `posting`: the call was a post, so a 200 whose body can't be read (a proxy's HTML page)
     may hide a message that landed: that is ambiguous, not a reason to post again.
@@ -78,6 +92,8 @@ def map_api_error(err: SlackApiError, *, posting: bool = False) -> PostError:
         return RateLimited(_retry_after(err), reason="Slack rate limit (429)")
     if status >= 500 or code in TRANSIENT_ERRORS:
         return TransientError(f"Slack answered {status} {code}".strip())
+    if code in AUTH_REASONS:
+        return AuthError(f"{code}: {AUTH_REASONS[code]}")
     if code in PERMANENT_REASONS:
         return PermanentError(PERMANENT_REASONS[code])
     # An error we don't know (or one caused by our own payload): retrying with backoff is

@@ -9,6 +9,10 @@ HANDLER_FAILED = (
 NOT_INSTALLED = (
     "k8stip is not installed in Slack workspace {team}: install it again from /slack/install"
 )
+INSTALL_REVOKED = (
+    "Slack refused k8stip's token for workspace {team} ({code}): the install was revoked or "
+    "removed; install it again from /slack/install, then run /k8stip resume"
+)
 MISSING_BOT_TOKEN = (
     "Slack is enabled but SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token from "
     "OAuth & Permissions in your Slack app (see docs/slack.md)"

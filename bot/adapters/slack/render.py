@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.core.replies import Action, Reply, ReplyKind, TipCard, Visibility
+from bot.core.replies import NOTE_LABEL, Action, Reply, ReplyKind, TipCard, Visibility
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks).
 SECTION_TEXT_MAX = 3000
@@ -146,13 +146,20 @@ def _card_context(card: TipCard) -> dict[str, Any] | None:
     return {"type": "context", "elements": elements} if elements else None
 
 
+def _note_context(card: TipCard) -> dict[str, Any] | None:
+    """The reader's note under the tip: text from an export, so no links are made from it."""
+    if not card.note.strip():
+        return None
+    note = _mrkdwn_limited(card.note, CONTEXT_TEXT_MAX - len(NOTE_LABEL) - 6, links=False)
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{NOTE_LABEL}:* {note}"}]}
+
+
 def _card_blocks(card: TipCard, share: Action | None, index: int) -> list[dict[str, Any]]:
     body = "\n".join(p for p in (card.text, *card.links) if p.strip()) or card.tip_id
     section = _section(_mrkdwn_limited(body, SECTION_TEXT_MAX))
     if share is not None:
         section["accessory"] = _button(share, index)
-    context = _card_context(card)
-    return [section, context] if context else [section]
+    return [b for b in (section, _note_context(card), _card_context(card)) if b is not None]
 
 
 def fallback_text(reply: Reply) -> str:

@@ -7,18 +7,23 @@
 4. mark: sent (with the message id), failed, skipped or paused; the tip joins channel history.
 
 Errors from `Adapter.post` decide what happens next: `RateLimited` waits its Retry-After,
-`TransientError` backs off exponentially with jitter up to `max_attempts`, `AmbiguousError`
-asks `find_posted` before trying again, `PermanentError` pauses the subscription with the
-reason. A row whose claimer died is claimable again after its lease; the new claimer looks
-for the earlier post (`find_posted`) before posting, so a crash between post and mark does
-not post twice on platforms that can tell.
+`TransientError` backs off exponentially with jitter up to `max_attempts` and then leaves the
+row to a later pass inside the catch-up window, `AmbiguousError` asks `find_posted` before
+trying again, `AuthError` (a refused token) holds the platform's posts back without pausing
+anything, `PermanentError` pauses the subscription with the reason. A row whose claimer died
+is claimable again after its lease; the new claimer looks for the earlier post
+(`find_posted`) before posting, so a crash between post and mark does not post twice on
+platforms that can tell. A catch-up post (a restored or wiped database forgets what went out)
+is looked up the same way before its first attempt.
 
 The clock and the random source are injected: tests drive time by hand and never sleep.
 
 One job per module:
 - `planning`: `plan_for`, the ledger rows due in a pass's look-back window.
 - `attempt`: one post with its retry policy (`Poster`, `PostPolicy`), and what each
-  `PostError` leads to; `pacing`: `backoff_delay` and the per-workspace `WorkspaceLimiter`.
+  `PostError` leads to; `pacing`: `backoff_delay` and the per-workspace `WorkspaceLimiter`;
+  `retries`: when a later pass tries a failed post again; `outages`: adapters whose token is
+  refused (`AuthOutages`).
 - `marks`: sent marks, group-committed. `reply_cache`: rendered daily replies per corpus.
 - `leases`: our claims and their renewal; `store_calls`: store calls off the event loop,
   retried while the database is down.

@@ -27,6 +27,7 @@ from bot.runtime.delivery.results import (
     result_of,
     taken_over,
 )
+from bot.runtime.delivery.retries import gave_up_note
 from bot.runtime.delivery.store_calls import StoreCalls
 from bot.runtime.delivery.tip_choice import tips_for_claim
 from bot.runtime.store import (
@@ -98,6 +99,18 @@ class Deliverer:
     def stop(self) -> None:
         """Finish the posts in flight, claim nothing new."""
         self._stopping = True
+
+    def unauthorized(self) -> dict[str, str]:
+        """Platform -> reason, for each adapter whose credentials the platform rejects now
+        (readiness reports them; their posts wait, nothing is paused)."""
+        return self.poster.auth.unauthorized()
+
+    @property
+    def late_after(self) -> timedelta:
+        """A post this overdue when its pass starts is a catch-up post: before its first
+        attempt the channel is searched for it (a restored or wiped database forgets posts
+        that did go out). Two ticks, at least a minute: on-time posts pay no lookup."""
+        return timedelta(seconds=max(60.0, 2.0 * self.settings.tick_seconds))
 
     async def run_pass(self, at: datetime | None = None) -> list[DeliveryResult]:
         """One pass for the instant `at` (default now): plan, then claim and post until
@@ -239,9 +252,14 @@ class Deliverer:
                 return await self.poster.sent(d, sub, d.tip_id, found, 0, at, reconciled=True)
 
         if d.due_at < at - timedelta(hours=self.settings.catch_up_hours):
-            note = f"missed: more than {self.settings.catch_up_hours:g} h late"
-            await self.db.retry(self.store.mark_final, d.id, SKIPPED, note, 0, self.clock.now())
-            return result_of(d, SKIPPED, d.tip_id, error=note)
+            # Never posted late. A row that was tried and kept failing is a failure, one the
+            # process simply never reached in time is a skip.
+            if d.attempts or d.last_error:
+                status, note = FAILED, gave_up_note(d, self.settings.catch_up_hours)
+            else:
+                status, note = SKIPPED, f"missed: more than {self.settings.catch_up_hours:g} h late"
+            await self.db.retry(self.store.mark_final, d.id, status, note, 0, self.clock.now())
+            return result_of(d, status, d.tip_id, attempts=d.attempts, error=note)
 
         tip_id = d.tip_id  # normally chosen in the claim transaction (see tips_for_claim)
         reply = self.replies.reply_for(sub, tip_id) if tip_id else None
@@ -268,6 +286,10 @@ class Deliverer:
         if not still_ours:
             return taken_over(d)
         assert tip_id is not None  # both branches above set it
+        if not d.prior_tip and at - d.due_at > self.late_after:
+            found = await self.poster.find(adapter, target, d)
+            if found is not None:
+                return await self.poster.sent(d, sub, tip_id, found, 0, at, reconciled=True)
         return await self.poster.post(adapter, target, d, sub, tip_id, reply, at)
 
 

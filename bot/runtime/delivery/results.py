@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.runtime.store import SKIPPED, Delivery, PlannedDelivery
@@ -30,6 +31,8 @@ class DeliveryResult:
     error: str = ""
     message_id: str | None = None
     reconciled: bool = False
+    # A failed post that a later pass tries again (ISO 8601 UTC); None when final.
+    retry_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class DeliveryResult:
             "error": self.error,
             "message_id": self.message_id,
             "reconciled": self.reconciled,
+            "retry_at": self.retry_at,
         }
 
 
@@ -56,6 +60,7 @@ def result_of(
     error: str = "",
     message_id: str | None = None,
     reconciled: bool = False,
+    retry_at: datetime | None = None,
 ) -> DeliveryResult:
     return DeliveryResult(
         platform=d.platform,
@@ -70,6 +75,7 @@ def result_of(
         error=error,
         message_id=message_id,
         reconciled=reconciled,
+        retry_at=retry_at.isoformat() if retry_at is not None else None,
     )
 
 

@@ -49,14 +49,18 @@ class ClaimQueries:
         platforms: Sequence[str],
         choose: ChooseTips | None = None,
     ) -> list[Delivery]:
-        """Claim up to `limit` rows due by `at`: planned ones, and claimed ones whose lease
-        ran out before `now` (their claimer died). Committed before anything is posted.
+        """Claim up to `limit` rows due by `at`: planned ones (once their `retry_at`, if any,
+        has come by `now`), and claimed ones whose lease ran out before `now` (their claimer
+        died). Committed before anything is posted.
 
         `choose(rows, histories)` picks tips for the claimed rows that have none yet, in the
         same transaction, from each channel's history (one query for the whole batch).
         """
         d = deliveries.c
-        claimable = or_(d.status == PLANNED, and_(d.status == CLAIMED, d.lease_until < to_db(now)))
+        claimable = or_(
+            and_(d.status == PLANNED, or_(d.retry_at.is_(None), d.retry_at <= to_db(now))),
+            and_(d.status == CLAIMED, d.lease_until < to_db(now)),
+        )
         with self.engine.begin() as conn:
             ids = (
                 conn.execute(
@@ -79,6 +83,7 @@ class ClaimQueries:
                     claimed_by=worker,
                     lease_until=to_db(now + timedelta(seconds=lease_seconds)),
                     claims=d.claims + 1,
+                    retry_at=None,
                     updated_at=to_db(now),
                 )
                 .returning(*deliveries.c)
@@ -218,9 +223,17 @@ class ClaimQueries:
             return res.rowcount > 0
 
     def release(
-        self, delivery_id: int, worker: str, attempts: int, error: str, now: datetime
+        self,
+        delivery_id: int,
+        worker: str,
+        attempts: int,
+        error: str,
+        now: datetime,
+        retry_at: datetime | None = None,
     ) -> bool:
-        """Give a claimed row back (shutting down, or retries exhausted for now)."""
+        """Give a claimed row back: shutting down (claimable at once), or retries exhausted
+        for now (`retry_at`: not claimed again before then). The chosen tip stays, so the
+        next claimer looks for an earlier post before posting."""
         d = deliveries.c
         with self.engine.begin() as conn:
             res: CursorResult[Any] = conn.execute(
@@ -232,6 +245,7 @@ class ClaimQueries:
                     lease_until=None,
                     attempts=d.attempts + attempts,
                     last_error=error or None,
+                    retry_at=to_db(retry_at) if retry_at is not None else None,
                     updated_at=to_db(now),
                 )
             )

@@ -22,7 +22,9 @@ from bot.runtime.store.times import aware, from_db
 
 class DeliveryStatus(StrEnum):
     """A ledger row's state: planned -> claimed -> sent | failed | paused; planned -> skipped
-    (missed the catch-up window). `planned` and `claimed` are open; the rest are final."""
+    (missed the catch-up window); claimed -> planned again with a `retry_at` when the post
+    failed on transient errors or an adapter outage and the catch-up window still has room.
+    `planned` and `claimed` are open; the rest are final."""
 
     PLANNED = "planned"
     CLAIMED = "claimed"
@@ -155,6 +157,7 @@ class Delivery:
     message_id: str | None
     last_error: str | None
     posted_at: datetime | None
+    retry_at: datetime | None = None  # not claimed again before this (backoff between passes)
     # Set on claim: an earlier claimer had already chosen the tip, so it may have posted.
     prior_tip: bool = False
 
@@ -184,6 +187,7 @@ class Delivery:
             message_id=m["message_id"],
             last_error=m["last_error"],
             posted_at=from_db(m["posted_at"]),
+            retry_at=from_db(m["retry_at"]),
         )
 
 

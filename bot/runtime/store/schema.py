@@ -76,6 +76,9 @@ deliveries = Table(
     Column("posted_at", DateTime, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # A planned row that failed on transient errors is not claimed again before this instant
+    # (backoff between passes); None: claimable as soon as it is due. Migration 0003.
+    Column("retry_at", DateTime, nullable=True),
     # Once per subscription per local day, and once per channel per local day even when a
     # channel unsubscribes and subscribes again the same day.
     UniqueConstraint("subscription_id", "local_date"),

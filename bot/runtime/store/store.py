@@ -14,13 +14,16 @@ schema upgrades in `migrate.py`.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
 
 from bot.runtime.store.claims import ClaimQueries
-from bot.runtime.store.engine import open_engine
+from bot.runtime.store.engine import SQLITE_BUSY_TIMEOUT_MS, open_engine
 from bot.runtime.store.history import HistoryQueries
 from bot.runtime.store.ledger import LedgerQueries
 from bot.runtime.store.migrate import bundled_head, current_revision, upgrade
+from bot.runtime.store.schema import subscriptions
 from bot.runtime.store.subscriptions import SubscriptionQueries
 
 
@@ -52,7 +55,51 @@ class Store(SubscriptionQueries, LedgerQueries, ClaimQueries, HistoryQueries):
     def head_revision() -> str:
         return bundled_head()
 
+    # -- what the health server asks ---------------------------------------------------
+
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
         with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # On the driver's connection: through SQLAlchemy, SELECT 1 would first BEGIN
+                # IMMEDIATE (engine.py) and wait behind any writer for up to 30 s.
+                raw: Any = conn.connection.driver_connection
+                raw.execute("SELECT 1").fetchall()
+                return
             conn.execute(text("SELECT 1"))
+
+    def check_writable(self, timeout_seconds: float = 2.0) -> None:
+        """Raise unless a small write commits within `timeout_seconds` of waiting for locks.
+
+        The write rewrites the one `alembic_version` row in place and commits: a table every
+        migrated store has and no hot path reads. A committed write is what a delivery mark
+        needs, so it fails where marks would: a SQLite file or filesystem that is read-only,
+        a disk that is full when the journal must grow, a PostgreSQL standby or a read-only
+        transaction default. (A write rolled back on SQLite never reaches the file, so it
+        would miss a full disk.) The lock wait is bounded on the connection, so a probe never
+        sits in a thread for SQLite's 30 s busy timeout."""
+        ms = max(1, int(timeout_seconds * 1000))
+        bump = text("UPDATE alembic_version SET version_num = version_num")
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # On the driver's connection: through SQLAlchemy the PRAGMA would open the
+                # transaction (BEGIN IMMEDIATE) before the shorter wait applies.
+                raw: Any = conn.connection.driver_connection
+                raw.execute(f"PRAGMA busy_timeout={ms}")
+                try:
+                    with conn.begin():  # BEGIN IMMEDIATE: takes the write lock
+                        conn.execute(bump)
+                finally:
+                    raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                return
+            with conn.begin():
+                conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+                conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+                conn.execute(bump)
+
+    def subscription_counts(self) -> tuple[int, int]:
+        """(all subscriptions, paused ones): one COUNT … GROUP BY, whatever their number."""
+        q = select(subscriptions.c.paused, func.count()).group_by(subscriptions.c.paused)
+        with self.engine.connect() as conn:
+            counts = {bool(paused): int(n) for paused, n in conn.execute(q)}
+        return sum(counts.values()), counts.get(True, 0)

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from bot.adapters.discord import DiscordAdapter, create_adapter, delivery_nonce
 from bot.config import Secrets, config_from_mapping
-from bot.ports import AmbiguousError, PermanentError, RateLimited, Target, TransientError
+from bot.ports import (
+    AmbiguousError,
+    AuthError,
+    PermanentError,
+    RateLimited,
+    Target,
+    TransientError,
+)
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_router import Events, Router, tip_reply
 
@@ -148,17 +155,65 @@ async def test_a_post_without_an_answer_is_ambiguous(fake: FakeDiscord) -> None:
     await a.stop()
 
 
-async def test_a_rejected_token_is_reported_without_the_token(fake: FakeDiscord) -> None:
+async def test_a_rejected_token_is_an_adapter_outage_reported_without_the_token(
+    fake: FakeDiscord,
+) -> None:
+    """A 401 is the token, for every channel alike: AuthError (delivery pauses nothing)."""
     config = config_from_mapping({"discord": {"api_url": fake.api_url}})
     a = create_adapter(config, Secrets({"DISCORD_TOKEN": "leaked-value"}), Router(), Events())
-    with pytest.raises(TransientError) as info:
+    with pytest.raises(AuthError) as info:
         await a.post(target(fake), tip_reply(), "d-401")
     await a.stop()
+    assert not isinstance(info.value, PermanentError)
     assert "DISCORD_TOKEN" in info.value.reason
     assert "leaked-value" not in info.value.reason
     assert "leaked-value" not in repr(a)
 
 
-async def test_find_posted_relies_on_the_nonce(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
-    await adapter.post(target(fake), tip_reply(), "d-find")
-    assert await adapter.find_posted(target(fake), "d-find") is None
+async def test_a_401_on_a_logged_in_client_is_an_adapter_outage(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """The token was revoked after login: the post's own 401 maps the same way."""
+    await adapter.post(target(fake), tip_reply(), "d-ok")  # logs in
+    fake.inject("POST", MESSAGES, 401, message="401: Unauthorized")
+    with pytest.raises(AuthError, match="DISCORD_TOKEN"):
+        await adapter.post(target(fake), tip_reply(), "d-401-later")
+
+
+async def test_a_daily_post_carries_its_delivery_id_in_the_footer(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    await adapter.post(target(fake), tip_reply(), "k8s-3-20261126")
+    (body,) = fake.channel_messages
+    footer = body["embeds"][-1]["footer"]["text"]
+    assert footer.startswith("Hands-On Kubernetes on Azure")
+    assert footer.endswith(" · k8s-3-20261126")
+
+
+async def test_find_posted_finds_the_post_in_history_after_the_nonce_window(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    """Read back later, messages have no nonce; the footer marker identifies the post."""
+    posted = await adapter.post(target(fake), tip_reply(), "k8s-3-20261126")
+    fake.forget_nonces()
+    await adapter.post(target(fake), tip_reply(), "k8s-4-20261126")  # another channel's day
+    assert await adapter.find_posted(target(fake), "k8s-3-20261126") == posted
+    assert await adapter.find_posted(target(fake), "k8s-3-20261127") is None
+    [read, *_] = fake.requests_to("GET", MESSAGES)
+    assert read.query["limit"] == "100"
+
+
+async def test_find_posted_reads_a_second_page(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    posted = await adapter.post(target(fake), tip_reply(), "k8s-5-20261126")
+    for i in range(120):  # a busy channel since then
+        await adapter.post(target(fake), tip_reply(), f"chatter-{i}")
+    assert await adapter.find_posted(target(fake), "k8s-5-20261126") == posted
+    assert len(fake.requests_to("GET", MESSAGES)) == 2
+
+
+async def test_find_posted_with_a_rejected_token_is_an_adapter_outage(fake: FakeDiscord) -> None:
+    config = config_from_mapping({"discord": {"api_url": fake.api_url}})
+    a = create_adapter(config, Secrets({"DISCORD_TOKEN": "wrong"}), Router(), Events())
+    with pytest.raises(AuthError):
+        await a.find_posted(target(fake), "k8s-1-20261126")
+    await a.stop()

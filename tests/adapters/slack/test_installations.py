@@ -26,7 +26,7 @@ from bot.adapters.slack.installations import (
 )
 from bot.config import ConfigError
 from bot.core.replies import Visibility
-from bot.ports import Target, TransientError
+from bot.ports import PermanentError, Target, TransientError
 from tests.fakes.databases import database_url
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import (
@@ -221,6 +221,23 @@ async def test_a_daily_post_with_the_wrong_key_fails_with_that_line_not_a_traceb
     assert "can't be decrypted with any key in K8STIP_TOKEN_KEY" in e.value.reason
     assert e.value.__cause__ is None and e.value.__suppress_context__
     assert fake.calls_to("chat.postMessage") == []
+
+
+async def test_a_revoked_oauth_install_is_permanent_for_that_workspace_only(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    """With OAuth installs each workspace has its own token: Slack refusing it means that
+    install is gone, so its channels pause (with how to reinstall) rather than wait."""
+    database = f"sqlite:///{tmp_path}/k8stip.db"
+    store = await stores(database, NEW_KEY)
+    await store.async_save(installation())  # a token the fake Slack does not (or no longer) know
+    adapter = oauth_adapter(fake, database, NEW_KEY)
+    daily = tip_reply(SECRETS_CARD, Visibility.CHANNEL)
+    with pytest.raises(PermanentError) as e:
+        await adapter.post(Target("slack", "T1", "C_LEARN"), daily, "d1")
+    await adapter.stop()
+    assert "workspace T1 (invalid_auth)" in e.value.reason
+    assert "/slack/install" in e.value.reason and BOT_TOKEN not in e.value.reason
 
 
 @pytest.mark.parametrize(

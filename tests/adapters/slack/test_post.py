@@ -12,7 +12,14 @@ import pytest
 
 from bot.adapters.slack import SlackAdapter, create_adapter
 from bot.core.replies import Visibility
-from bot.ports import AmbiguousError, PermanentError, RateLimited, Target, TransientError
+from bot.ports import (
+    AmbiguousError,
+    AuthError,
+    PermanentError,
+    RateLimited,
+    Target,
+    TransientError,
+)
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.slack_support import (
     SECRETS_CARD,
@@ -181,8 +188,6 @@ async def test_connection_refused_is_transient(fake: FakeSlack) -> None:
         ("not_in_channel", "invite me with /invite @k8stip"),
         ("channel_not_found", "no longer exists"),
         ("is_archived", "archived"),
-        ("account_inactive", "reinstall"),
-        ("invalid_auth", "SLACK_BOT_TOKEN"),
         ("missing_scope", "slack-app-manifest.yaml"),
     ],
 )
@@ -194,6 +199,34 @@ async def test_errors_a_person_can_fix_are_permanent_with_the_fix_in_the_reason(
         await adapter.post(TARGET, DAILY, "del-x")
     assert says in caught.value.reason
     assert BOT_TOKEN not in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    "error", ["invalid_auth", "token_revoked", "account_inactive", "not_authed", "token_expired"]
+)
+async def test_a_refused_token_is_an_adapter_outage_not_a_channel_fault(
+    fake: FakeSlack, adapter: SlackAdapter, error: str
+) -> None:
+    """With one SLACK_BOT_TOKEN every channel fails alike: AuthError (delivery pauses nothing),
+    with the fix in the reason and never the token."""
+    fake.fail("chat.postMessage", error=error)
+    with pytest.raises(AuthError) as caught:
+        await adapter.post(TARGET, DAILY, "del-auth")
+    assert not isinstance(caught.value, PermanentError)
+    assert caught.value.reason.startswith(error) and "SLACK_BOT_TOKEN" in caught.value.reason
+    assert BOT_TOKEN not in caught.value.reason
+
+
+async def test_a_wrong_token_is_an_outage_for_reconciliation_too(fake: FakeSlack) -> None:
+    adapter = SlackAdapter(
+        make_config(fake.api_url),
+        make_secrets(SLACK_BOT_TOKEN="xoxb-wrong"),
+        StandInRouter(),
+        RecordingEvents(),
+    )
+    with pytest.raises(AuthError, match="invalid_auth"):
+        await adapter.find_posted(TARGET, "del-any")
+    await adapter.stop()
 
 
 async def test_real_channel_states_map_to_permanent_errors(
