@@ -16,22 +16,19 @@ exactly as before.
 from __future__ import annotations
 
 import math
-from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core.corpus import Corpus, Tip, Topic
+from bot.core.postings import postings_of
 from bot.core.textnorm import (
     STOPWORDS,
     foreign_term,
-    foreign_terms,
     language_key,
     normalize,
     phrase_key,
-    raw_words,
     stem,
-    terms_of,
     words,
 )
 
@@ -81,41 +78,12 @@ class SearchIndex:
         self.corpus = corpus
         self.tips: list[Tip] = list(corpus.tips)
         n = len(self.tips)
-        # Postings are compact arrays: 100,000 tips make millions of (tip, count) pairs.
-        docs: dict[str, array[int]] = {}
-        tfs: dict[str, array[float]] = {}
-        self.doc_len = array("f")
-        vocab: set[str] = set()
         source_language = {sid: language_key(s.language) for sid, s in corpus.sources.items()}
-        languages: set[str] = set()
-        for i, tip in enumerate(self.tips):
-            counts: dict[str, int] = {}
-            tokens = raw_words(tip.text)
-            vocab.update(tokens)
-            language = source_language.get(tip.source, "")
-            if language:
-                languages.add(language)
-            for t in foreign_terms(tokens, language) if language else terms_of(tokens):
-                counts[t] = counts.get(t, 0) + 1
-            for t, c in counts.items():
-                d = docs.get(t)
-                if d is None:
-                    d = docs[t] = array("i")
-                    tfs[t] = array("f")
-                d.append(i)
-                tfs[t].append(c)
-            self.doc_len.append(sum(counts.values()))
-        # One array of tip numbers and one of counts for all terms, sliced per term: a
-        # dict of 20,000 small arrays pickles and loads ten times slower.
-        self.post_docs = array("i")
-        self.post_tfs = array("f")
-        self.postings: dict[str, tuple[int, int]] = {}  # term -> (start, end)
-        for t, d in docs.items():
-            start = len(self.post_docs)
-            self.post_docs.extend(d)
-            self.post_tfs.extend(tfs[t])
-            self.postings[t] = (start, len(self.post_docs))
-        self.languages = sorted(languages)  # besides English
+        tip_languages = [source_language.get(t.source, "") for t in self.tips]
+        self.doc_len, self.post_docs, self.post_tfs, self.postings, vocab = postings_of(
+            self.tips, tip_languages
+        )
+        self.languages = sorted(set(tip_languages) - {""})  # besides English
         self.avgdl = (sum(self.doc_len) / n) if n else 1.0
         self.idf = {
             t: math.log(1 + (n - (b - a) + 0.5) / ((b - a) + 0.5))
