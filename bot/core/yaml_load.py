@@ -201,9 +201,11 @@ def parse_fast(text: str) -> Any:
         raise _NotCertain("not JSON") from e
 
 
-def load_yaml(text: str) -> Any:
-    """`yaml.load(text, Loader=CSafeLoader)`, the same data or the same error, only faster."""
-    if len(text) >= FAST_MIN_CHARS:
+def load_yaml(text: str, fast_min_chars: int = FAST_MIN_CHARS) -> Any:
+    """`yaml.load(text, Loader=CSafeLoader)`, the same data or the same error, only faster.
+    `fast_min_chars`: below this size PyYAML is used (importing ryml costs ~70 ms, more than
+    a small file's parse); the importer, reading hundreds of files, passes 0."""
+    if len(text) >= fast_min_chars:
         try:
             return parse_fast(text)
         except _NotCertain:

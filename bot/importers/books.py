@@ -25,6 +25,7 @@ import yaml
 
 from bot.core.corpus import SLACK_SECTION_LIMIT, Topic
 from bot.core.textnorm import phrase_key
+from bot.core.yaml_load import load_yaml
 from bot.importers.highlights import links_in, slug, stable_id
 from bot.importers.model import Book, Skip, SkipReason
 from bot.importers.tagging import Tagger
@@ -66,18 +67,20 @@ def book_id(book: Book, filename: str) -> str:
     return slug(Path(filename).stem or "highlights")
 
 
-SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def texts_in(paths: Sequence[Path]) -> dict[str, tuple[Path, str]]:
+def texts_in(
+    paths: Sequence[Path], docs: dict[Path, Any] | None = None
+) -> dict[str, tuple[Path, str]]:
     """Normalised tip text -> (file, tip id) for every readable tip file among `paths`;
-    files that aren't tip files are simply not counted (they are not ours to judge here)."""
+    files that aren't tip files are simply not counted (they are not ours to judge here).
+    Each parsed file is also put in `docs`, so the caller reads no file twice."""
     out: dict[str, tuple[Path, str]] = {}
     for path in paths:
         try:
-            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
+            doc = load_yaml(path.read_text(encoding="utf-8"), fast_min_chars=0)
         except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
             continue
+        if docs is not None:
+            docs[path] = doc
         tips = doc.get("tips") if isinstance(doc, dict) else None
         for tip in tips if isinstance(tips, list) else []:
             if isinstance(tip, dict) and isinstance(tip.get("text"), str):

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.core.corpus import TOPICS_FILE, Problem, Topic
 from bot.core.loader import bundled_tips_dir, load_topics
@@ -254,14 +255,15 @@ def import_books(args: argparse.Namespace, parsers: Sequence[Parser]) -> int:
     # Tips already in the other files of an output folder (not `topics.yaml`, not ours).
     folder = out if out is not None and out.is_dir() else None
     others = sorted(p for p in folder.glob("*.y*ml") if p.name != "topics.yaml") if folder else []
-    existing_texts = texts_in(others)
+    parsed: dict[Path, Any] = {}  # each file of the folder, read once
+    existing_texts = texts_in(others, parsed)
     plans: list[Plan] = []
     for (bid, (book, f)), target in zip(grouped.items(), targets, strict=True):
         placeholder = registry.PLACEHOLDER_TOPICS.get(f.parser.name, ())
         made = maker.document(book, bid, str(f.path), placeholder, existing_texts, target)
         plan = Plan(made, target, bool(placeholder))
         doc = made.doc
-        existing = read_existing(target) if target is not None else None
+        existing = read_existing(target, parsed) if target is not None else None
         if existing is not None:
             doc, plan.merged = merge(existing, doc)
         else:

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.yaml_load import load_yaml
 from bot.importers.errors import ImportError_
 
 IMPORT_OWNED = ("text", "chapter", "links", "note", "location", "highlighted_at")
@@ -95,13 +96,16 @@ def dump(doc: dict[str, Any]) -> str:
     return header + body
 
 
-def read_existing(path: Path) -> dict[str, Any] | None:
+def read_existing(path: Path, parsed: dict[Path, Any] | None = None) -> dict[str, Any] | None:
     """The tip document already at `path`, None when there is none; ImportError_ when the
     file is there but is not a tip file we can fold into (it is then left alone)."""
     if not path.exists():
         return None
     try:
-        existing = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
+        if parsed is not None and path in parsed:
+            existing = parsed.pop(path)  # handed over: the caller keeps no second copy
+        else:
+            existing = load_yaml(path.read_text(encoding="utf-8"), fast_min_chars=0)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
         # One line: PyYAML's own message spans several, with a caret diagram.
         mark = getattr(e, "problem_mark", None)
