@@ -183,10 +183,17 @@ class ReadwiseCsvParser:
             (i for name, i in columns.items() if name.lower() in _DISCARD_COLUMNS), -1
         )
         books: dict[tuple[str, str], _BookState] = {}
+        cut_off = not text.rstrip(" \t").endswith(("\n", "\r"))  # no newline at the very end
         while (row := rows.next_row()) is not None:
             if not row:
                 continue  # a blank line between records
             width = len(row)
+            if width < len(header) and cut_off and rows.at_end():
+                raise ImportError_(
+                    f"{filename}: line {rows.start}: the last record has {width} of "
+                    f"{len(header)} columns and the file ends without a newline (it looks cut "
+                    "off); export it again from Readwise"
+                )
             get = [row[i] if 0 <= i < width else "" for i in col]
             text_, title, author, asin, note, _color, tags_raw, loc_type, loc, at, _ = get
             key = (title.strip(), author.strip())
@@ -241,15 +248,27 @@ class _Rows:
         self._reader = csv.reader(_physical_lines(text), strict=True)
         self._filename = filename
         self.start = 1
+        # One record read ahead, so the parser can tell the last record (a cut-off file).
+        self._ahead: tuple[int, list[str] | None] | None = None
+
+    def _read(self) -> tuple[int, list[str] | None]:
+        start = self._reader.line_num + 1
+        try:
+            return start, next(self._reader)
+        except StopIteration:
+            return start, None
+        except csv.Error as e:
+            self.start = start
+            raise ImportError_(self._message(str(e))) from None
 
     def next_row(self) -> list[str] | None:
-        self.start = self._reader.line_num + 1
-        try:
-            return next(self._reader)
-        except StopIteration:
-            return None
-        except csv.Error as e:
-            raise ImportError_(self._message(str(e))) from None
+        self.start, row = self._ahead if self._ahead is not None else self._read()
+        self._ahead = None if row is None else self._read()
+        return row
+
+    def at_end(self) -> bool:
+        """Whether the record `next_row` returned last is the file's last."""
+        return self._ahead is not None and self._ahead[1] is None
 
     def _message(self, why: str) -> str:
         where = f"{self._filename}: line {self.start}"

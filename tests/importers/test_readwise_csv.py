@@ -290,3 +290,17 @@ def test_adversarial_author_field_parses_in_linear_time() -> None:
     book = one(f"Text.,T,{author},,,,,,,,\n")
     assert book.authors == ()
     assert time.perf_counter() - started < 5
+
+
+def test_a_file_cut_between_two_fields_of_its_last_record_is_refused() -> None:
+    """A download cut off after a comma (no open quote to give it away) leaves a last record
+    with too few columns and no final newline: one line saying so, not a half highlight."""
+    text = FIXTURE.read_text(encoding="utf-8")
+    cut = text.index("Running Clusters Calmly,", 1500) + len("Running Clusters Calmly,")
+    with pytest.raises(ImportError_) as e:
+        PARSER.parse(text[:cut], "export.csv")
+    assert "the last record has 3 of 11 columns" in str(e.value)
+    assert "\n" not in str(e.value)
+    # The same short record with the file's newline after it is a record, not a cut.
+    books = PARSER.parse(text[:cut] + "\n", "export.csv")
+    assert sum(len(b.highlights) for b in books) > 0
