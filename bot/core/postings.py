@@ -95,24 +95,40 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
         chunks.append(np.fromiter(map(word_id.__getitem__, flat), dtype=np.int32, count=len(flat)))
     ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
     del chunks
-    # The terms of each distinct word (none for a stopword, several for "pod-eviction"), as
-    # one flat array of term numbers with offsets.
+    # Each distinct word's terms: none for a stopword, one for most words, several for
+    # "pod-eviction". Most occurrences map to one term through `single` (-1: not one term);
+    # only the few of several-term words are expanded, so no per-occurrence offset arrays.
     term_id: dict[str, int] = {}
-    word_terms: list[int] = []
-    starts = np.zeros(len(word_id) + 1, dtype=np.int64)
+    single_ids = [-1] * len(word_id)
+    several: dict[int, list[int]] = {}
     for i, key in enumerate(word_id):
         language, _, word = key.rpartition("\0")
-        word_terms.extend(term_id.setdefault(t, len(term_id)) for t in _terms([word], language))
-        starts[i + 1] = len(word_terms)
-    per_word = (starts[1:] - starts[:-1])[ids]  # how many terms each word occurrence gives
-    docs = np.repeat(np.repeat(np.arange(n, dtype=np.int64), lengths), per_word)
-    first = np.repeat(starts[:-1][ids] - np.cumsum(per_word) + per_word, per_word)
-    del ids
-    first += np.arange(len(first))
-    pairs = np.asarray(word_terms, dtype=np.int64)[first]
-    del first
+        its = [term_id.setdefault(t, len(term_id)) for t in _terms([word], language)]
+        if len(its) == 1:
+            single_ids[i] = its[0]
+        elif its:
+            several[i] = its
+    single = np.asarray(single_ids, dtype=np.int64)
+    del single_ids
+    docs = np.repeat(np.arange(n, dtype=np.int32), lengths)  # the tip of each occurrence
+    pairs = single[ids]  # term * n + tip, for every occurrence with one term
+    keep = pairs >= 0
     pairs *= max(n, 1)
     pairs += docs
+    pairs = pairs[keep]
+    del keep
+    if several:
+        is_several = np.zeros(len(word_id), dtype=bool)
+        is_several[list(several)] = True
+        where = np.flatnonzero(is_several[ids])
+        extra = [
+            term * max(n, 1) + tip
+            for word, tip in zip(ids[where].tolist(), docs[where].tolist(), strict=True)
+            for term in several[word]
+        ]
+        pairs = np.concatenate([pairs, np.asarray(extra, dtype=np.int64)])
+    doc_len = array("f", np.bincount(pairs % max(n, 1), minlength=n).astype(np.float32).tobytes())
+    del ids, docs
     pairs, counts = np.unique(pairs, return_counts=True)
     ends = np.searchsorted(pairs // max(n, 1), np.arange(len(term_id)), side="right")
     postings: dict[str, tuple[int, int]] = {}
@@ -120,7 +136,6 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
     for t, end in zip(term_id, ends.tolist(), strict=True):
         postings[t] = (start, end)
         start = end
-    doc_len = array("f", np.bincount(docs, minlength=n).astype(np.float32).tobytes())
     post_docs = array("i", (pairs % max(n, 1)).astype(np.int32).tobytes())
     post_tfs = array("f", counts.astype(np.float32).tobytes())
     return doc_len, post_docs, post_tfs, postings, list(vocab)
