@@ -3,18 +3,29 @@
 Safe to run from several replicas at once: on PostgreSQL they take turns under an advisory
 lock, and the later ones find the schema at head and change nothing. `migrations/env.py`
 takes the same lock when developers run the `alembic` command line.
+
+Alembic is imported only when there is something to upgrade: `is_at_head` reads the one
+`alembic_version` row with a plain query and compares it with the bundled head, which
+`bundled_head` finds by reading the `revision`/`down_revision` lines of the scripts with `ast`
+(Alembic's script machinery costs about 0.1 s to import; every start of `run`, `deliver` and
+`status` used to pay it to learn that nothing had changed).
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
+VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 
 # A fixed key for PostgreSQL's advisory lock: replicas starting together on an empty database
 # migrate one at a time instead of racing to create the same tables.
@@ -48,7 +59,15 @@ def migration_lock(conn: Connection) -> Iterator[None]:
 
 
 def upgrade(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest bundled revision."""
+    """Create or upgrade the schema to the newest bundled revision. Alembic is loaded only
+    when the database is behind (another replica may still get there first: Alembic checks
+    again under the lock and then changes nothing)."""
+    if is_at_head(engine):
+        return
+    _alembic_upgrade(engine)
+
+
+def _alembic_upgrade(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
@@ -59,17 +78,90 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def is_at_head(engine: Engine) -> bool:
+    return current_revision(engine) == bundled_head()
+
+
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at; None before the first migration."""
+    """The revision the database is at; None before the first migration. What Alembic's
+    `MigrationContext.get_current_revision` says, read with one query (Alembic itself is
+    asked only if the table holds other than one row, which a linear history never leaves)."""
+    with engine.connect() as conn:
+        if conn.dialect.name not in ("sqlite", "postgresql"):  # not shipped: Alembic decides
+            return _alembic_current_revision(conn)
+        rows = _version_rows(conn)
+        if rows is None or len(rows) == 0:
+            return None
+        if len(rows) == 1:
+            return str(rows[0])
+        return _alembic_current_revision(conn)  # Alembic's error for several heads
+
+
+def _version_rows(conn: Connection) -> list[Any] | None:
+    """The `alembic_version` values, or None when the table does not exist."""
+    if conn.dialect.name == "sqlite":
+        # On the driver's connection: through SQLAlchemy a read would first BEGIN IMMEDIATE
+        # (engine.py) and wait behind any writer.
+        raw: Any = conn.connection.driver_connection
+        found = raw.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (VERSION_TABLE,)
+        ).fetchall()
+        if not found:
+            return None
+        return [r[0] for r in raw.execute(f"SELECT version_num FROM {VERSION_TABLE}")]
+    # PostgreSQL. to_regclass follows search_path, as Alembic's unqualified table name does.
+    if conn.execute(text("SELECT to_regclass(:t)"), {"t": VERSION_TABLE}).scalar() is None:
+        conn.rollback()
+        return None
+    rows = [r[0] for r in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))]
+    conn.rollback()
+    return rows
+
+
+def _alembic_current_revision(conn: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
-        rev: str | None = MigrationContext.configure(conn).get_current_revision()
-        return rev
+    rev: str | None = MigrationContext.configure(conn).get_current_revision()
+    return rev
 
 
+@functools.cache
 def bundled_head() -> str:
-    """The newest bundled revision."""
+    """The newest bundled revision: the one no script names as its `down_revision`. Read
+    from the scripts' text, so Alembic stays unloaded; `alembic_head` is Alembic's answer,
+    which a test holds this to."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted(VERSIONS_DIR.glob("*.py")):
+        values = _module_strings(path, ("revision", "down_revision"))
+        if "revision" not in values:
+            continue  # __init__.py
+        revisions.add(str(values["revision"]))
+        down = values.get("down_revision")
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):  # a merge revision
+            parents.update(str(d) for d in down)
+    heads = revisions - parents
+    if len(heads) != 1:
+        return alembic_head()  # branches: Alembic's rules
+    return heads.pop()
+
+
+def _module_strings(path: Path, names: tuple[str, ...]) -> dict[str, object]:
+    """The literal values assigned to `names` at the top level of a Python file."""
+    found: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id in names and node.value:
+                    found[target.id] = ast.literal_eval(node.value)
+    return found
+
+
+def alembic_head() -> str:
+    """The newest bundled revision, as Alembic's script directory computes it."""
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
