@@ -7,10 +7,11 @@ subcommands that need them, so `k8stip tip secrets` starts fast.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, overload
 
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
@@ -125,6 +126,28 @@ def cmd_discord_invite_url(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class ImportFormats(Sequence[str]):
+    """`--format`'s choices: "auto" and each importer's name, read from the registry only
+    when argparse looks (checking a value, or help). Importing the registry loads every
+    importer (~50 ms), which `k8stip tip` and `run` never need."""
+
+    @functools.cached_property
+    def _names(self) -> list[str]:
+        from bot.importers.registry import names
+
+        return ["auto", *names()]
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._names[index]
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="k8stip", description="One Kubernetes tip a day, for Slack, Discord and the terminal."
@@ -156,17 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("validate", cmd_validate, "check tip files and the topic taxonomy")
     p.add_argument("paths", nargs="*", help="files or folders (default: the configured corpus)")
 
-    from bot.importers.registry import names as import_formats  # no SDKs: cheap to import
-
-    formats = ["auto", *import_formats()]
     p = add("import", cmd_import, "turn highlight exports (a file or a folder) into tip files")
     p.add_argument("path", help="an export file, or a folder of them")
-    p.add_argument(
-        "--format",
-        default="auto",
-        choices=formats,
-        help="input format (default: auto, recognised from the content)",
+    formats = p.add_argument(
+        "--format", default="auto", help="input format (default: auto, recognised from the content)"
     )
+    # Set after add_argument, which formats the choices once to check the metavar.
+    formats.choices = ImportFormats()
     p.add_argument(
         "--output",
         "-o",

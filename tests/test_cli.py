@@ -369,3 +369,23 @@ def test_config_nested_too_deeply(tmp_path: Path, capsys: pytest.CaptureFixture[
     """A config of thousands of nested brackets is one problem at line 1, not a RecursionError."""
     path, lines = _config_error(capsys, tmp_path, "timezone: " + "[" * 3000 + "]" * 3000 + "\n")
     assert lines == [f"config error: {path}:1: values nested too deeply; a config needs 3 levels"]
+
+
+def test_a_tip_never_loads_the_importers_and_import_still_checks_its_format(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The importers (~50 ms to load) are read only when `--format` is checked or shown."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "main(['tip', 'secrets'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('bot.importers')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines()[-1] == "[]"
+    with pytest.raises(SystemExit):
+        main(["import", "x.md", "--format", "nope"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'nope' (choose from 'auto', 'kindle'," in err
