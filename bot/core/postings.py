@@ -83,15 +83,20 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
         word_lists = [raw_words(t.text) for t in tips[at : at + 4096]]
         lengths[at : at + len(word_lists)] = [len(ws) for ws in word_lists]
         flat = list(chain.from_iterable(word_lists))
-        vocab.update(dict.fromkeys(flat))
+        distinct = dict.fromkeys(flat)
+        vocab.update(distinct)
         if any(languages[at : at + 4096]):
             flat = [
                 f"{language}\0{w}" if language else w
                 for language, ws in zip(languages[at : at + 4096], word_lists, strict=True)
                 for w in ws
             ]
-        for w in dict.fromkeys(flat):
-            word_id.setdefault(w, len(word_id))
+            distinct = dict.fromkeys(flat)
+        del word_lists
+        for w in distinct:
+            if w not in word_id:
+                word_id[w] = len(word_id)
+        del distinct
         chunks.append(np.fromiter(map(word_id.__getitem__, flat), dtype=np.int32, count=len(flat)))
     ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
     del chunks
