@@ -134,7 +134,16 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
         pairs = np.concatenate([pairs, np.asarray(extra, dtype=np.int64)])
     doc_len = array("f", np.bincount(pairs % max(n, 1), minlength=n).astype(np.float32).tobytes())
     del ids, docs
-    pairs, counts = np.unique(pairs, return_counts=True)
+    # np.unique(pairs, return_counts=True), without its sorted copy (29 MB at 100,000 tips).
+    pairs.sort()
+    first = np.empty(len(pairs), dtype=bool)
+    first[:1] = True
+    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    del first
+    counts = np.diff(starts, append=len(pairs))
+    pairs = pairs[starts]
+    del starts
     ends = np.searchsorted(pairs // max(n, 1), np.arange(len(term_id)), side="right")
     postings: dict[str, tuple[int, int]] = {}
     start = 0
