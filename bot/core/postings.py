@@ -17,7 +17,7 @@ from itertools import chain
 from typing import Any, TypeAlias
 
 from bot.core.corpus import Tip
-from bot.core.textnorm import foreign_terms, raw_words, terms_of
+from bot.core.textnorm import STOPWORDS, foreign_terms, plain_stems, raw_words, terms_of
 
 NUMPY_FROM_TIPS = 20_000
 Postings: TypeAlias = (
@@ -106,7 +106,15 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
     term_id: dict[str, int] = {}
     single_ids = [-1] * len(word_id)
     several: dict[int, list[int]] = {}
+    # Nearly every word is English, has no hyphen and is one term: stemmed in one batch.
+    plain = [w for w in word_id if "\0" not in w and "-" not in w and w not in STOPWORDS]
+    stem_of = dict(zip(plain, plain_stems([w.replace("’", "'") for w in plain]), strict=True))
+    del plain
     for i, key in enumerate(word_id):
+        term = stem_of.get(key)
+        if term is not None:  # what _terms([key], "") gives, as its only term
+            single_ids[i] = term_id.setdefault(term, len(term_id))
+            continue
         language, _, word = key.rpartition("\0")
         its = [term_id.setdefault(t, len(term_id)) for t in _terms([word], language)]
         if len(its) == 1:

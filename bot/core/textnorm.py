@@ -88,6 +88,13 @@ def _ascii_words(text: str) -> list[str]:
     return spaced.split()
 
 
+def plain_stems(words: list[str]) -> list[str]:
+    """`[stem(w) for w in words]` for words without a `-`: one call into PyStemmer, and
+    `stem`'s cache stays for requests (indexing 100,000 tips stems 100,000 words once each)."""
+    stems: list[str] = _stemmer.stemWords([w.replace("'", "") for w in words])
+    return stems
+
+
 def raw_words(text: str) -> list[str]:
     """Lowercase words of a tip's text (fast path for indexing; no length bound)."""
     if text.isascii():

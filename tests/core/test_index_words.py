@@ -1,4 +1,4 @@
-"""A tip's words for the index: the split-at-spaces fast path gives the regex's words."""
+"""A tip's words and stems for the index: the fast paths give what the regex and `stem` give."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.textnorm import _TOKEN_RE, raw_words
+from bot.core.textnorm import _TOKEN_RE, plain_stems, raw_words, stem
 
 
 def by_regex(text: str) -> list[str]:
@@ -39,3 +39,8 @@ def test_hyphen_and_apostrophe_join_words_only_between_two_of_them() -> None:
         "b",
     ]
     assert raw_words("The pod’s IP doesn’t change") == ["the", "pod’s", "ip", "doesn’t", "change"]
+
+
+@given(st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz'’0é", min_size=1, max_size=12)))
+def test_plain_stems_are_the_stems_of_each_word(batch: list[str]) -> None:
+    assert plain_stems(batch) == [stem(w) for w in batch]
