@@ -66,6 +66,14 @@ def postings_by_loop(tips: Sequence[Tip], languages: Sequence[str]) -> Postings:
     return doc_len, post_docs, post_tfs, postings, list(vocab)
 
 
+class _Numbering(dict[str, int]):
+    """word -> its number; a word is numbered, in turn, the first time it is looked up."""
+
+    def __missing__(self, word: str) -> int:
+        self[word] = number = len(self)
+        return number
+
+
 def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings:
     """Each distinct word (of each language) is stemmed once; every (term, tip) pair becomes
     one int64 and np.unique sorts and counts them in C."""
@@ -75,29 +83,26 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
     # Tip by tip in chunks, each word becomes its number at once: holding 3.6 million word
     # strings would cost 200 MB. A word of a tip in another language is its own key
     # ("de\0geheimnis"): the same word stems differently there. Words never hold a \0.
-    word_id: dict[str, int] = {}
-    vocab: dict[str, None] = {}
+    word_id = _Numbering()
+    vocab: dict[str, None] = {}  # an English-only corpus's words are word_id's keys
+    foreign = any(languages)
     lengths = np.empty(n, dtype=np.int64)
     chunks: list[np.ndarray[Any, np.dtype[np.int32]]] = []
     for at in range(0, n, 4096):
         word_lists = [raw_words(t.text) for t in tips[at : at + 4096]]
         lengths[at : at + len(word_lists)] = [len(ws) for ws in word_lists]
         flat = list(chain.from_iterable(word_lists))
-        distinct = dict.fromkeys(flat)
-        vocab.update(distinct)
-        if any(languages[at : at + 4096]):
+        if foreign:
+            vocab.update(dict.fromkeys(flat))
             flat = [
                 f"{language}\0{w}" if language else w
                 for language, ws in zip(languages[at : at + 4096], word_lists, strict=True)
                 for w in ws
             ]
-            distinct = dict.fromkeys(flat)
         del word_lists
-        for w in distinct:
-            if w not in word_id:
-                word_id[w] = len(word_id)
-        del distinct
         chunks.append(np.fromiter(map(word_id.__getitem__, flat), dtype=np.int32, count=len(flat)))
+    if not foreign:
+        vocab = dict.fromkeys(word_id)
     ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
     del chunks
     # Each distinct word's terms: none for a stopword, one for most words, several for
