@@ -9,7 +9,8 @@ from __future__ import annotations
 import ctypes
 import gc
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,6 +99,21 @@ def _release_build_memory() -> None:
     trim(0)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a corpus is built. Parsing and indexing 100,000 tips
+    makes a million containers, and the collector walks the older ones again and again (0.3 s)
+    to find nothing: a build makes no reference cycles. `_release_build_memory` collects once
+    after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class CorpusSettings(Protocol):
     """What the engine needs of the config: where the tip files are."""
 
@@ -115,7 +131,8 @@ class Engine:
         """Load and index the corpus at `paths` (large corpora via the disk cache)."""
         if use_cache and isinstance(cached := engine_cache.load(paths), Engine):
             return cached
-        engine = cls(load_corpus(paths))
+        with _collector_paused():
+            engine = cls(load_corpus(paths))
         large = len(engine.corpus.tips) >= VECTOR_THRESHOLD  # a small build frees little
         if large:  # before pickling too: its memo of every object comes on top (+33 MB)
             _release_build_memory()

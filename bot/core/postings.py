@@ -17,7 +17,7 @@ from itertools import chain
 from typing import Any, TypeAlias
 
 from bot.core.corpus import Tip
-from bot.core.textnorm import foreign_terms, raw_words, terms_of
+from bot.core.textnorm import STOPWORDS, foreign_terms, plain_stems, raw_words, terms_of
 
 NUMPY_FROM_TIPS = 20_000
 Postings: TypeAlias = (
@@ -66,6 +66,14 @@ def postings_by_loop(tips: Sequence[Tip], languages: Sequence[str]) -> Postings:
     return doc_len, post_docs, post_tfs, postings, list(vocab)
 
 
+class _Numbering(dict[str, int]):
+    """word -> its number; a word is numbered, in turn, the first time it is looked up."""
+
+    def __missing__(self, word: str) -> int:
+        self[word] = number = len(self)
+        return number
+
+
 def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings:
     """Each distinct word (of each language) is stemmed once; every (term, tip) pair becomes
     one int64 and np.unique sorts and counts them in C."""
@@ -75,24 +83,26 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
     # Tip by tip in chunks, each word becomes its number at once: holding 3.6 million word
     # strings would cost 200 MB. A word of a tip in another language is its own key
     # ("de\0geheimnis"): the same word stems differently there. Words never hold a \0.
-    word_id: dict[str, int] = {}
-    vocab: dict[str, None] = {}
+    word_id = _Numbering()
+    vocab: dict[str, None] = {}  # an English-only corpus's words are word_id's keys
+    foreign = any(languages)
     lengths = np.empty(n, dtype=np.int64)
     chunks: list[np.ndarray[Any, np.dtype[np.int32]]] = []
     for at in range(0, n, 4096):
         word_lists = [raw_words(t.text) for t in tips[at : at + 4096]]
         lengths[at : at + len(word_lists)] = [len(ws) for ws in word_lists]
         flat = list(chain.from_iterable(word_lists))
-        vocab.update(dict.fromkeys(flat))
-        if any(languages[at : at + 4096]):
+        if foreign:
+            vocab.update(dict.fromkeys(flat))
             flat = [
                 f"{language}\0{w}" if language else w
                 for language, ws in zip(languages[at : at + 4096], word_lists, strict=True)
                 for w in ws
             ]
-        for w in dict.fromkeys(flat):
-            word_id.setdefault(w, len(word_id))
+        del word_lists
         chunks.append(np.fromiter(map(word_id.__getitem__, flat), dtype=np.int32, count=len(flat)))
+    if not foreign:
+        vocab = dict.fromkeys(word_id)
     ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
     del chunks
     # Each distinct word's terms: none for a stopword, one for most words, several for
@@ -101,7 +111,15 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
     term_id: dict[str, int] = {}
     single_ids = [-1] * len(word_id)
     several: dict[int, list[int]] = {}
+    # Nearly every word is English, has no hyphen and is one term: stemmed in one batch.
+    plain = [w for w in word_id if "\0" not in w and "-" not in w and w not in STOPWORDS]
+    stem_of = dict(zip(plain, plain_stems([w.replace("’", "'") for w in plain]), strict=True))
+    del plain
     for i, key in enumerate(word_id):
+        term = stem_of.get(key)
+        if term is not None:  # what _terms([key], "") gives, as its only term
+            single_ids[i] = term_id.setdefault(term, len(term_id))
+            continue
         language, _, word = key.rpartition("\0")
         its = [term_id.setdefault(t, len(term_id)) for t in _terms([word], language)]
         if len(its) == 1:
@@ -129,7 +147,16 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
         pairs = np.concatenate([pairs, np.asarray(extra, dtype=np.int64)])
     doc_len = array("f", np.bincount(pairs % max(n, 1), minlength=n).astype(np.float32).tobytes())
     del ids, docs
-    pairs, counts = np.unique(pairs, return_counts=True)
+    # np.unique(pairs, return_counts=True), without its sorted copy (29 MB at 100,000 tips).
+    pairs.sort()
+    first = np.empty(len(pairs), dtype=bool)
+    first[:1] = True
+    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    del first
+    counts = np.diff(starts, append=len(pairs))
+    pairs = pairs[starts]
+    del starts
     ends = np.searchsorted(pairs // max(n, 1), np.arange(len(term_id)), side="right")
     postings: dict[str, tuple[int, int]] = {}
     start = 0

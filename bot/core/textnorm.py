@@ -65,11 +65,45 @@ def stem(word: str) -> str:
     return s
 
 
+# ASCII text as words and spaces: A-Z lowered, letters, digits, `-` and `'` kept, the rest
+# (`_` too, as `[^\W_]` says) a space.
+_ASCII_WORD_BYTES = bytes(
+    c + 32 if 65 <= c <= 90 else c if (48 <= c <= 57 or 97 <= c <= 122 or c in b"-'") else 32
+    for c in range(256)
+)
+# A `-` or `'` that does not join two words: only then does splitting at spaces differ from
+# `_TOKEN_RE` ("--", "x- y", "'quoted'").
+_LOOSE_JOINS = ("--", "-'", "'-", "''", " -", "- ", " '", "' ")
+
+
+def _ascii_words(text: str) -> list[str]:
+    """`_TOKEN_RE.findall(text.lower())` for ASCII text, three times faster: split at spaces."""
+    spaced = text.encode("ascii").translate(_ASCII_WORD_BYTES).decode("ascii")
+    if ("-" in spaced or "'" in spaced) and (
+        spaced.startswith(("-", "'"))
+        or spaced.endswith(("-", "'"))
+        or any(j in spaced for j in _LOOSE_JOINS)
+    ):
+        return _TOKEN_RE.findall(spaced)
+    return spaced.split()
+
+
+def plain_stems(words: list[str]) -> list[str]:
+    """`[stem(w) for w in words]` for words without a `-`: one call into PyStemmer, and
+    `stem`'s cache stays for requests (indexing 100,000 tips stems 100,000 words once each)."""
+    stems: list[str] = _stemmer.stemWords([w.replace("'", "") for w in words])
+    return stems
+
+
 def raw_words(text: str) -> list[str]:
     """Lowercase words of a tip's text (fast path for indexing; no length bound)."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return _TOKEN_RE.findall(text.lower())
+    if text.isascii():
+        return _ascii_words(text)
+    if "'" not in text:  # ASCII but for typographic apostrophes: common in English prose
+        plain = text.replace("’", "'")  # NFKC leaves both as they are
+        if plain.isascii():
+            return [w.replace("'", "’") if "'" in w else w for w in _ascii_words(plain)]
+    return _TOKEN_RE.findall(unicodedata.normalize("NFKC", text).lower())
 
 
 def terms(text: str) -> list[str]:
