@@ -31,7 +31,7 @@ VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 # migrate one at a time instead of racing to create the same tables.
 MIGRATION_LOCK_KEY = 0x6B387374  # "k8st"
 # Alembic keeps its running migration in module globals: one upgrade per process at a time.
-_ALEMBIC_LOCK = threading.Lock()
+_ALEMBIC_LOCK = threading.RLock()  # re-entered: upgrade() holds it around _alembic_upgrade()
 
 
 @contextmanager
@@ -62,9 +62,12 @@ def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the newest bundled revision. Alembic is loaded only
     when the database is behind (another replica may still get there first: Alembic checks
     again under the lock and then changes nothing)."""
-    if is_at_head(engine):
-        return
-    _alembic_upgrade(engine)
+    # Threads of one process take turns, as they did when every start went through Alembic:
+    # several connections opening a fresh SQLite file at once can meet "database is locked".
+    with _ALEMBIC_LOCK:
+        if is_at_head(engine):
+            return
+        _alembic_upgrade(engine)
 
 
 def _alembic_upgrade(engine: Engine) -> None:
