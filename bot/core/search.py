@@ -2,8 +2,9 @@
 
 A request is read in three steps: words are normalised and stemmed (`textnorm`), misspelt
 words are corrected against the topic aliases and the corpus vocabulary (Damerau-Levenshtein,
-one edit for short words, two for long ones), and runs of words that name a topic ("cluster
-role binding", "hpa", "helm chart") are recognised. Tips are then ranked by BM25 over their
+one edit for short words, two for long ones), a word that joins two ("nodepool") is split, and
+runs of words that name a topic ("cluster role binding", "hpa", "helm chart", also typed as one
+word: "helmchart") are recognised. Tips are then ranked by BM25 over their
 text plus how central each recognised topic is to them (a tip's first topic is its subject).
 A request whose words mostly appear nowhere in the corpus gets no results, not noise.
 
@@ -102,18 +103,24 @@ class SearchIndex:
         for topic in corpus.topics.values():
             names = (topic.id, topic.id.replace("-", " "), topic.title)
             for phrase in (*names, *topic.aliases):
-                key = phrase_key(phrase)
-                if key and topic.id not in self.aliases[key]:
-                    # A topic's own name beats another topic's alias: "containers" is the
-                    # containers topic even though pods lists it as an alias.
-                    self.aliases[key].insert(
-                        0 if phrase in names else len(self.aliases[key]), topic.id
-                    )
+                parts = [p for w in words(normalize(phrase)) for p in w.replace("-", " ").split()]
+                # A name of several words is also typed as one: "helm chart" as "helmchart".
+                joined = "".join(parts) if len(parts) > 1 else ""
+                for key in (phrase_key(phrase), (stem(joined),) if joined else ()):
+                    if key and topic.id not in self.aliases[key]:
+                        # A topic's own name beats another topic's alias: "containers" is the
+                        # containers topic even though pods lists it as an alias.
+                        self.aliases[key].insert(
+                            0 if phrase in names else len(self.aliases[key]), topic.id
+                        )
                 alias_words.update(words(normalize(phrase)))
+                if joined.isalnum():
+                    alias_words.add(joined)
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
         self.topic_stems = {t.id: self._stand_in(t) for t in corpus.topics.values()}
-        self.known_stems = set(self.postings) | {s for k in self.aliases for s in k}
+        self.alias_stems = {s for k in self.aliases for s in k}
+        self.known_stems = set(self.postings) | self.alias_stems
         self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
 
     def _stand_in(self, topic: Topic) -> list[str]:
@@ -160,11 +167,18 @@ class SearchIndex:
     def understand(self, query: str) -> Understanding:
         text = normalize(query)
         u = Understanding(text=text)
-        toks: list[str] = []  # raw words, typos corrected
+        toks: list[str] = []  # raw words, typos corrected, joined words split
         for w in words(text):
             familiar = stem(w) in self.known_stems or bool(foreign_known(self, w))
             if w not in STOPWORDS and not familiar and "-" not in w:
-                fixed = self._correct(w)
+                split = split_joined(self, w)
+                fixed = None if split else self._correct(w)
+                if split is None and fixed is None:
+                    split = split_joined(self, w, loose=True)
+                if split is not None:
+                    u.corrections[w] = " ".join(split)
+                    toks.extend(split)
+                    continue
                 if fixed is not None and fixed != w:
                     u.corrections[w] = fixed
                     w = fixed
@@ -176,6 +190,9 @@ class SearchIndex:
         while i < len(stems):
             for n in range(min(MAX_ALIAS_WORDS, len(stems) - i), 0, -1):
                 key = tuple(stems[i : i + n])
+                if n == 2 and key not in self.aliases:
+                    # Two words of a name typed as one: "config map" for "configmap".
+                    key = (stem(raw[i] + raw[i + 1]),)
                 if key in self.aliases and not all(r in STOPWORDS for r in raw[i : i + n]):
                     u.spans.append(list(self.aliases[key]))
                     for topic in self.aliases[key]:
@@ -271,8 +288,11 @@ class SearchIndex:
     def suggest(self, query: str, n: int = 3) -> list[str]:
         """Topic ids whose names look like a word of the request, for "did you mean …".
 
-        Word against alias word, by similarity ratio: a whole-query partial match would
-        suggest "troubleshooting" for "ansible playbook loops".
+        Word against alias word (names of several words also joined: "helmchart"), closest
+        first, by similarity ratio: a whole-query partial match would suggest
+        "troubleshooting" for "ansible playbook loops". A word like no name as a whole may
+        still contain one ("helmcharting" holds "helm"): such a name counts, below any name
+        alike as a whole.
         """
         from rapidfuzz import fuzz, process
 
@@ -280,12 +300,22 @@ class SearchIndex:
         for w in words(normalize(query)):
             if len(w) < 3 or w in STOPWORDS:
                 continue
-            for name, score, _ in process.extract(
+            found = process.extract(
                 w, self.alias_words, scorer=fuzz.ratio, limit=5, score_cutoff=75
-            ):
-                for tid in self.aliases.get(phrase_key(name), ()):
+            )
+            if not found and len(w) >= 6:
+                inside = [a for a in self.alias_words if len(a) >= 4 and a in w]
+                # Scored under the 75 cutoff above, longest name first: "helmchart" in
+                # "helmchartz2", before "helm" and "chart".
+                found = [(a, 50 + 20 * len(a) / len(w), 0) for a in inside]
+            for name, score, _ in found:
+                for tid in self._alias_topics(name):
                     scored[tid] = max(scored.get(tid, 0.0), score)
         return sorted(scored, key=lambda t: -scored[t])[:n]
+
+    def _alias_topics(self, name: str) -> list[str]:
+        """The topics an alias word names; a joined name ("helmchart") by its one stem."""
+        return self.aliases.get(phrase_key(name)) or self.aliases.get((stem(name),), [])
 
 
 def foreign_known(index: SearchIndex, word: str) -> list[str]:
@@ -296,6 +326,36 @@ def foreign_known(index: SearchIndex, word: str) -> list[str]:
         if term in index.postings and term not in found:
             found.append(term)
     return found
+
+
+def split_joined(index: SearchIndex, word: str, loose: bool = False) -> tuple[str, str] | None:
+    """Two words `word` joins ("helmchart" -> "helm", "chart"), or None.
+
+    One part is a word of a topic name ("typescript" is not "type" + "script"). Best a
+    pair that names a topic ("helm", "chart"), then two words the index knows; when
+    `loose` (asked after typo correction failed, so "hlemchart" is read as a typo of
+    "helmchart" first), the other part may be any word of four letters or more ("node" +
+    "pool"): a request that is half unknown still has to pass the coverage check. Each
+    part has three letters or more, so "helmet" is not "helm" + "et".
+    """
+    best: tuple[int, int, str, str] | None = None
+    for k in range(3, len(word) - 2):
+        a, b = word[:k], word[k:]
+        sa, sb = stem(a), stem(b)
+        if (sa, sb) in index.aliases:
+            rank = 0
+        elif not (sa in index.alias_stems or sb in index.alias_stems):
+            continue  # "typescript" is not "type" + "script": one part must name a topic
+        elif sa in index.known_stems and sb in index.known_stems:
+            rank = 1
+        elif loose and min(len(a), len(b)) >= 4:
+            rank = 2
+        else:
+            continue
+        candidate = (rank, -min(len(a), len(b)), a, b)  # then the most even split
+        if best is None or candidate < best:
+            best = candidate
+    return None if best is None else (best[2], best[3])
 
 
 def mix_weights(u: Understanding) -> tuple[float, float]:
