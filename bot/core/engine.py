@@ -114,6 +114,21 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def card_for(corpus: Corpus, tip: Tip, score: float | None = None) -> TipCard:
+    """The card every platform renders for `tip` (its source and topic titles from `corpus`)."""
+    return TipCard(
+        tip_id=tip.id,
+        text=tip.text,
+        source=corpus.source_title(tip),
+        chapter=tip.chapter,
+        topics=tip.topics,
+        topic_titles=tuple(corpus.topic_title(t) for t in tip.topics),
+        links=tip.links,
+        score=score,
+        note=tip.note[:NOTE_LIMIT],
+    )
+
+
 class CorpusSettings(Protocol):
     """What the engine needs of the config: where the tip files are."""
 
@@ -147,17 +162,7 @@ class Engine:
         return cls.from_paths(config.corpus_paths)
 
     def card(self, tip: Tip, score: float | None = None) -> TipCard:
-        return TipCard(
-            tip_id=tip.id,
-            text=tip.text,
-            source=self.corpus.source_title(tip),
-            chapter=tip.chapter,
-            topics=tip.topics,
-            topic_titles=tuple(self.corpus.topic_title(t) for t in tip.topics),
-            links=tip.links,
-            score=score,
-            note=tip.note[:NOTE_LIMIT],
-        )
+        return card_for(self.corpus, tip, score)
 
     def _nothing(self, query: str, u: Understanding) -> tuple[str, list[str]]:
         suggestions = self.index.suggest(query) or [

@@ -72,7 +72,6 @@ def merge(existing: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any]
 # a 100,000-highlight import, and the same output for every tip file we have (long
 # double-quoted strings with control characters fold differently, and load back the same).
 _SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Dumper(_SafeDumper):  # type: ignore[valid-type,misc]  # chosen at import time

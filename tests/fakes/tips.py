@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.corpus import Corpus, Source, Tip, Topic
+from bot.core.engine import card_for
 from bot.core.replies import TipCard
 
 TOPICS = {
@@ -39,13 +40,4 @@ class FakeTips:
         self.corpus = corpus or make_corpus()
 
     def card(self, tip: Tip, score: float | None = None) -> TipCard:
-        return TipCard(
-            tip_id=tip.id,
-            text=tip.text,
-            source=self.corpus.source_title(tip),
-            chapter=tip.chapter,
-            topics=tip.topics,
-            topic_titles=tuple(self.corpus.topic_title(t) for t in tip.topics),
-            links=tip.links,
-            score=score,
-        )
+        return card_for(self.corpus, tip, score)
