@@ -11,12 +11,16 @@ tip (whole words, any case, a hyphen binds: "pod" is not found in "pod-eviction-
 - a topic's title ("Helm", "ConfigMaps") and its singular when the taxonomy lists it
   ("ConfigMap"); a title that describes rather than names ("Requests and limits",
   "Custom resources (CRDs)") is not a term;
-- an alias of two or more words ("liveness probe", "service account"), or of one word of at
-  least four letters ("rolebinding", "istioctl"), or a shorter one written in capitals in the
-  tip ("ACR", "HPA");
-- but never everyday vocabulary, which makes a trivial or unfair question: `GENERIC_TERMS`
-  ("container", "config", "port", "network", "node", "image", "error", …).
-Where terms overlap, the longest wins ("liveness probe", not "liveness").
+- an alias of two or more words ("liveness probe", "service account"), or of one word that
+  the taxonomy lists in singular and plural ("rolebinding"/"rolebindings", "autoscaler"); a
+  one-word name without such a pair ("envoy", "dns") has no peers of its kind among the
+  titles to stand beside it as choices;
+- a word under four letters only when written in capitals in the tip ("AKS", "PVC");
+- never everyday vocabulary, titles included, which makes a trivial or unfair question
+  (`quiz_terms.GENERIC_TERMS`: "container", "config", "port", "network", "node", "image",
+  "error", "security", "monitoring", …: "When ______ an application" fits several).
+Where terms overlap, the longest wins ("liveness probe", not "liveness"); a term inside a
+link is not hidden (but a link's words count below).
 
 When a term gives itself away (the question is dropped). The hidden term must be the only
 trace of itself: none of its words occurs elsewhere in the tip, inflected or not ("secret"
@@ -33,20 +37,31 @@ Distractors, so that no wrong choice is arguably right:
   for "ConfigMap"), a plural for a plural, a proper name for a proper name ("Istio", "KEDA"
   for "Helm"), a phrase of as many words for a phrase ("service account" for "liveness
   probe"); related topics first, so they are plausible.
+These rules read words, not meaning: a related object can still fit a sentence by sense
+("traffic between your ______": Services, and Pods would do), so review new tips' questions
+with `k8stip quiz --all`.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import random
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from bot.core.corpus import URL_RE, Corpus, Tip, Topic
+from bot.core.corpus import URL_RE, Corpus, Tip
+from bot.core.quiz_terms import (
+    Label,
+    TermIndex,
+    number_of,
+    phrase_words,
+    squash,
+    stems_of,
+    term_index,
+)
 from bot.core.replies import Action, QuizCard, Reply, ReplyKind, Visibility
-from bot.core.textnorm import STOPWORDS, stem
+from bot.core.textnorm import STOPWORDS
 
 BLANK = "______"
 ID_LIMIT = 60  # "quiz-answer <id> <i>" must fit a 100-character Discord custom_id
@@ -54,30 +69,8 @@ MIN_CHOICES, MAX_CHOICES = 3, 4
 MAX_PHRASE_WORDS = 5
 ANSWER_COMMAND = "quiz-answer"
 
-# Everyday words that are also names: hiding them makes a trivial question ("a ______ in a
-# Pod") or an unfair one ("When ______ an application": monitoring? troubleshooting?).
-GENERIC_TERMS = frozenset(
-    """container containers config configuration port ports network networks node nodes image
-    images error errors failure failures log logs function functions role roles resource
-    resources memory cpu capacity priority schedule scheduler events metric metrics monitor
-    insights volume volumes disk disks chart charts patch mesh stateful limits quota quotas
-    registry immutable debug debugging broken secure securing hardening harden audit auditing
-    authentication authorization credentials password passwords certificate certificates
-    tenant tenants scale replicas deploy deploys permissions tracing observability operator
-    operators database databases dashboards failure troubleshoot canary sidecar sidecars
-    stdout stderr security storage networking monitoring logging scheduling troubleshooting
-    serverless scaling autoscaling architecture""".split()
-) | frozenset(
-    p.strip()
-    for p in """access control, app config, command line, common errors, crash loop, environment
-    config, health check, health checks, k8s secrets, k8s service, kube control, kube cuddle,
-    kubernetes components, kubernetes namespace, kubernetes secrets, kubernetes service, not
-    working, requests and limits, scale down, scale up""".replace("\n", " ").split(",")
-)
-
 _TOKEN_RE = re.compile(r"[^\W_]+")
 _JOIN_RE = re.compile(r"[\s\-]+")  # what may stand between the words of a term in a tip
-_SINGLE, _PLURAL, _NAME = "one", "many", "name"
 
 
 class UnknownTopic(LookupError):
@@ -143,127 +136,6 @@ def check(question: Question, choice_index: int) -> bool:
     return choice_index == question.answer
 
 
-# -- what the taxonomy offers --------------------------------------------------------------
-
-
-def _words(phrase: str) -> tuple[str, ...]:
-    return tuple(w.lower() for w in _TOKEN_RE.findall(phrase))
-
-
-def _stems(words: Iterable[str]) -> tuple[str, ...]:
-    return tuple(stem(w) for w in words)
-
-
-def _squash(words: Iterable[str]) -> str:
-    return "".join(words)
-
-
-@dataclass(frozen=True)
-class _Label:
-    """A candidate term a topic offers as a choice, with the shape it must share."""
-
-    text: str
-    topic: str
-    words: int
-    number: str  # _SINGLE | _PLURAL | _NAME
-    stems: tuple[str, ...]
-    key: str  # its letters and digits, lowercase: "configmap", "servicemesh"
-
-
-def _clean_title(title: str) -> bool:
-    """A title that names ("Helm", "Service mesh"), not one that describes ("Requests and
-    limits", "Custom resources (CRDs)")."""
-    return bool(title) and not re.search(r"[()/&,]| and ", title) and len(_words(title)) <= 3
-
-
-def _number(phrase: str, names: set[str]) -> str:
-    """Singular, plural or a name: "secret" is singular because the topic also lists
-    "secrets"; a phrase without such a pair is plural when its last word ends in -s."""
-    low = " ".join(_words(phrase))
-    if low.endswith("s") and (low[:-1] in names or low[:-2] in names):
-        return _PLURAL
-    if f"{low}s" in names or f"{low}es" in names:
-        return _SINGLE
-    last = low.split(" ")[-1] if low else ""
-    if " " in low:
-        return _PLURAL if last.endswith("s") and not last.endswith(("ss", "us", "is")) else _SINGLE
-    return _NAME
-
-
-def _label(text: str, topic: str, number: str) -> _Label:
-    words = _words(text)
-    return _Label(text, topic, len(words), number, _stems(words), _squash(words))
-
-
-class TermIndex:
-    """The terms a taxonomy lets a quiz hide, and the labels each topic offers as choices."""
-
-    def __init__(self, topics: dict[str, Topic]) -> None:
-        self.topics = topics
-        self.generic = {" ".join(_words(p)) for p in GENERIC_TERMS}
-        # lowercase word tuple -> topic ids it names (title holders first)
-        self.terms: dict[tuple[str, ...], list[str]] = {}
-        self.names: dict[str, set[str]] = {}  # topic -> every name, alias, keyword (lowercase)
-        self.alias_keys: dict[str, set[tuple[str, ...]]] = {}  # topic -> stem tuples of names
-        self.specific: dict[str, set[tuple[str, ...]]] = {}  # topic -> quizzable word tuples
-        self.labels: dict[str, list[_Label]] = {}
-        self.mentions: dict[str, set[tuple[str, ...]]] = {}  # topic -> stems of every name
-        for topic in topics.values():
-            self._add(topic)
-        # A label's stems -> every topic naming it ("key vault": secrets and azure).
-        self.namers: dict[tuple[str, ...], set[str]] = {}
-        for topic_id, keys in self.alias_keys.items():
-            for key in keys:
-                self.namers.setdefault(key, set()).add(topic_id)
-        self.first_words = {words[0] for words in self.terms}
-        self.longest = max((len(words) for words in self.terms), default=0)
-
-    def _add(self, topic: Topic) -> None:
-        title_words = _words(topic.title)
-        names = {" ".join(_words(p)) for p in (topic.id, topic.title, *topic.aliases)}
-        self.names[topic.id] = names | {" ".join(_words(k)) for k in topic.keywords}
-        self.alias_keys[topic.id] = {_stems(n.split()) for n in names if n}
-        self.mentions[topic.id] = {_stems(n.split()) for n in self.names[topic.id] if n}
-        own: list[tuple[str, ...]] = []
-        labels: list[_Label] = []
-        if _clean_title(topic.title) and " ".join(title_words) not in self.generic:
-            own.append(title_words)
-            labels.append(_label(topic.title, topic.id, _number(topic.title, names)))
-            low = " ".join(title_words)
-            for cut in (1, 2):  # "ConfigMaps" -> "ConfigMap", "Ingresses" -> "Ingress"
-                if len(title_words) == 1 and low[:-cut] in names and low.endswith("s"):
-                    singular = topic.title[:-cut]
-                    own.append(_words(singular))
-                    labels.append(_label(singular, topic.id, _SINGLE))
-                    break
-        for alias in topic.aliases:
-            words = _words(alias)
-            if not words or " ".join(words) in self.generic or words in own:
-                continue
-            # One word only with a singular/plural pair ("rolebinding"): a one-word name
-            # ("envoy", "dns") has no peers of its kind among the titles to stand beside.
-            if len(words) > 1 or (len(words[0]) >= 3 and _number(alias, names) != _NAME):
-                own.append(words)
-            if len(words) > 1 and len(words) <= 3:
-                labels.append(_label(alias, topic.id, _number(alias, names)))
-        self.specific[topic.id] = set(own)
-        self.labels[topic.id] = labels
-        for words in own:
-            holders = self.terms.setdefault(words, [])
-            if topic.id not in holders:
-                holders.insert(0 if words == title_words else len(holders), topic.id)
-
-
-@functools.lru_cache(maxsize=8)
-def _index_for(key: tuple[tuple[str, Topic], ...]) -> TermIndex:
-    return TermIndex(dict(key))
-
-
-def term_index(corpus: Corpus) -> TermIndex:
-    """The corpus's `TermIndex`, built once per taxonomy."""
-    return _index_for(tuple(corpus.topics.items()))
-
-
 # -- finding terms in a tip -----------------------------------------------------------------
 
 
@@ -324,11 +196,11 @@ def _gives_itself_away(
     hidden = [t.word for t in tokens[i:j]]
     rest = tokens[:i] + tokens[j:]
     rest_words = [t.word for t in rest]
-    rest_stems = set(_stems(rest_words))
+    rest_stems = set(stems_of(rest_words))
     content = [w for w in hidden if w not in STOPWORDS]
-    if any(s in rest_stems for s in _stems(content)):
+    if any(s in rest_stems for s in stems_of(content)):
         return True
-    key = _squash(hidden)
+    key = squash(hidden)
     if len(key) > 4 and key.endswith("s"):
         key = key[:-1]
     for k in range(len(rest_words)):
@@ -353,8 +225,8 @@ def _grams(words: Sequence[str], n_max: int = MAX_PHRASE_WORDS) -> set[tuple[str
 
 
 def _shape(term: str, owners: Sequence[str], index: TermIndex) -> tuple[int, str]:
-    words = _words(term)
-    return len(words), _number(term, index.names[owners[0]])
+    words = phrase_words(term)
+    return len(words), number_of(term, index.names[owners[0]])
 
 
 def _styled(label: str, term: str) -> str:
@@ -376,12 +248,12 @@ def _distractors(
     rng: random.Random,
 ) -> list[str]:
     n_words, number = _shape(term, owners, index)
-    term_stems = set(_stems(_words(term)))
+    term_stems = set(stems_of(phrase_words(term)))
     own_keys = set().union(*(index.alias_keys[o] for o in owners))
     related = {r for o in owners for r in index.topics[o].related}
     excluded = {*owners, *tip.topics, *mentioned}
-    plausible: list[_Label] = []
-    others: list[_Label] = []
+    plausible: list[Label] = []
+    others: list[Label] = []
     for topic_id, labels in index.labels.items():
         if topic_id in excluded:
             continue  # the tip speaks of this topic: it might be arguably right
@@ -401,7 +273,7 @@ def _distractors(
     rng.shuffle(others)
     chosen: list[str] = []
     seen_topics: set[str] = set()
-    seen = {_squash(_words(term))}
+    seen = {squash(phrase_words(term))}
     for label in plausible + others:
         if label.topic in seen_topics or label.key in seen:
             continue
@@ -426,7 +298,7 @@ def questions_for(corpus: Corpus, tip: Tip) -> list[Question]:
     if not tokens:
         return []
     words = [t.word for t in tokens]
-    text_stems = _grams(_stems(words))
+    text_stems = _grams(stems_of(words))
     links = [m.span() for m in URL_RE.finditer(text)]
     mentioned = {t for t, keys in index.mentions.items() if not keys.isdisjoint(text_stems)}
     out: list[Question] = []
