@@ -61,7 +61,7 @@ from bot.core.quiz_terms import (
     term_index,
 )
 from bot.core.replies import Action, QuizCard, Reply, ReplyKind, Visibility
-from bot.core.textnorm import STOPWORDS
+from bot.core.textnorm import STOPWORDS, language_key
 
 BLANK = "______"
 ID_LIMIT = 60  # "quiz-answer <id> <i>" must fit a 100-character Discord custom_id
@@ -291,7 +291,13 @@ def _seeded(tip_id: str, key: str) -> random.Random:
 
 
 def questions_for(corpus: Corpus, tip: Tip) -> list[Question]:
-    """Every unambiguous question `tip` yields, in the order its terms stand in the text."""
+    """Every unambiguous question `tip` yields, in the order its terms stand in the text.
+
+    Only tips in English: the checks read English inflections, and a tip in another language
+    may say a choice in its own words ("Dienst" for Service)."""
+    source = corpus.sources.get(tip.source)
+    if source is not None and language_key(source.language):
+        return []
     index = term_index(corpus)
     text = tip.text
     tokens = _tokens(text)

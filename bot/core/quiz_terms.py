@@ -104,9 +104,10 @@ class TermIndex:
         self.mentions: dict[str, set[tuple[str, ...]]] = {}  # topic -> stems of every name
         for topic in topics.values():
             self._add(topic)
-        # A label's stems -> every topic naming it ("key vault": secrets and azure).
+        # A label's stems -> every topic naming it, keywords included ("key vault": secrets
+        # and azure; "audit logs": logging, and security's "audit logging").
         self.namers: dict[tuple[str, ...], set[str]] = {}
-        for topic_id, keys in self.alias_keys.items():
+        for topic_id, keys in self.mentions.items():
             for key in keys:
                 self.namers.setdefault(key, set()).add(topic_id)
         self.first_words = {words[0] for words in self.terms}

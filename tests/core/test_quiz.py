@@ -6,6 +6,7 @@ importers make of the fixture exports, so a new tip or topic that breaks one fai
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import subprocess
@@ -13,10 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.cli import main
 from bot.core import quiz
-from bot.core.corpus import Corpus, Source, Tip
+from bot.core.corpus import Corpus, Source, Tip, Topic
 from bot.core.loader import load_corpus
 from bot.core.quiz import BLANK, Question
 from bot.core.replies import ReplyKind, tally_line
@@ -51,10 +54,14 @@ def _names(corpus: Corpus, topic_id: str) -> list[str]:
 
 
 def _topic_of_label(corpus: Corpus, label: str) -> list[str]:
-    key = _stems(label)
-    return [
-        t.id for t in corpus.topics.values() if any(_stems(n) == key for n in _names(corpus, t.id))
-    ]
+    key = tuple(_stems(label))
+    return [t.id for t in corpus.topics.values() if key in _name_stems(t)]
+
+
+@functools.cache
+def _name_stems(topic: Topic) -> set[tuple[str, ...]]:
+    names = [topic.id.replace("-", " "), topic.title, *topic.aliases, *topic.keywords]
+    return {tuple(_stems(n)) for n in names}
 
 
 def _assert_unambiguous(corpus: Corpus, q: Question) -> None:
@@ -278,3 +285,24 @@ def test_the_quiz_card_buttons_answer_by_index() -> None:
 def test_tally_line() -> None:
     assert tally_line(0, 0) == "0 answered · 0 right"
     assert tally_line(14, 9) == "14 answered · 9 right"
+
+
+def _vocabulary() -> list[str]:
+    corpus = engine().corpus
+    words = ["the", "a", "runs", "in", "your", "cluster", "and", "before", ",", ".", "-", "@here"]
+    for t in corpus.topics.values():
+        words += [t.title, t.title.lower(), *t.aliases[:6], *t.keywords[:3]]
+    return words
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_vocabulary()), min_size=1, max_size=25), st.sampled_from(" -"))
+def test_any_text_of_taxonomy_words_yields_only_unambiguous_questions(
+    parts: list[str], glue: str
+) -> None:
+    """Whatever mix of names, aliases, inflections and filler a tip holds, every question it
+    yields keeps the rules (the term once, no distractor in the tip, one right choice)."""
+    text = glue.join(parts) if glue == " " else " ".join(p + glue for p in parts)
+    corpus = _tiny(text, topics=("pods",))
+    for q in quiz.questions_for(corpus, corpus.tips[0]):
+        _assert_unambiguous(corpus, q)
