@@ -306,3 +306,17 @@ def test_any_text_of_taxonomy_words_yields_only_unambiguous_questions(
     corpus = _tiny(text, topics=("pods",))
     for q in quiz.questions_for(corpus, corpus.tips[0]):
         _assert_unambiguous(corpus, q)
+
+
+def test_a_tip_in_another_language_is_not_quizzed() -> None:
+    """A source marked `language: de` yields no question: a choice may stand in the tip in
+    that language's words ("Dienst" for Service) where English checks cannot see it."""
+    text = "Eine ConfigMap hält Einstellungen außerhalb des Images."
+    english = _tiny(text)
+    assert [q.term for q in quiz.questions_for(english, english.tips[0])] == ["ConfigMap"]
+    german = Corpus(
+        tips=english.tips,
+        sources={"src": Source("src", "Ein Buch", language="de")},
+        topics=english.topics,
+    )
+    assert quiz.questions_for(german, german.tips[0]) == []
