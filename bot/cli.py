@@ -85,7 +85,8 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         if args.json:
             _print_json([q.to_json() for q in questions])
         else:
-            sys.stdout.write("\n\n".join(quiz.render_quiz_text(q) for q in questions) + "\n")
+            texts = [quiz.render_quiz_text(q, reveal=True) for q in questions]
+            sys.stdout.write("\n\n".join(texts) + "\n")
         return EXIT_OK
     question = quiz.question_for(engine.corpus, topic, random.Random())
     if args.json:
@@ -219,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("topic", nargs="*", help="topic or alias; none: any topic")
     p.add_argument("--json", action="store_true", help="print one JSON object, or null")
     p.add_argument(
-        "--all", action="store_true", help="every question the tips yield (with --json: an array)"
+        "--all",
+        action="store_true",
+        help="every question the tips yield, answers marked, to review (--json: an array)",
     )
 
     p = add("topics", cmd_topics, "the topics and how many tips each has")

@@ -78,16 +78,21 @@ def test_quiz_all_json_lists_every_question(capsys: pytest.CaptureFixture[str]) 
 def test_quiz_text_numbers_the_choices_and_cites_the_book(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The text form: the prompt, the choices numbered 1-4, then "— book · chapter";
-    the answer is not marked."""
+    """The text form: the prompt, the choices numbered 1-4, then "— book · chapter"; the
+    answer is marked only in the review listing (`--all`), which starts each with its id."""
     code, out, _ = _run(capsys, "helm")
     assert code == 0
     lines = out.splitlines()
     assert "______" in lines[0]
     assert "  1. " in out and "  3. " in out and "  5. " not in out
     assert lines[-1].startswith("  — Hands-On Kubernetes on Azure, 2nd ed. · Ch. ")
+    assert "✓" not in out  # a question does not give its answer away
     code, out, _ = _run(capsys, "--all")
-    assert code == 0 and out.count("______") == len(quiz.all_questions(engine().corpus))
+    questions = quiz.all_questions(engine().corpus)
+    assert code == 0 and out.count("______") == out.count("✓") == len(questions)
+    first = questions[0]
+    assert out.startswith(f"[{first.id}]\n{first.prompt}\n")
+    assert f"  {first.answer + 1}. {first.choices[first.answer]}  ✓\n" in out
 
 
 def test_an_unknown_topic_suggests_and_json_is_null(capsys: pytest.CaptureFixture[str]) -> None:

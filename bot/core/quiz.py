@@ -453,10 +453,15 @@ def quiz_reply(
     )
 
 
-def render_quiz_text(question: Question) -> str:
-    """A question as plain text (CLI, console, notification fallback); the answer not shown."""
-    lines = [question.prompt, ""]
-    lines += [f"  {n}. {label}" for n, label in enumerate(question.choices, start=1)]
+def render_quiz_text(question: Question, reveal: bool = False) -> str:
+    """A question as plain text (CLI, console, notification fallback). The answer is not
+    shown unless `reveal` (for review: the id first, the right choice marked)."""
+    lines = [f"[{question.id}]"] if reveal else []
+    lines += [question.prompt, ""]
+    lines += [
+        f"  {n}. {label}" + ("  ✓" if reveal and n - 1 == question.answer else "")
+        for n, label in enumerate(question.choices, start=1)
+    ]
     attribution = f"{question.source} · {question.chapter}" if question.chapter else question.source
     lines.append(f"  — {attribution}")
     return "\n".join(lines)
