@@ -47,6 +47,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -66,7 +67,6 @@ from bot.core.textnorm import STOPWORDS, language_key
 BLANK = "______"
 ID_LIMIT = 60  # "quiz-answer <id> <i>" must fit a 100-character Discord custom_id
 MIN_CHOICES, MAX_CHOICES = 3, 4
-MAX_PHRASE_WORDS = 5
 ANSWER_COMMAND = "quiz-answer"
 
 _TOKEN_RE = re.compile(r"[^\W_]+")
@@ -190,7 +190,11 @@ def _short_ok(term: str) -> bool:
 
 
 def _gives_itself_away(
-    tokens: list[_Token], span: tuple[int, int], index: TermIndex, owners: Sequence[str]
+    tokens: list[_Token],
+    span: tuple[int, int],
+    index: TermIndex,
+    owners: Sequence[str],
+    word_grams: Counter[tuple[str, ...]],
 ) -> bool:
     i, j = span
     hidden = [t.word for t in tokens[i:j]]
@@ -211,17 +215,19 @@ def _gives_itself_away(
                 return True
             if not key.startswith(joined):
                 break
-    rest_grams = _grams(rest_words)
+    inside = _grams(hidden, len(hidden))
     hidden_words = tuple(hidden)
     for owner in owners:
         for words in index.specific[owner]:
-            if words != hidden_words and words in rest_grams:
-                return True
+            if words != hidden_words and word_grams[words] > inside[words]:
+                return True  # another specific name of the topic shows
     return False
 
 
-def _grams(words: Sequence[str], n_max: int = MAX_PHRASE_WORDS) -> set[tuple[str, ...]]:
-    return {tuple(words[i : i + n]) for n in range(1, n_max + 1) for i in range(len(words) - n + 1)}
+def _grams(words: Sequence[str], n_max: int) -> Counter[tuple[str, ...]]:
+    """Every run of 1 to `n_max` consecutive words, counted."""
+    ends = range(1, n_max + 1)
+    return Counter(tuple(words[i : i + n]) for n in ends for i in range(len(words) - n + 1))
 
 
 def _shape(term: str, owners: Sequence[str], index: TermIndex) -> tuple[int, str]:
@@ -304,7 +310,8 @@ def questions_for(corpus: Corpus, tip: Tip) -> list[Question]:
     if not tokens:
         return []
     words = [t.word for t in tokens]
-    text_stems = _grams(stems_of(words))
+    text_stems = set(_grams(stems_of(words), index.longest_mention))
+    word_grams = _grams(words, index.longest)
     links = [m.span() for m in URL_RE.finditer(text)]
     mentioned = {t for t, keys in index.mentions.items() if not keys.isdisjoint(text_stems)}
     out: list[Question] = []
@@ -316,7 +323,7 @@ def questions_for(corpus: Corpus, tip: Tip) -> list[Question]:
         if not _short_ok(term) or any(a < end and start < b for a, b in links):
             continue  # a link's words are not prose (they still count as giveaways)
         owners = index.terms[tuple(words[i:j])]
-        if _gives_itself_away(tokens, span, index, owners):
+        if _gives_itself_away(tokens, span, index, owners, word_grams):
             continue
         key = term_key(term)
         if key in seen:

@@ -112,6 +112,7 @@ class TermIndex:
                 self.namers.setdefault(key, set()).add(topic_id)
         self.first_words = {words[0] for words in self.terms}
         self.longest = max((len(words) for words in self.terms), default=0)
+        self.longest_mention = max((len(k) for m in self.mentions.values() for k in m), default=0)
 
     def _add(self, topic: Topic) -> None:
         title_words = phrase_words(topic.title)
