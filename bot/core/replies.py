@@ -61,7 +61,7 @@ class Action:
 
     label: str
     command: str
-    kind: str = "another"  # "another" | "more" | "share" | "quiz"
+    kind: str = "another"  # "another" | "more" | "share" | "quiz" | "vote"
 
 
 def tally_line(answered: int, right: int) -> str:
@@ -104,3 +104,7 @@ class Reply:
     # Extra lines of plain text (topic lists, status lines, suggestions) shown under `text`.
     lines: tuple[str, ...] = field(default_factory=tuple)
     quiz: QuizCard | None = None  # set when kind is ReplyKind.QUIZ
+    # Set on the answer to a button press when the message that carried the button must
+    # change for everyone (a quiz card's tally): the adapter edits that message in place to
+    # read as `source_update`, and still sends this reply itself (privately) to the presser.
+    source_update: Reply | None = None
