@@ -39,6 +39,13 @@ TOPIC_POSITION_WEIGHT = (1.0, 0.55, 0.4, 0.3, 0.25)
 MAX_ALIAS_WORDS = 5
 MIN_COVERAGE = 0.5  # share of a question's meaning (IDF-weighted) the corpus must know
 EXPANSION_WEIGHT = 0.4
+# A topic recognised from its concepts (plain words, not its name) counts this much against a
+# topic named outright, and its tips' words join the question at this weight.
+CONCEPT_TOPIC_WEIGHT = 1.5
+CONCEPT_TERM_WEIGHT = 0.5
+# In a question whose concepts were recognised, a word found nowhere ("app", "keep") counts
+# this much against its coverage: everyday words around a concept are no sign of another subject.
+CONCEPT_UNKNOWN_WEIGHT = 0.5
 VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 
 
@@ -61,10 +68,12 @@ class Understanding:
     spans: list[list[str]] = field(default_factory=list)  # topic ids of each alias matched
     topic_only: bool = False  # every meaningful word was part of a topic name
     coverage: float = 0.0  # IDF-weighted share of the request the corpus knows
+    concepts: dict[str, float] = field(default_factory=dict)  # topic id -> concept strength
+    concept_words: list[str] = field(default_factory=list)  # words only a concept knows
 
     @property
     def empty(self) -> bool:
-        return not self.topics and not self.terms and not self.unknown
+        return not self.topics and not self.terms and not self.unknown and not self.concepts
 
 
 def _max_edits(word: str) -> int:
@@ -122,6 +131,16 @@ class SearchIndex:
         self.alias_stems = {s for k in self.aliases for s in k}
         self.known_stems = set(self.postings) | self.alias_stems
         self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
+        # Concepts: each plain phrasing of a topic as the set of its content stems; a question
+        # holding all of them, in any order, is about the topic.
+        self.concepts: list[tuple[frozenset[str], str]] = []
+        for topic in corpus.topics.values():
+            for phrase in topic.concepts:
+                key = frozenset(concept_stems(phrase))
+                if key and (key, topic.id) not in self.concepts:
+                    self.concepts.append((key, topic.id))
+        # A concept word is no typo to correct ("starving" is not "starting").
+        self.known_stems |= {s for key, _ in self.concepts for s in key}
 
     def _stand_in(self, topic: Topic) -> list[str]:
         """Tip words that stand in for the topic's name: its first keyword's, keeping only the
@@ -209,10 +228,11 @@ class SearchIndex:
                     break
             else:
                 i += 1
+        by_concept = self._concepts(u, raw)
         known_w = total_w = 0.0
         content = 0
         uncovered = 0
-        for s, r, cov in zip(stems, raw, covered, strict=True):
+        for pos, (s, r, cov) in enumerate(zip(stems, raw, covered, strict=True)):
             if r in STOPWORDS:
                 continue
             content += 1
@@ -224,16 +244,45 @@ class SearchIndex:
                 total_w += self.max_idf
                 continue
             uncovered += 1
-            if known:
+            if pos in by_concept:  # a word of a recognised concept is understood
+                if not known:
+                    u.concept_words.append(r)
+                known_w += self.max_idf
+                total_w += self.max_idf
+            elif known:
                 w_ = max(self.idf[t] for t in known)
                 known_w += w_
                 total_w += w_
             else:
                 u.unknown.append(r)
-                total_w += self.max_idf
+                total_w += self.max_idf * (CONCEPT_UNKNOWN_WEIGHT if u.concepts else 1.0)
         u.topic_only = bool(u.topics) and uncovered == 0
+        if u.topic_only:
+            u.concepts = {}  # a topic request is answered by the topic named, nothing else
         u.coverage = known_w / total_w if total_w else 0.0
         return u
+
+    def _concepts(self, u: Understanding, raw: list[str]) -> set[int]:
+        """Record in `u` the topics whose concepts the request holds; return the positions of
+        the words they used.
+
+        A concept matches when every content word of one of its phrasings is in the request;
+        a topic's strength grows with the words its concepts matched, relative to the best."""
+        if not self.concepts:
+            return set()
+        at: dict[str, list[int]] = defaultdict(list)
+        for i, r in enumerate(raw):
+            if r not in STOPWORDS:
+                at[concept_word(r)].append(i)
+        used: set[int] = set()
+        strength: dict[str, float] = {}
+        for key, topic in self.concepts:
+            if key <= at.keys():
+                used.update(i for s in key for i in at[s])
+                strength[topic] = strength.get(topic, 0.0) + len(key)
+        top = max(strength.values(), default=0.0)
+        u.concepts = {t: s / top for t, s in sorted(strength.items(), key=lambda x: -x[1])}
+        return used
 
     # -- ranking ----------------------------------------------------------------------
 
@@ -254,6 +303,11 @@ class SearchIndex:
         u = self.understand(query)
         if u.empty or (not u.topic_only and u.coverage < MIN_COVERAGE):
             return [], u
+        return self.rank(u, self.query_terms(u), limit), u
+
+    def query_terms(self, u: Understanding) -> dict[str, float]:
+        """The weighted stems a request is ranked by: its own words, the words standing in
+        for the topics it names or describes, and the expansions of its words."""
         weighted: dict[str, float] = {}
         for t in u.terms + u.topic_terms:
             weighted[t] = weighted.get(t, 0.0) + 1.0
@@ -262,11 +316,19 @@ class SearchIndex:
                 for e in self.expansions.get(t, ()):
                     if e not in weighted:
                         weighted[e] = EXPANSION_WEIGHT
-            for w in u.unknown:  # a word the corpus lacks may still have known synonyms
+            # A word the corpus lacks may still have known synonyms.
+            for w in u.unknown + u.concept_words:
                 for e in self.expansions.get(stem(w), ()):
                     weighted.setdefault(e, EXPANSION_WEIGHT)
+            for topic, strength in u.concepts.items():
+                for t in self.topic_stems.get(topic, ()):
+                    weighted.setdefault(t, CONCEPT_TERM_WEIGHT * strength)
+        return weighted
+
+    def rank(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
+        """Tips ranked by BM25 over `weighted` plus how central the request's topics are."""
         if self._vector is not None:
-            return self._vector.search(u, weighted, limit), u
+            return self._vector.search(u, weighted, limit)
         text_scores = self._bm25(weighted)
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
@@ -280,10 +342,17 @@ class SearchIndex:
         for doc, s in topic_scores.items():
             combined[doc] += topic_weight * s
         if not u.topic_only:
-            # A free-text answer must share a meaningful word with the question.
-            combined = {d: s for d, s in combined.items() if d in text_scores}
+            # A free-text answer must share a meaningful word with the question, or be about a
+            # topic the question describes.
+            combined = {
+                d: s for d, s in combined.items() if d in text_scores or d in self._described(u)
+            }
         ranked = sorted(combined.items(), key=lambda x: (-x[1], x[0]))[: max(limit, 0)]
-        return [Hit(self.tips[d], round(s, 4)) for d, s in ranked], u
+        return [Hit(self.tips[d], round(s, 4)) for d, s in ranked]
+
+    def _described(self, u: Understanding) -> set[int]:
+        """Tips whose subject is a topic the request's concepts describe."""
+        return {d for t in u.concepts for d, w in self.topic_postings.get(t, ()) if w >= 1.0}
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
         """Topic ids whose names look like a word of the request, for "did you mean …".
@@ -373,7 +442,24 @@ def topic_factors(u: Understanding) -> dict[str, float]:
         for k, topic in enumerate(span):
             f = (1.0 if k == 0 else 0.5) if last else 0.3
             factors[topic] = max(factors.get(topic, 0.0), f)
+    for topic, strength in u.concepts.items():
+        factors[topic] = max(factors.get(topic, 0.0), CONCEPT_TOPIC_WEIGHT * strength)
     return factors
+
+
+def concept_stems(phrase: str) -> list[str]:
+    """The content stems of a concept phrasing ("one app starves the others" -> app, starv…)."""
+    parts = [p for w in words(normalize(phrase)) for p in w.split("-") if p]
+    return [concept_word(p) for p in parts if p not in STOPWORDS]
+
+
+def concept_word(word: str) -> str:
+    """A word as concepts compare it: stemmed, without a possessive ("other's") or a leading
+    number ("512mi" is "mi")."""
+    for suffix in ("'s", "’s", "'", "’"):
+        word = word.removesuffix(suffix)
+    bare = word.lstrip("0123456789.,")
+    return stem(bare if bare.isalpha() else word)
 
 
 class _VectorScorer:
@@ -412,7 +498,10 @@ class _VectorScorer:
                 docs, w = self.topics[topic]
                 combined[docs] += topic_weight * factor * w
         if not u.topic_only:
-            combined[text <= 0] = 0.0
+            keep = text > 0
+            for d in ix._described(u):
+                keep[d] = True
+            combined[~keep] = 0.0
         k = min(max(limit, 0), int((combined > 0).sum()))
         if k == 0:
             return []
