@@ -46,6 +46,8 @@ CONCEPT_TERM_WEIGHT = 0.5
 # In a question whose concepts were recognised, a word found nowhere ("app", "keep") counts
 # this much against its coverage: everyday words around a concept are no sign of another subject.
 CONCEPT_UNKNOWN_WEIGHT = 0.5
+# A tip word inside a recognised phrasing ("power" in "lost power") counts this much.
+CONCEPT_IDIOM_WEIGHT = 0.5
 VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 
 
@@ -69,7 +71,8 @@ class Understanding:
     topic_only: bool = False  # every meaningful word was part of a topic name
     coverage: float = 0.0  # IDF-weighted share of the request the corpus knows
     concepts: dict[str, float] = field(default_factory=dict)  # topic id -> concept strength
-    concept_words: list[str] = field(default_factory=list)  # words only a concept knows
+    concept_words: list[str] = field(default_factory=list)  # words only the taxonomy knows
+    idiom_terms: set[str] = field(default_factory=set)  # tip words read as part of a concept
 
     @property
     def empty(self) -> bool:
@@ -217,6 +220,7 @@ class SearchIndex:
                     for topic in self.aliases[key]:
                         if topic not in u.topics:
                             u.topics.append(topic)
+                    u.concept_words.extend(r for r in raw[i : i + n] if stem(r) not in self.postings)
                     if not any(st in self.postings for st in key):
                         # "passwords" names the topic but no tip says it: rank by the
                         # words the topic's tips do use ("secret").
@@ -279,6 +283,8 @@ class SearchIndex:
         for key, topic in self.concepts:
             if key <= at.keys():
                 used.update(i for s in key for i in at[s])
+                if len(key) > 1:  # "lost power": the idiom's words are not its meaning
+                    u.idiom_terms.update(stem(raw[i]) for s in key for i in at[s])
                 strength[topic] = strength.get(topic, 0.0) + len(key)
         top = max(strength.values(), default=0.0)
         u.concepts = {t: s / top for t, s in sorted(strength.items(), key=lambda x: -x[1])}
@@ -310,7 +316,8 @@ class SearchIndex:
         for the topics it names or describes, and the expansions of its words."""
         weighted: dict[str, float] = {}
         for t in u.terms + u.topic_terms:
-            weighted[t] = weighted.get(t, 0.0) + 1.0
+            w = CONCEPT_IDIOM_WEIGHT if t in u.idiom_terms else 1.0
+            weighted[t] = weighted.get(t, 0.0) + w
         if not u.topic_only:
             for t in list(weighted):
                 for e in self.expansions.get(t, ()):
@@ -318,7 +325,7 @@ class SearchIndex:
                         weighted[e] = EXPANSION_WEIGHT
             # A word the corpus lacks may still have known synonyms.
             for w in u.unknown + u.concept_words:
-                for e in self.expansions.get(stem(w), ()):
+                for e in self.expansions.get(stem(w), self.expansions.get(concept_word(w), ())):
                     weighted.setdefault(e, EXPANSION_WEIGHT)
             for topic, strength in u.concepts.items():
                 for t in self.topic_stems.get(topic, ()):
