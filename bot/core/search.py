@@ -16,6 +16,7 @@ exactly as before.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -134,16 +135,22 @@ class SearchIndex:
         self.alias_stems = {s for k in self.aliases for s in k}
         self.known_stems = set(self.postings) | self.alias_stems
         self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
-        # Concepts: each plain phrasing of a topic as the set of its content stems; a question
-        # holding all of them, in any order, is about the topic.
-        self.concepts: list[tuple[frozenset[str], str]] = []
-        for topic in corpus.topics.values():
-            for phrase in topic.concepts:
-                key = frozenset(concept_stems(phrase))
-                if key and (key, topic.id) not in self.concepts:
-                    self.concepts.append((key, topic.id))
-        # A concept word is no typo to correct ("starving" is not "starting").
-        self.known_stems |= {s for key, _ in self.concepts for s in key}
+
+    @functools.cached_property
+    def concepts(self) -> list[tuple[frozenset[str], str]]:
+        """Each plain phrasing of a topic as the set of its content stems, with the topic: a
+        question holding all of them, in any order, is about the topic. Built on the first
+        question that needs it, so a topic request starts no slower."""
+        found = {
+            (frozenset(concept_stems(phrase)), topic.id): None
+            for topic in self.corpus.topics.values()
+            for phrase in topic.concepts
+        }
+        return [k for k in found if k[0]]
+
+    @functools.cached_property
+    def concept_stems(self) -> frozenset[str]:
+        return frozenset(s for key, _ in self.concepts for s in key)
 
     def _stand_in(self, topic: Topic) -> list[str]:
         """Tip words that stand in for the topic's name: its first keyword's, keeping only the
@@ -191,7 +198,12 @@ class SearchIndex:
         u = Understanding(text=text)
         toks: list[str] = []  # raw words, typos corrected, joined words split
         for w in words(text):
-            familiar = stem(w) in self.known_stems or bool(foreign_known(self, w))
+            # A concept word is no typo to correct ("starving" is not "starting").
+            familiar = (
+                stem(w) in self.known_stems
+                or bool(foreign_known(self, w))
+                or concept_word(w) in self.concept_stems
+            )
             if w not in STOPWORDS and not familiar and "-" not in w:
                 split = split_joined(self, w)
                 fixed = None if split else self._correct(w)
@@ -220,7 +232,9 @@ class SearchIndex:
                     for topic in self.aliases[key]:
                         if topic not in u.topics:
                             u.topics.append(topic)
-                    u.concept_words.extend(r for r in raw[i : i + n] if stem(r) not in self.postings)
+                    u.concept_words.extend(
+                        r for r in raw[i : i + n] if stem(r) not in self.postings
+                    )
                     if not any(st in self.postings for st in key):
                         # "passwords" names the topic but no tip says it: rank by the
                         # words the topic's tips do use ("secret").
@@ -232,7 +246,11 @@ class SearchIndex:
                     break
             else:
                 i += 1
-        by_concept = self._concepts(u, raw)
+        named_only = bool(u.topics) and all(
+            c or r in STOPWORDS for r, c in zip(raw, covered, strict=True)
+        )
+        # A topic request is answered by the topic it names; concepts are for questions.
+        by_concept = set() if named_only else self._concepts(u, raw)
         known_w = total_w = 0.0
         content = 0
         uncovered = 0
@@ -261,8 +279,6 @@ class SearchIndex:
                 u.unknown.append(r)
                 total_w += self.max_idf * (CONCEPT_UNKNOWN_WEIGHT if u.concepts else 1.0)
         u.topic_only = bool(u.topics) and uncovered == 0
-        if u.topic_only:
-            u.concepts = {}  # a topic request is answered by the topic named, nothing else
         u.coverage = known_w / total_w if total_w else 0.0
         return u
 
@@ -316,8 +332,8 @@ class SearchIndex:
         for the topics it names or describes, and the expansions of its words."""
         weighted: dict[str, float] = {}
         for t in u.terms + u.topic_terms:
-            w = CONCEPT_IDIOM_WEIGHT if t in u.idiom_terms else 1.0
-            weighted[t] = weighted.get(t, 0.0) + w
+            weight = CONCEPT_IDIOM_WEIGHT if t in u.idiom_terms else 1.0
+            weighted[t] = weighted.get(t, 0.0) + weight
         if not u.topic_only:
             for t in list(weighted):
                 for e in self.expansions.get(t, ()):
