@@ -43,7 +43,7 @@ from bench.relevance import HOLDOUT, JUDGED, ROOT, judgments, ndcg_at
 from bot.core.corpus import Corpus
 from bot.core.engine import Engine
 from bot.core.loader import load_corpus
-from bot.core.search import SearchIndex
+from bot.core.search import SearchIndex, query_terms
 from bot.core.textnorm import terms
 
 PARAPHRASE = ROOT / "tests" / "relevance" / "paraphrase.yaml"
@@ -67,7 +67,7 @@ def engine_ranker(index: SearchIndex, prf: bool = False) -> Ranker:
     def rank(q: str) -> list[str]:
         hits, u = index.search(q, limit=5)
         if prf and hits and not u.topic_only:
-            weighted = index.query_terms(u)
+            weighted = query_terms(index, u)
             pool: dict[str, float] = {}
             for h in hits[:PRF_DOCS]:
                 for t in doc_terms[index.tips.index(h.tip)]:

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.core.concepts import Concepts, concept_word
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.postings import postings_of
 from bot.core.textnorm import (
@@ -137,20 +138,9 @@ class SearchIndex:
         self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
 
     @functools.cached_property
-    def concepts(self) -> list[tuple[frozenset[str], str]]:
-        """Each plain phrasing of a topic as the set of its content stems, with the topic: a
-        question holding all of them, in any order, is about the topic. Built on the first
-        question that needs it, so a topic request starts no slower."""
-        found = {
-            (frozenset(concept_stems(phrase)), topic.id): None
-            for topic in self.corpus.topics.values()
-            for phrase in topic.concepts
-        }
-        return [k for k in found if k[0]]
-
-    @functools.cached_property
-    def concept_stems(self) -> frozenset[str]:
-        return frozenset(s for key, _ in self.concepts for s in key)
+    def concepts(self) -> Concepts:
+        """Built on the first question that needs them: a topic request starts no slower."""
+        return Concepts(self.corpus.topics.values())
 
     def _stand_in(self, topic: Topic) -> list[str]:
         """Tip words that stand in for the topic's name: its first keyword's, keeping only the
@@ -199,11 +189,7 @@ class SearchIndex:
         toks: list[str] = []  # raw words, typos corrected, joined words split
         for w in words(text):
             # A concept word is no typo to correct ("starving" is not "starting").
-            familiar = (
-                stem(w) in self.known_stems
-                or bool(foreign_known(self, w))
-                or concept_word(w) in self.concept_stems
-            )
+            familiar = _familiar(self, w)
             if w not in STOPWORDS and not familiar and "-" not in w:
                 split = split_joined(self, w)
                 fixed = None if split else self._correct(w)
@@ -232,9 +218,6 @@ class SearchIndex:
                     for topic in self.aliases[key]:
                         if topic not in u.topics:
                             u.topics.append(topic)
-                    u.concept_words.extend(
-                        r for r in raw[i : i + n] if stem(r) not in self.postings
-                    )
                     if not any(st in self.postings for st in key):
                         # "passwords" names the topic but no tip says it: rank by the
                         # words the topic's tips do use ("secret").
@@ -246,11 +229,7 @@ class SearchIndex:
                     break
             else:
                 i += 1
-        named_only = bool(u.topics) and all(
-            c or r in STOPWORDS for r, c in zip(raw, covered, strict=True)
-        )
-        # A topic request is answered by the topic it names; concepts are for questions.
-        by_concept = set() if named_only else self._concepts(u, raw)
+        by_concept = _read_concepts(self, u, raw, covered)
         known_w = total_w = 0.0
         content = 0
         uncovered = 0
@@ -267,10 +246,7 @@ class SearchIndex:
                 continue
             uncovered += 1
             if pos in by_concept:  # a word of a recognised concept is understood
-                if not known:
-                    u.concept_words.append(r)
-                known_w += self.max_idf
-                total_w += self.max_idf
+                known_w, total_w = known_w + self.max_idf, total_w + self.max_idf
             elif known:
                 w_ = max(self.idf[t] for t in known)
                 known_w += w_
@@ -281,30 +257,6 @@ class SearchIndex:
         u.topic_only = bool(u.topics) and uncovered == 0
         u.coverage = known_w / total_w if total_w else 0.0
         return u
-
-    def _concepts(self, u: Understanding, raw: list[str]) -> set[int]:
-        """Record in `u` the topics whose concepts the request holds; return the positions of
-        the words they used.
-
-        A concept matches when every content word of one of its phrasings is in the request;
-        a topic's strength grows with the words its concepts matched, relative to the best."""
-        if not self.concepts:
-            return set()
-        at: dict[str, list[int]] = defaultdict(list)
-        for i, r in enumerate(raw):
-            if r not in STOPWORDS:
-                at[concept_word(r)].append(i)
-        used: set[int] = set()
-        strength: dict[str, float] = {}
-        for key, topic in self.concepts:
-            if key <= at.keys():
-                used.update(i for s in key for i in at[s])
-                if len(key) > 1:  # "lost power": the idiom's words are not its meaning
-                    u.idiom_terms.update(stem(raw[i]) for s in key for i in at[s])
-                strength[topic] = strength.get(topic, 0.0) + len(key)
-        top = max(strength.values(), default=0.0)
-        u.concepts = {t: s / top for t, s in sorted(strength.items(), key=lambda x: -x[1])}
-        return used
 
     # -- ranking ----------------------------------------------------------------------
 
@@ -325,28 +277,7 @@ class SearchIndex:
         u = self.understand(query)
         if u.empty or (not u.topic_only and u.coverage < MIN_COVERAGE):
             return [], u
-        return self.rank(u, self.query_terms(u), limit), u
-
-    def query_terms(self, u: Understanding) -> dict[str, float]:
-        """The weighted stems a request is ranked by: its own words, the words standing in
-        for the topics it names or describes, and the expansions of its words."""
-        weighted: dict[str, float] = {}
-        for t in u.terms + u.topic_terms:
-            weight = CONCEPT_IDIOM_WEIGHT if t in u.idiom_terms else 1.0
-            weighted[t] = weighted.get(t, 0.0) + weight
-        if not u.topic_only:
-            for t in list(weighted):
-                for e in self.expansions.get(t, ()):
-                    if e not in weighted:
-                        weighted[e] = EXPANSION_WEIGHT
-            # A word the corpus lacks may still have known synonyms.
-            for w in u.unknown + u.concept_words:
-                for e in self.expansions.get(stem(w), self.expansions.get(concept_word(w), ())):
-                    weighted.setdefault(e, EXPANSION_WEIGHT)
-            for topic, strength in u.concepts.items():
-                for t in self.topic_stems.get(topic, ()):
-                    weighted.setdefault(t, CONCEPT_TERM_WEIGHT * strength)
-        return weighted
+        return self.rank(u, query_terms(self, u), limit), u
 
     def rank(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
         """Tips ranked by BM25 over `weighted` plus how central the request's topics are."""
@@ -368,14 +299,10 @@ class SearchIndex:
             # A free-text answer must share a meaningful word with the question, or be about a
             # topic the question describes.
             combined = {
-                d: s for d, s in combined.items() if d in text_scores or d in self._described(u)
+                d: s for d, s in combined.items() if d in text_scores or d in described(self, u)
             }
         ranked = sorted(combined.items(), key=lambda x: (-x[1], x[0]))[: max(limit, 0)]
         return [Hit(self.tips[d], round(s, 4)) for d, s in ranked]
-
-    def _described(self, u: Understanding) -> set[int]:
-        """Tips whose subject is a topic the request's concepts describe."""
-        return {d for t in u.concepts for d, w in self.topic_postings.get(t, ()) if w >= 1.0}
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
         """Topic ids whose names look like a word of the request, for "did you mean …".
@@ -408,6 +335,64 @@ class SearchIndex:
     def _alias_topics(self, name: str) -> list[str]:
         """The topics an alias word names; a joined name ("helmchart") by its one stem."""
         return self.aliases.get(phrase_key(name)) or self.aliases.get((stem(name),), [])
+
+
+def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:
+    """The weighted stems a request is ranked by: its own words, the words standing in
+    for the topics it names or describes, and the expansions of its words."""
+    weighted: dict[str, float] = {}
+    for t in u.terms + u.topic_terms:
+        weight = CONCEPT_IDIOM_WEIGHT if t in u.idiom_terms else 1.0
+        weighted[t] = weighted.get(t, 0.0) + weight
+    if not u.topic_only:
+        for t in list(weighted):
+            for e in index.expansions.get(t, ()):
+                if e not in weighted:
+                    weighted[e] = EXPANSION_WEIGHT
+        # A word the corpus lacks may still have known synonyms.
+        for w in u.unknown + u.concept_words:
+            for e in index.expansions.get(stem(w), index.expansions.get(concept_word(w), ())):
+                weighted.setdefault(e, EXPANSION_WEIGHT)
+        for topic, strength in u.concepts.items():
+            for t in index.topic_stems.get(topic, ()):
+                weighted.setdefault(t, CONCEPT_TERM_WEIGHT * strength)
+    return weighted
+
+
+def described(index: SearchIndex, u: Understanding) -> set[int]:
+    """Tips whose subject is a topic the request's concepts describe."""
+    return {d for t in u.concepts for d, w in index.topic_postings.get(t, ()) if w >= 1.0}
+
+
+def _familiar(index: SearchIndex, w: str) -> bool:
+    """Whether a word is known: to the corpus, a topic name, or a concept ("starving" is no
+    typo of "starting")."""
+    return (
+        stem(w) in index.known_stems
+        or bool(foreign_known(index, w))
+        or concept_word(w) in index.concepts.stems
+    )
+
+
+def _read_concepts(
+    index: SearchIndex, u: Understanding, raw: list[str], covered: list[bool]
+) -> set[int]:
+    """Record in `u` the topics the request's concepts describe; the positions they used.
+    A topic request is answered by the topic it names: concepts are for questions."""
+    if u.topics and all(c or r in STOPWORDS for r, c in zip(raw, covered, strict=True)):
+        return set()
+    found = index.concepts.match(raw)
+    u.concepts, u.idiom_terms = found.strength, found.idiom_terms
+    # Words only the taxonomy knows ("netpol", "starving"): their expansions may name tip words.
+    u.concept_words = [
+        r
+        for i, r in enumerate(raw)
+        if (covered[i] or i in found.used)
+        and r not in STOPWORDS
+        and stem(r) not in index.postings
+        and not foreign_known(index, r)
+    ]
+    return found.used
 
 
 def foreign_known(index: SearchIndex, word: str) -> list[str]:
@@ -470,21 +455,6 @@ def topic_factors(u: Understanding) -> dict[str, float]:
     return factors
 
 
-def concept_stems(phrase: str) -> list[str]:
-    """The content stems of a concept phrasing ("one app starves the others" -> app, starv…)."""
-    parts = [p for w in words(normalize(phrase)) for p in w.split("-") if p]
-    return [concept_word(p) for p in parts if p not in STOPWORDS]
-
-
-def concept_word(word: str) -> str:
-    """A word as concepts compare it: stemmed, without a possessive ("other's") or a leading
-    number ("512mi" is "mi")."""
-    for suffix in ("'s", "’s", "'", "’"):
-        word = word.removesuffix(suffix)
-    bare = word.lstrip("0123456789.,")
-    return stem(bare if bare.isalpha() else word)
-
-
 class _VectorScorer:
     """The same ranking with numpy, for large corpora (imported only when one is loaded)."""
 
@@ -522,7 +492,7 @@ class _VectorScorer:
                 combined[docs] += topic_weight * factor * w
         if not u.topic_only:
             keep = text > 0
-            for d in ix._described(u):
+            for d in described(ix, u):
                 keep[d] = True
             combined[~keep] = 0.0
         k = min(max(limit, 0), int((combined > 0).sum()))
