@@ -4,9 +4,12 @@ A request is read in three steps: words are normalised and stemmed (`textnorm`),
 words are corrected against the topic aliases and the corpus vocabulary (Damerau-Levenshtein,
 one edit for short words, two for long ones), a word that joins two ("nodepool") is split, and
 runs of words that name a topic ("cluster role binding", "hpa", "helm chart", also typed as one
-word: "helmchart") are recognised. Tips are then ranked by BM25 over their
-text plus how central each recognised topic is to them (a tip's first topic is its subject).
-A request whose words mostly appear nowhere in the corpus gets no results, not noise.
+word: "helmchart") are recognised, and so are topics a question describes in plain words
+(their `concepts`, `bot/core/concepts.py`: "noisy neighbour" is about requests and limits).
+Tips are then ranked by BM25 over their text plus how central each recognised topic is to
+them (a tip's first topic is its subject). A request whose words mostly appear nowhere in the
+corpus gets no results, not noise; a concept's words count as understood, and everyday words
+around it ("app", "keep") count half against it.
 
 Tips of a source in another language (`language: de`) are indexed with that language's stems,
 tagged with it (`de:geheimnis`), or word for word where PyStemmer has no stemmer; a request's
@@ -45,8 +48,9 @@ EXPANSION_WEIGHT = 0.4
 # topic named outright, and its tips' words join the question at this weight.
 CONCEPT_TOPIC_WEIGHT = 1.5
 CONCEPT_TERM_WEIGHT = 0.5
-# In a question whose concepts were recognised, a word found nowhere ("app", "keep") counts
-# this much against its coverage: everyday words around a concept are no sign of another subject.
+# In a question whose concepts were recognised, a word no tip uses but the concepts do ("app",
+# "keep") counts this much against its coverage: it is everyday talk about Kubernetes, no
+# sign of another subject. "kafka" or "grafana" count in full.
 CONCEPT_UNKNOWN_WEIGHT = 0.5
 # A tip word inside a recognised phrasing ("power" in "lost power") counts this much.
 CONCEPT_IDIOM_WEIGHT = 0.5
@@ -253,7 +257,8 @@ class SearchIndex:
                 total_w += w_
             else:
                 u.unknown.append(r)
-                total_w += self.max_idf * (CONCEPT_UNKNOWN_WEIGHT if u.concepts else 1.0)
+                everyday = u.concepts and concept_word(r) in self.concepts.stems
+                total_w += self.max_idf * (CONCEPT_UNKNOWN_WEIGHT if everyday else 1.0)
         u.topic_only = bool(u.topics) and uncovered == 0
         u.coverage = known_w / total_w if total_w else 0.0
         return u
