@@ -193,7 +193,7 @@ def main() -> None:
             ]
             methods["MiniLM, never nothing"] = lambda q: [i for i, _ in emb[q]]
             methods["engine gate + MiniLM"] = lambda q: [i for i, _ in emb[q]] if gate(q) else []
-    head = f"{'method':<24}" + "".join(f"{n + ' nDCG@5':>19}{'none ok':>9}" for n in sets)
+    head = f"{'method':<24}" + "".join(f"{n + ' nDCG@5':>21}{'none ok':>9}" for n in sets)
     print(head)
     for name, rank in methods.items():
         if isinstance(rank, str):
@@ -202,7 +202,7 @@ def main() -> None:
         cells = []
         for path in sets.values():
             nd, none = measure(rank, path, tips)
-            cells.append(f"{nd:>19.3f}{none:>9.0%}" if none == none else f"{nd:>19.3f}{'-':>9}")
+            cells.append(f"{nd:>21.3f}{none:>9.0%}" if none == none else f"{nd:>21.3f}{'-':>9}")
         print(f"{name:<24}" + "".join(cells))
 
 
