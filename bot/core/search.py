@@ -4,9 +4,12 @@ A request is read in three steps: words are normalised and stemmed (`textnorm`),
 words are corrected against the topic aliases and the corpus vocabulary (Damerau-Levenshtein,
 one edit for short words, two for long ones), a word that joins two ("nodepool") is split, and
 runs of words that name a topic ("cluster role binding", "hpa", "helm chart", also typed as one
-word: "helmchart") are recognised. Tips are then ranked by BM25 over their
-text plus how central each recognised topic is to them (a tip's first topic is its subject).
-A request whose words mostly appear nowhere in the corpus gets no results, not noise.
+word: "helmchart") are recognised, and so are topics a question describes in plain words
+(their `concepts`, `bot/core/concepts.py`: "noisy neighbour" is about requests and limits).
+Tips are then ranked by BM25 over their text plus how central each recognised topic is to
+them (a tip's first topic is its subject). A request whose words mostly appear nowhere in the
+corpus gets no results, not noise; a concept's words count as understood, and everyday words
+around it ("app", "keep") count half against it.
 
 Tips of a source in another language (`language: de`) are indexed with that language's stems,
 tagged with it (`de:geheimnis`), or word for word where PyStemmer has no stemmer; a request's
@@ -16,11 +19,13 @@ exactly as before.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.core.concepts import Concepts, concept_word
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.postings import postings_of
 from bot.core.textnorm import (
@@ -39,6 +44,16 @@ TOPIC_POSITION_WEIGHT = (1.0, 0.55, 0.4, 0.3, 0.25)
 MAX_ALIAS_WORDS = 5
 MIN_COVERAGE = 0.5  # share of a question's meaning (IDF-weighted) the corpus must know
 EXPANSION_WEIGHT = 0.4
+# A topic recognised from its concepts (plain words, not its name) counts this much against a
+# topic named outright, and its tips' words join the question at this weight.
+CONCEPT_TOPIC_WEIGHT = 1.5
+CONCEPT_TERM_WEIGHT = 0.5
+# In a question whose concepts were recognised, a word no tip uses but the concepts do ("app",
+# "keep") counts this much against its coverage: it is everyday talk about Kubernetes, no
+# sign of another subject. "kafka" or "grafana" count in full.
+CONCEPT_UNKNOWN_WEIGHT = 0.5
+# A tip word inside a recognised phrasing ("power" in "lost power") counts this much.
+CONCEPT_IDIOM_WEIGHT = 0.5
 VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 
 
@@ -61,10 +76,13 @@ class Understanding:
     spans: list[list[str]] = field(default_factory=list)  # topic ids of each alias matched
     topic_only: bool = False  # every meaningful word was part of a topic name
     coverage: float = 0.0  # IDF-weighted share of the request the corpus knows
+    concepts: dict[str, float] = field(default_factory=dict)  # topic id -> concept strength
+    concept_words: list[str] = field(default_factory=list)  # words only the taxonomy knows
+    idiom_terms: set[str] = field(default_factory=set)  # tip words read as part of a concept
 
     @property
     def empty(self) -> bool:
-        return not self.topics and not self.terms and not self.unknown
+        return not self.topics and not self.terms and not self.unknown and not self.concepts
 
 
 def _max_edits(word: str) -> int:
@@ -123,6 +141,11 @@ class SearchIndex:
         self.known_stems = set(self.postings) | self.alias_stems
         self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
 
+    @functools.cached_property
+    def concepts(self) -> Concepts:
+        """Built on the first question that needs them: a topic request starts no slower."""
+        return Concepts(self.corpus.topics.values())
+
     def _stand_in(self, topic: Topic) -> list[str]:
         """Tip words that stand in for the topic's name: its first keyword's, keeping only the
         words of its names when there are some ("in a certain namespace" -> "namespace", not
@@ -169,7 +192,8 @@ class SearchIndex:
         u = Understanding(text=text)
         toks: list[str] = []  # raw words, typos corrected, joined words split
         for w in words(text):
-            familiar = stem(w) in self.known_stems or bool(foreign_known(self, w))
+            # A concept word is no typo to correct ("starving" is not "starting").
+            familiar = _familiar(self, w)
             if w not in STOPWORDS and not familiar and "-" not in w:
                 split = split_joined(self, w)
                 fixed = None if split else self._correct(w)
@@ -209,10 +233,11 @@ class SearchIndex:
                     break
             else:
                 i += 1
+        by_concept = _read_concepts(self, u, raw, covered)
         known_w = total_w = 0.0
         content = 0
         uncovered = 0
-        for s, r, cov in zip(stems, raw, covered, strict=True):
+        for pos, (s, r, cov) in enumerate(zip(stems, raw, covered, strict=True)):
             if r in STOPWORDS:
                 continue
             content += 1
@@ -224,13 +249,16 @@ class SearchIndex:
                 total_w += self.max_idf
                 continue
             uncovered += 1
-            if known:
+            if pos in by_concept:  # a word of a recognised concept is understood
+                known_w, total_w = known_w + self.max_idf, total_w + self.max_idf
+            elif known:
                 w_ = max(self.idf[t] for t in known)
                 known_w += w_
                 total_w += w_
             else:
                 u.unknown.append(r)
-                total_w += self.max_idf
+                everyday = u.concepts and concept_word(r) in self.concepts.stems
+                total_w += self.max_idf * (CONCEPT_UNKNOWN_WEIGHT if everyday else 1.0)
         u.topic_only = bool(u.topics) and uncovered == 0
         u.coverage = known_w / total_w if total_w else 0.0
         return u
@@ -254,19 +282,12 @@ class SearchIndex:
         u = self.understand(query)
         if u.empty or (not u.topic_only and u.coverage < MIN_COVERAGE):
             return [], u
-        weighted: dict[str, float] = {}
-        for t in u.terms + u.topic_terms:
-            weighted[t] = weighted.get(t, 0.0) + 1.0
-        if not u.topic_only:
-            for t in list(weighted):
-                for e in self.expansions.get(t, ()):
-                    if e not in weighted:
-                        weighted[e] = EXPANSION_WEIGHT
-            for w in u.unknown:  # a word the corpus lacks may still have known synonyms
-                for e in self.expansions.get(stem(w), ()):
-                    weighted.setdefault(e, EXPANSION_WEIGHT)
+        return self.rank(u, query_terms(self, u), limit), u
+
+    def rank(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
+        """Tips ranked by BM25 over `weighted` plus how central the request's topics are."""
         if self._vector is not None:
-            return self._vector.search(u, weighted, limit), u
+            return self._vector.search(u, weighted, limit)
         text_scores = self._bm25(weighted)
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
@@ -280,10 +301,13 @@ class SearchIndex:
         for doc, s in topic_scores.items():
             combined[doc] += topic_weight * s
         if not u.topic_only:
-            # A free-text answer must share a meaningful word with the question.
-            combined = {d: s for d, s in combined.items() if d in text_scores}
+            # A free-text answer must share a meaningful word with the question, or be about a
+            # topic the question describes.
+            combined = {
+                d: s for d, s in combined.items() if d in text_scores or d in described(self, u)
+            }
         ranked = sorted(combined.items(), key=lambda x: (-x[1], x[0]))[: max(limit, 0)]
-        return [Hit(self.tips[d], round(s, 4)) for d, s in ranked], u
+        return [Hit(self.tips[d], round(s, 4)) for d, s in ranked]
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
         """Topic ids whose names look like a word of the request, for "did you mean …".
@@ -316,6 +340,64 @@ class SearchIndex:
     def _alias_topics(self, name: str) -> list[str]:
         """The topics an alias word names; a joined name ("helmchart") by its one stem."""
         return self.aliases.get(phrase_key(name)) or self.aliases.get((stem(name),), [])
+
+
+def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:
+    """The weighted stems a request is ranked by: its own words, the words standing in
+    for the topics it names or describes, and the expansions of its words."""
+    weighted: dict[str, float] = {}
+    for t in u.terms + u.topic_terms:
+        weight = CONCEPT_IDIOM_WEIGHT if t in u.idiom_terms else 1.0
+        weighted[t] = weighted.get(t, 0.0) + weight
+    if not u.topic_only:
+        for t in list(weighted):
+            for e in index.expansions.get(t, ()):
+                if e not in weighted:
+                    weighted[e] = EXPANSION_WEIGHT
+        # A word the corpus lacks may still have known synonyms.
+        for w in u.unknown + u.concept_words:
+            for e in index.expansions.get(stem(w), index.expansions.get(concept_word(w), ())):
+                weighted.setdefault(e, EXPANSION_WEIGHT)
+        for topic, strength in u.concepts.items():
+            for t in index.topic_stems.get(topic, ()):
+                weighted.setdefault(t, CONCEPT_TERM_WEIGHT * strength)
+    return weighted
+
+
+def described(index: SearchIndex, u: Understanding) -> set[int]:
+    """Tips whose subject is a topic the request's concepts describe."""
+    return {d for t in u.concepts for d, w in index.topic_postings.get(t, ()) if w >= 1.0}
+
+
+def _familiar(index: SearchIndex, w: str) -> bool:
+    """Whether a word is known: to the corpus, a topic name, or a concept ("starving" is no
+    typo of "starting")."""
+    return (
+        stem(w) in index.known_stems
+        or bool(foreign_known(index, w))
+        or concept_word(w) in index.concepts.stems
+    )
+
+
+def _read_concepts(
+    index: SearchIndex, u: Understanding, raw: list[str], covered: list[bool]
+) -> set[int]:
+    """Record in `u` the topics the request's concepts describe; the positions they used.
+    A topic request is answered by the topic it names: concepts are for questions."""
+    if u.topics and all(c or r in STOPWORDS for r, c in zip(raw, covered, strict=True)):
+        return set()
+    found = index.concepts.match(raw)
+    u.concepts, u.idiom_terms = found.strength, found.idiom_terms
+    # Words only the taxonomy knows ("netpol", "starving"): their expansions may name tip words.
+    u.concept_words = [
+        r
+        for i, r in enumerate(raw)
+        if (covered[i] or i in found.used)
+        and r not in STOPWORDS
+        and stem(r) not in index.postings
+        and not foreign_known(index, r)
+    ]
+    return found.used
 
 
 def foreign_known(index: SearchIndex, word: str) -> list[str]:
@@ -373,6 +455,8 @@ def topic_factors(u: Understanding) -> dict[str, float]:
         for k, topic in enumerate(span):
             f = (1.0 if k == 0 else 0.5) if last else 0.3
             factors[topic] = max(factors.get(topic, 0.0), f)
+    for topic, strength in u.concepts.items():
+        factors[topic] = max(factors.get(topic, 0.0), CONCEPT_TOPIC_WEIGHT * strength)
     return factors
 
 
@@ -412,7 +496,10 @@ class _VectorScorer:
                 docs, w = self.topics[topic]
                 combined[docs] += topic_weight * factor * w
         if not u.topic_only:
-            combined[text <= 0] = 0.0
+            keep = text > 0
+            for d in described(ix, u):
+                keep[d] = True
+            combined[~keep] = 0.0
         k = min(max(limit, 0), int((combined > 0).sum()))
         if k == 0:
             return []
