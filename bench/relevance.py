@@ -72,13 +72,15 @@ class Report:
         return out
 
 
-def judgments(item: dict[str, Any], tips: list[dict[str, Any]]) -> dict[str, int]:
+def judgments(
+    item: dict[str, Any], tips: list[dict[str, Any]], prefix: str = ID_PREFIX
+) -> dict[str, int]:
     if "topic" in item:
         t = item["topic"]
         return {
             tip["id"]: (2 if tip["topics"][0] == t else 1) for tip in tips if t in tip["topics"]
         }
-    return {ID_PREFIX + k: int(v) for k, v in (item.get("relevant") or {}).items()}
+    return {prefix + k: int(v) for k, v in (item.get("relevant") or {}).items()}
 
 
 def ndcg_at(ranked: list[str], grades: dict[str, int], k: int = 5) -> float:
@@ -98,6 +100,7 @@ def evaluate(
     tips: list[dict[str, Any]],
     judged: Path = JUDGED,
     draws: int = TIP_DRAWS,
+    prefix: str = ID_PREFIX,
 ) -> Report:
     data = yaml.safe_load(judged.read_text(encoding="utf-8"))
     report = Report()
@@ -110,7 +113,7 @@ def evaluate(
             if not ok:
                 report.failures.append(f"none: {q!r} -> {ranked[:3]}")
             continue
-        grades = judgments(item, tips)
+        grades = judgments(item, tips, prefix)
         nd = ndcg_at(ranked, grades)
         # A topic request is answered first by a tip that is mainly about it, when one exists.
         need = 2 if kind in ("topic", "typo") and 2 in grades.values() else 1
@@ -133,10 +136,10 @@ def evaluate(
     return report
 
 
-def in_process() -> tuple[Searcher, Tipper, list[dict[str, Any]]]:
+def in_process(corpus: list[Path] | None = None) -> tuple[Searcher, Tipper, list[dict[str, Any]]]:
     from bot.core.engine import Engine
 
-    engine = Engine.from_paths([ROOT / "tips"])
+    engine = Engine.from_paths(corpus or [ROOT / "tips"], use_cache=corpus is None)
     tips = [{"id": t.id, "topics": list(t.topics)} for t in engine.corpus.tips]
 
     def search(q: str) -> list[str]:
@@ -182,9 +185,17 @@ def main() -> None:
     parser.add_argument(
         "--draws", type=int, default=50, help="seeded `tip` draws per request for drawn on topic"
     )
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        type=Path,
+        help="tip files or folders instead of tips/ (tips/topics.yaml is added); in-process only",
+    )
+    parser.add_argument("--id-prefix", default=ID_PREFIX, help="prefix of the set's tip ids")
     args = parser.parse_args()
-    search, tip, tips = via_cli() if args.cli else in_process()
-    report = evaluate(search, tip, tips, Path(args.set), draws=args.draws)
+    corpus = [ROOT / "tips" / "topics.yaml", *args.corpus] if args.corpus else None
+    search, tip, tips = via_cli() if args.cli else in_process(corpus)
+    report = evaluate(search, tip, tips, Path(args.set), draws=args.draws, prefix=args.id_prefix)
     print("\n".join(report.lines()))
     for f in report.failures:
         print("  miss:", f)
