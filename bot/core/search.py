@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.postings import postings_of
@@ -31,9 +32,16 @@ from bot.core.textnorm import (
     language_key,
     normalize,
     phrase_key,
-    raw_words,
     stem,
     words,
+)
+from bot.core.topic_parts import (
+    COMMON_SHARE,
+    FOCUS_WEIGHT,
+    Part,
+    focus_of,
+    name_stems,
+    named_part,
 )
 
 BM25_K1, BM25_B = 1.2, 0.75
@@ -42,16 +50,7 @@ TOPIC_POSITION_WEIGHT = (1.0, 0.55, 0.4, 0.3, 0.25)
 MAX_ALIAS_WORDS = 5
 MIN_COVERAGE = 0.5  # share of a question's meaning (IDF-weighted) the corpus must know
 EXPANSION_WEIGHT = 0.4
-# A topic request naming a part of its topic: how much more a tip saying that part is about
-# the topic (its topic weight is multiplied by 1 + this), and how many of the topic's best
-# tips are read for it.
-FOCUS_WEIGHT = 1.0
-FOCUS_CANDIDATES = 50
-# "Scale to zero" is said "scale to and from 0" too.
-NUMBER_WORDS = dict(
-    zip("0123456789", "zero one two three four five six seven eight nine".split(), strict=True)
-)
-COMMON_SHARE = 0.25  # a word in more of the tips than this does not narrow a topic down
+FOCUS_CANDIDATES = 50  # of a topic's best tips, how many are read for the part a request names
 VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 
 
@@ -77,7 +76,7 @@ class Understanding:
     coverage: float = 0.0  # IDF-weighted share of the request the corpus knows
     # Alias phrases (stems) that name a part of their topic, not the topic itself: "role
     # binding" of rbac, "hpa" of scaling, "liveness probe" of probes; with their telling stems.
-    subtopics: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    subtopics: list[Part] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -136,10 +135,7 @@ class SearchIndex:
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
         self.topic_stems = {t.id: self._stand_in(t) for t in corpus.topics.values()}
-        self.name_stems = {
-            t.id: {s for p in (t.id, t.id.replace("-", " "), t.title) for s in phrase_key(p)}
-            for t in corpus.topics.values()
-        }
+        self.name_stems = name_stems(corpus.topics.values())
         self.alias_stems = {s for k in self.aliases for s in k}
         self.known_stems = set(self.postings) | self.alias_stems
         self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
@@ -216,9 +212,7 @@ class SearchIndex:
                     key = (stem(raw[i] + raw[i + 1]),)
                 if key in self.aliases and not all(r in STOPWORDS for r in raw[i : i + n]):
                     u.spans.append(list(self.aliases[key]))
-                    part = self._part(key, raw[i : i + n], self.aliases[key][0])
-                    if part is not None:
-                        u.subtopics.append(part)
+                    u.subtopics.extend(parts_named(self, key, raw[i : i + n]))
                     for topic in self.aliases[key]:
                         if topic not in u.topics:
                             u.topics.append(topic)
@@ -259,76 +253,6 @@ class SearchIndex:
         u.coverage = known_w / total_w if total_w else 0.0
         return u
 
-    def _part(
-        self, key: tuple[str, ...], raw: list[str], topic: str
-    ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-        """Alias `key` with the stems that narrow `topic` down, when it names a part of the
-        topic: not the topic's own name ("probe" of "liveness probe"), no stopword, no word
-        most tips use. None: the alias names the whole topic ("secrets", "stateful set").
-        A short name no tip uses stands for the alias it abbreviates ("netpol": "network
-        policy", "sa": "service account")."""
-        if len(key) == 1 and key[0] not in self.postings and len(raw) == 1:
-            for alias in self.corpus.topics[topic].aliases:
-                parts = words(normalize(alias.replace("-", " ")))
-                if len(parts) >= 2 and _abbreviates(raw[0], parts):
-                    key, raw = phrase_key(alias), parts
-                    break
-        names = self.name_stems.get(topic, set())
-        if len(raw) > 1 and stem("".join(raw)) in names:
-            return None  # "stateful set" is "statefulset", the topic's own name
-        stop = {stem(r) for r in raw if r in STOPWORDS}
-        common = COMMON_SHARE * len(self.tips)
-        telling = tuple(
-            s
-            for s in dict.fromkeys(key)
-            if s not in names
-            and s not in stop
-            and not (s in self.postings and self.postings[s][1] - self.postings[s][0] > common)
-        )
-        return (key, telling) if telling else None
-
-    def _focus(self, tip: Tip, u: Understanding) -> float:
-        """How much `tip` says a part of a topic `u` names: 1.0 for a tip saying it (its
-        words in a row, joined into one word, "RoleBinding" and "ClusterRoleBinding" for
-        "role binding", or its one telling word), less than 0.5 for some of its telling
-        words; the best over the parts named."""
-        stems = [
-            NUMBER_WORDS.get(p) or stem(p)
-            for w in raw_words(tip.text)
-            for p in w.replace("-", " ").split()
-        ]
-        have = set(stems)
-        best = 0.0
-        for key, telling in u.subtopics:
-            joined = "".join(key)
-            n = len(key)
-            if (
-                any(tuple(stems[j : j + n]) == key for j in range(len(stems) - n + 1))
-                or (len(joined) >= 6 and any(joined in s for s in stems))
-                or (len(telling) == 1 and telling[0] in have)
-            ):
-                return 1.0
-            weight = {s: self.idf.get(s, self.max_idf) for s in telling}
-            found = sum(w for s, w in weight.items() if s in have)
-            best = max(best, 0.5 * found / sum(weight.values()))
-        return best
-
-    def _refocus(self, hits: list[Hit], u: Understanding, limit: int) -> list[Hit]:
-        """Hits of a topic request naming part of its topic, reranked: a tip's topic weight
-        counts 1 + FOCUS_WEIGHT * focus times, so a tip about the topic that says the part
-        comes before one that only says it in passing or only carries the topic."""
-        factors = topic_factors(u)
-        scored: list[Hit] = []
-        for h in hits:
-            weight = sum(
-                f * TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
-                for pos, t in enumerate(h.tip.topics)
-                if (f := factors.get(t))
-            )
-            focus = self._focus(h.tip, u) if weight else 0.0
-            scored.append(Hit(h.tip, round(h.score + FOCUS_WEIGHT * focus * weight, 4), focus))
-        return sorted(scored, key=lambda h: -h.score)[: max(limit, 0)]
-
     # -- ranking ----------------------------------------------------------------------
 
     def _bm25(self, weighted_terms: dict[str, float]) -> dict[int, float]:
@@ -363,7 +287,7 @@ class SearchIndex:
         wanted = max(limit, FOCUS_CANDIDATES) if focused else limit
         if self._vector is not None:
             hits = self._vector.search(u, weighted, wanted)
-            return (self._refocus(hits, u, limit) if focused else hits), u
+            return (refocus(self, hits, u, limit) if focused else hits), u
         text_scores = self._bm25(weighted)
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
@@ -381,7 +305,7 @@ class SearchIndex:
             combined = {d: s for d, s in combined.items() if d in text_scores}
         ranked = sorted(combined.items(), key=lambda x: (-x[1], x[0]))[: max(wanted, 0)]
         hits = [Hit(self.tips[d], round(s, 4)) for d, s in ranked]
-        return (self._refocus(hits, u, limit) if focused else hits), u
+        return (refocus(self, hits, u, limit) if focused else hits), u
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
         """Topic ids whose names look like a word of the request, for "did you mean …".
@@ -456,16 +380,35 @@ def split_joined(index: SearchIndex, word: str, loose: bool = False) -> tuple[st
     return None if best is None else (best[2], best[3])
 
 
-def _abbreviates(short: str, parts: Sequence[str]) -> bool:
-    """Whether `short` is made of the start of each of `parts`, in order ("netpol":
-    "network", "policy"; "pvc": "persistent", "volume", "claim")."""
-    if not parts:
-        return not short
-    head = parts[0]
-    return any(
-        short[:k] == head[:k] and _abbreviates(short[k:], parts[1:])
-        for k in range(1, min(len(short), len(head)) + 1)
-    )
+def parts_named(index: SearchIndex, key: tuple[str, ...], raw: list[str]) -> list[Part]:
+    """The part of its topic alias `key` names, if it names one ("role binding" of rbac)."""
+    head = index.corpus.topics[index.aliases[key][0]]
+    part = named_part(key, raw, head, partial(narrows, index), index.postings)
+    return [part] if part is not None else []
+
+
+def narrows(index: SearchIndex, s: str, topic: str) -> bool:
+    """Whether stem `s` narrows `topic` down: not its own name, not in most tips."""
+    span = index.postings.get(s)
+    common = span is not None and span[1] - span[0] > COMMON_SHARE * len(index.tips)
+    return s not in index.name_stems.get(topic, set()) and not common
+
+
+def refocus(index: SearchIndex, hits: list[Hit], u: Understanding, limit: int) -> list[Hit]:
+    """Hits of a topic request naming part of its topic, reranked: a tip's topic weight
+    counts 1 + FOCUS_WEIGHT * focus times, so a tip about the topic that says the part
+    comes before one that only says it in passing or only carries the topic."""
+    factors = topic_factors(u)
+    scored: list[Hit] = []
+    for h in hits:
+        weight = sum(
+            f * TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
+            for pos, t in enumerate(h.tip.topics)
+            if (f := factors.get(t))
+        )
+        focus = focus_of(h.tip.text, u.subtopics, index.idf, index.max_idf) if weight else 0.0
+        scored.append(Hit(h.tip, round(h.score + FOCUS_WEIGHT * focus * weight, 4), focus))
+    return sorted(scored, key=lambda h: -h.score)[: max(limit, 0)]
 
 
 def mix_weights(u: Understanding) -> tuple[float, float]:
@@ -531,15 +474,21 @@ class _VectorScorer:
         return [Hit(ix.tips[d], round(float(combined[d]), 4)) for d in order]
 
 
-def best_matches(hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8) -> list[Hit]:
+def best_matches(
+    hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8, subjects: Collection[str] = ()
+) -> list[Hit]:
     """The hits close to the top score: the pool a random tip is drawn from.
 
     When the best hit of a topic request says the part of the topic the request names
     ("role binding"), only the hits that say it are drawn from: a tip that merely mentions
-    roles is not drawn for "role binding", nor a KEDA tip for "hpa".
+    roles is not drawn for "role binding", nor a KEDA tip for "hpa". Of those, the tips whose
+    subject (first topic) is one of `subjects`, the topics requested, when there are some: a
+    tip about Istio that points to the mTLS docs is not drawn for "mutual tls".
     """
     if not hits:
         return []
     pool = [h for h in hits if h.focus >= 1.0] if hits[0].focus >= 1.0 else list(hits)
+    if subjects:
+        pool = [h for h in pool if h.tip.topics and h.tip.topics[0] in subjects] or pool
     floor = pool[0].score * ratio
     return [h for h in pool if h.score >= floor][:cap]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bench.relevance import TOPICS, evaluate, in_process
+from bench.relevance import JUDGED, TOPICS, evaluate, in_process
 from bot.core.search import Hit, best_matches
 from tests.core_support import engine
 
@@ -24,6 +24,22 @@ def test_topic_requests_draw_a_tip_truly_about_the_topic_98_percent_of_the_time(
     assert report.drawn_on_topic() >= DRAWN_ON_TOPIC_FLOOR, report.failures
     assert report.mean(report.first["topic"] + report.first["typo"]) >= 0.98, report.failures
     assert report.none_ok and all(report.none_ok), report.failures
+
+
+def test_judged_topic_requests_draw_a_tip_whose_subject_is_the_topic() -> None:
+    """On judged.yaml too (grade 2 = the topic is the tip's first), >= 98% of draws are grade 2."""
+    search, tip, tips = in_process()
+    report = evaluate(search, tip, tips, JUDGED, draws=len(SEEDS))
+    assert report.drawn_on_topic() >= DRAWN_ON_TOPIC_FLOOR, report.failures
+
+
+def test_a_whole_topic_draws_only_tips_whose_subject_it_is() -> None:
+    """`mutual tls` never draws the Istio tip that points to the mTLS docs; a vague request for
+    networking draws only tips about networking first."""
+    assert set(_drawn("mutual tls")) == {"hka-c10-30162e"}
+    e = engine()
+    for tip_id in set(_drawn("tell me about network stuff")):
+        assert e.corpus.by_id[tip_id].topics[0] == "networking"
 
 
 def test_role_binding_draws_only_the_rolebinding_tip() -> None:
@@ -65,3 +81,12 @@ def test_best_matches_keeps_only_hits_that_say_the_part_when_the_best_does() -> 
     assert [h.tip for h in best_matches(hits, ratio=0.8)] == tips[:2]
     plain = [Hit(t, s) for t, s in zip(tips, (1.25, 1.0, 0.9, 0.5), strict=True)]
     assert [h.tip for h in best_matches(plain, ratio=0.8)] == tips[:2]
+
+
+def test_best_matches_prefers_hits_whose_subject_was_requested() -> None:
+    """Given the requested topics, hits whose first topic is one of them form the pool."""
+    e = engine()
+    mtls, istio = e.corpus.by_id["hka-c10-30162e"], e.corpus.by_id["hka-c10-e44fb1"]
+    hits = [Hit(istio, 1.0), Hit(mtls, 1.0)]
+    assert [h.tip for h in best_matches(hits, ratio=0.8, subjects=["mtls"])] == [mtls]
+    assert [h.tip for h in best_matches(hits, ratio=0.8, subjects=["keda"])] == [istio, mtls]
