@@ -7,9 +7,11 @@ runs of words that name a topic ("cluster role binding", "hpa", "helm chart", al
 word: "helmchart") are recognised, and so are topics a question describes in plain words
 (their `concepts`, `bot/core/concepts.py`: "noisy neighbour" is about requests and limits).
 Tips are then ranked by BM25 over their text plus how central each recognised topic is to
-them (a tip's first topic is its subject). A request whose words mostly appear nowhere in the
-corpus gets no results, not noise; a concept's words count as understood, and everyday words
-around it ("app", "keep") count half against it.
+them (a tip's first topic is its subject). A topic request that names a part of its topic
+("role binding" of RBAC, "hpa" of scaling) ranks the topic's tips whose text says that part
+first, and draws only among them (`best_matches`). A request whose words mostly appear nowhere
+in the corpus gets no results, not noise; a concept's words count as understood, and everyday
+words around it ("app", "keep") count half against it.
 
 Tips of a source in another language (`language: de`) are indexed with that language's stems,
 tagged with it (`de:geheimnis`), or word for word where PyStemmer has no stemmer; a request's
@@ -22,8 +24,9 @@ from __future__ import annotations
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from bot.core.concepts import Concepts, concept_word
 from bot.core.corpus import Corpus, Tip, Topic
@@ -36,6 +39,14 @@ from bot.core.textnorm import (
     phrase_key,
     stem,
     words,
+)
+from bot.core.topic_parts import (
+    COMMON_SHARE,
+    FOCUS_WEIGHT,
+    Part,
+    focus_of,
+    name_stems,
+    named_part,
 )
 
 BM25_K1, BM25_B = 1.2, 0.75
@@ -54,6 +65,7 @@ CONCEPT_TERM_WEIGHT = 0.5
 CONCEPT_UNKNOWN_WEIGHT = 0.5
 # A tip word inside a recognised phrasing ("power" in "lost power") counts this much.
 CONCEPT_IDIOM_WEIGHT = 0.5
+FOCUS_CANDIDATES = 50  # of a topic's best tips, how many are read for the part a request names
 VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 
 
@@ -61,6 +73,7 @@ VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 class Hit:
     tip: Tip
     score: float
+    focus: float = 0.0  # how much the tip's text says the part of a topic a request names
 
 
 @dataclass
@@ -79,6 +92,9 @@ class Understanding:
     concepts: dict[str, float] = field(default_factory=dict)  # topic id -> concept strength
     concept_words: list[str] = field(default_factory=list)  # words only the taxonomy knows
     idiom_terms: set[str] = field(default_factory=set)  # tip words read as part of a concept
+    # Alias phrases (stems) that name a part of their topic, not the topic itself: "role
+    # binding" of rbac, "hpa" of scaling, "liveness probe" of probes; with their telling stems.
+    subtopics: list[Part] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -137,6 +153,7 @@ class SearchIndex:
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
         self.topic_stems = {t.id: self._stand_in(t) for t in corpus.topics.values()}
+        self.name_stems = name_stems(corpus.topics.values())
         self.alias_stems = {s for k in self.aliases for s in k}
         self.known_stems = set(self.postings) | self.alias_stems
         self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
@@ -219,6 +236,7 @@ class SearchIndex:
                     key = (stem(raw[i] + raw[i + 1]),)
                 if key in self.aliases and not all(r in STOPWORDS for r in raw[i : i + n]):
                     u.spans.append(list(self.aliases[key]))
+                    u.subtopics.extend(parts_named(self, key, raw[i : i + n]))
                     for topic in self.aliases[key]:
                         if topic not in u.topics:
                             u.topics.append(topic)
@@ -282,7 +300,10 @@ class SearchIndex:
         u = self.understand(query)
         if u.empty or (not u.topic_only and u.coverage < MIN_COVERAGE):
             return [], u
-        return self.rank(u, query_terms(self, u), limit), u
+        focused = u.topic_only and bool(u.subtopics)
+        wanted = max(limit, FOCUS_CANDIDATES) if focused else limit
+        hits = self.rank(u, query_terms(self, u), wanted)
+        return (refocus(self, hits, u, limit) if focused else hits), u
 
     def rank(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
         """Tips ranked by BM25 over `weighted` plus how central the request's topics are."""
@@ -310,36 +331,41 @@ class SearchIndex:
         return [Hit(self.tips[d], round(s, 4)) for d, s in ranked]
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
-        """Topic ids whose names look like a word of the request, for "did you mean …".
+        """Topic ids whose names look like a word of the request, for "did you mean …"
+        (`suggest_topics`)."""
+        return suggest_topics(self, query, n)
 
-        Word against alias word (names of several words also joined: "helmchart"), closest
-        first, by similarity ratio: a whole-query partial match would suggest
-        "troubleshooting" for "ansible playbook loops". A word like no name as a whole may
-        still contain one ("helmcharting" holds "helm"): such a name counts, below any name
-        alike as a whole.
-        """
-        from rapidfuzz import fuzz, process
 
-        scored: dict[str, float] = {}
-        for w in words(normalize(query)):
-            if len(w) < 3 or w in STOPWORDS:
-                continue
-            found = process.extract(
-                w, self.alias_words, scorer=fuzz.ratio, limit=5, score_cutoff=75
-            )
-            if not found and len(w) >= 6:
-                inside = [a for a in self.alias_words if len(a) >= 4 and a in w]
-                # Scored under the 75 cutoff above, longest name first: "helmchart" in
-                # "helmchartz2", before "helm" and "chart".
-                found = [(a, 50 + 20 * len(a) / len(w), 0) for a in inside]
-            for name, score, _ in found:
-                for tid in self._alias_topics(name):
-                    scored[tid] = max(scored.get(tid, 0.0), score)
-        return sorted(scored, key=lambda t: -scored[t])[:n]
+def suggest_topics(index: SearchIndex, query: str, n: int = 3) -> list[str]:
+    """Topic ids whose names look like a word of the request, for "did you mean …".
 
-    def _alias_topics(self, name: str) -> list[str]:
-        """The topics an alias word names; a joined name ("helmchart") by its one stem."""
-        return self.aliases.get(phrase_key(name)) or self.aliases.get((stem(name),), [])
+    Word against alias word (names of several words also joined: "helmchart"), closest
+    first, by similarity ratio: a whole-query partial match would suggest
+    "troubleshooting" for "ansible playbook loops". A word like no name as a whole may
+    still contain one ("helmcharting" holds "helm"): such a name counts, below any name
+    alike as a whole.
+    """
+    from rapidfuzz import fuzz, process
+
+    scored: dict[str, float] = {}
+    for w in words(normalize(query)):
+        if len(w) < 3 or w in STOPWORDS:
+            continue
+        found = process.extract(w, index.alias_words, scorer=fuzz.ratio, limit=5, score_cutoff=75)
+        if not found and len(w) >= 6:
+            inside = [a for a in index.alias_words if len(a) >= 4 and a in w]
+            # Scored under the 75 cutoff above, longest name first: "helmchart" in
+            # "helmchartz2", before "helm" and "chart".
+            found = [(a, 50 + 20 * len(a) / len(w), 0) for a in inside]
+        for name, score, _ in found:
+            for tid in _alias_topics(index, name):
+                scored[tid] = max(scored.get(tid, 0.0), score)
+    return sorted(scored, key=lambda t: -scored[t])[:n]
+
+
+def _alias_topics(index: SearchIndex, name: str) -> list[str]:
+    """The topics an alias word names; a joined name ("helmchart") by its one stem."""
+    return index.aliases.get(phrase_key(name)) or index.aliases.get((stem(name),), [])
 
 
 def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:
@@ -440,6 +466,37 @@ def split_joined(index: SearchIndex, word: str, loose: bool = False) -> tuple[st
     return None if best is None else (best[2], best[3])
 
 
+def parts_named(index: SearchIndex, key: tuple[str, ...], raw: list[str]) -> list[Part]:
+    """The part of its topic alias `key` names, if it names one ("role binding" of rbac)."""
+    head = index.corpus.topics[index.aliases[key][0]]
+    part = named_part(key, raw, head, partial(narrows, index), index.postings)
+    return [part] if part is not None else []
+
+
+def narrows(index: SearchIndex, s: str, topic: str) -> bool:
+    """Whether stem `s` narrows `topic` down: not its own name, not in most tips."""
+    span = index.postings.get(s)
+    common = span is not None and span[1] - span[0] > COMMON_SHARE * len(index.tips)
+    return s not in index.name_stems.get(topic, set()) and not common
+
+
+def refocus(index: SearchIndex, hits: list[Hit], u: Understanding, limit: int) -> list[Hit]:
+    """Hits of a topic request naming part of its topic, reranked: a tip's topic weight
+    counts 1 + FOCUS_WEIGHT * focus times, so a tip about the topic that says the part
+    comes before one that only says it in passing or only carries the topic."""
+    factors = topic_factors(u)
+    scored: list[Hit] = []
+    for h in hits:
+        weight = sum(
+            f * TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
+            for pos, t in enumerate(h.tip.topics)
+            if (f := factors.get(t))
+        )
+        focus = focus_of(h.tip.text, u.subtopics, index.idf, index.max_idf) if weight else 0.0
+        scored.append(Hit(h.tip, round(h.score + FOCUS_WEIGHT * focus * weight, 4), focus))
+    return sorted(scored, key=lambda h: -h.score)[: max(limit, 0)]
+
+
 def mix_weights(u: Understanding) -> tuple[float, float]:
     """How text match and topic match combine: a topic request is mostly about the topic."""
     return (0.25, 1.0) if u.topic_only else (1.0, 0.5)
@@ -508,9 +565,21 @@ class _VectorScorer:
         return [Hit(ix.tips[d], round(float(combined[d]), 4)) for d in order]
 
 
-def best_matches(hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8) -> list[Hit]:
-    """The hits close to the top score: the pool a random tip is drawn from."""
+def best_matches(
+    hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8, subjects: Collection[str] = ()
+) -> list[Hit]:
+    """The hits close to the top score: the pool a random tip is drawn from.
+
+    When the best hit of a topic request says the part of the topic the request names
+    ("role binding"), only the hits that say it are drawn from: a tip that merely mentions
+    roles is not drawn for "role binding", nor a KEDA tip for "hpa". Of those, the tips whose
+    subject (first topic) is one of `subjects`, the topics requested, when there are some: a
+    tip about Istio that points to the mTLS docs is not drawn for "mutual tls".
+    """
     if not hits:
         return []
-    floor = hits[0].score * ratio
-    return [h for h in hits if h.score >= floor][:cap]
+    pool = [h for h in hits if h.focus >= 1.0] if hits[0].focus >= 1.0 else list(hits)
+    if subjects:
+        pool = [h for h in pool if h.tip.topics and h.tip.topics[0] in subjects] or pool
+    floor = pool[0].score * ratio
+    return [h for h in pool if h.score >= floor][:cap]
