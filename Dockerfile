@@ -13,7 +13,7 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 # Dependencies first (their own layer, rebuilt only when the lock files change).
 COPY requirements.lock requirements-fast.lock ./
-# Optional extras: `--build-arg EXTRAS=fast` adds numpy (requirements-fast.lock, 71 MB), which
+# Optional extras: `--build-arg EXTRAS=fast` adds numpy (requirements-fast.lock, 54 MB here), which
 # only speeds up corpora of 20,000 tips or more; the default image goes without.
 ARG EXTRAS=""
 # pip checks the sha256 hashes in the lock files (hash-checking mode turns on by itself when

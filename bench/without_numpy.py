@@ -67,15 +67,13 @@ def main() -> None:
     if not path.exists():
         generate(args.tips, path)
     rows: dict[str, list[dict[str, float]]] = {}
-    for _ in range(args.runs):
+    for n in range(args.runs):
         for mode in ("with", "without"):
             with tempfile.TemporaryDirectory() as cache:
-                rows.setdefault(f"{mode} numpy, cold", []).append(
-                    run(str(path.parent), mode, cache, args.rounds)
-                )
-                rows.setdefault(f"{mode} numpy, warm", []).append(
-                    run(str(path.parent), mode, cache, args.rounds)
-                )
+                for state in ("cold", "warm"):  # warm: from the cache the cold load wrote
+                    r = run(str(path.parent), mode, cache, args.rounds)
+                    rows.setdefault(f"{mode} numpy, {state}", []).append(r)
+                    print(f"  run {n + 1}, {mode} numpy, {state}: {json.dumps(r)}", flush=True)
     tips = rows["with numpy, cold"][0]["tips"]
     print(f"{tips} tips, {len(QUERIES)} queries x {args.rounds}, median of {args.runs} runs:")
     for label, rs in rows.items():

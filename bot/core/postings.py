@@ -9,7 +9,8 @@ as it was), a large one with numpy: over 100,000 tips (3.6 million words) the lo
 Both give the same postings; tests/core/test_search_postings.py holds them to it.
 
 numpy is optional (`pip install 'k8stip[fast]'`, 71 MB installed): without it a large corpus
-is indexed and ranked by the same loops, slower, and one warning says how to speed it up.
+is indexed and ranked by the same loops, slower, and one warning (search.py, when the index
+is built or loaded) says how to speed it up.
 """
 
 from __future__ import annotations
@@ -41,12 +42,16 @@ def numpy_installed() -> bool:
     return find_spec("numpy") is not None
 
 
+def warn_without_numpy(tips: int) -> None:
+    """Said once per index of a large corpus, built or loaded from the engine cache alike."""
+    logging.getLogger(__name__).warning(NO_NUMPY_WARNING, tips, NUMPY_FROM_TIPS)
+
+
 def postings_of(tips: Sequence[Tip], languages: Sequence[str]) -> Postings:
     """The postings of `tips`; `languages[i]` is tip i's language key ('' for English)."""
     if len(tips) < NUMPY_FROM_TIPS:
         return postings_by_loop(tips, languages)
     if not numpy_installed():
-        logging.getLogger(__name__).warning(NO_NUMPY_WARNING, len(tips), NUMPY_FROM_TIPS)
         return postings_by_loop(tips, languages)
     return postings_by_numpy(tips, languages)
 

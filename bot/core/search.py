@@ -30,7 +30,7 @@ from functools import partial
 
 from bot.core.concepts import Concepts, concept_word
 from bot.core.corpus import Corpus, Tip, Topic
-from bot.core.postings import numpy_installed, postings_of
+from bot.core.postings import numpy_installed, postings_of, warn_without_numpy
 from bot.core.textnorm import (
     STOPWORDS,
     foreign_term,
@@ -520,7 +520,10 @@ def topic_factors(u: Understanding) -> dict[str, float]:
 def _vector_scorer(index: SearchIndex) -> _VectorScorer | None:
     """numpy's ranking for a large corpus when numpy is installed (`k8stip[fast]`), else none:
     the loop ranks the same."""
-    if len(index.tips) < VECTOR_THRESHOLD or not numpy_installed():
+    if len(index.tips) < VECTOR_THRESHOLD:
+        return None
+    if not numpy_installed():
+        warn_without_numpy(len(index.tips))
         return None
     return _VectorScorer(index)
 

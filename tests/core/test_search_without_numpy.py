@@ -1,10 +1,12 @@
 """numpy is the optional `k8stip[fast]` extra: without it a large corpus is indexed and ranked by
-the loops, with the same answers and one warning that says how to speed it up."""
+the loops, with the same answers and one warning, when its index is built or loaded from the
+engine cache, that says how to speed it up."""
 
 from __future__ import annotations
 
 import json
 import logging
+import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,6 +54,11 @@ def test_a_large_corpus_without_numpy_ranks_as_the_loop_does(
     (warning,) = [r for r in caplog.records if r.name == postings.__name__]
     assert "k8stip[fast]" in warning.getMessage()
     assert f"{len(corpus.tips)} tips" in warning.getMessage()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=postings.__name__):
+        cached = pickle.loads(pickle.dumps(large))  # as the engine cache stores and loads it
+    assert cached._vector is None and cached.search("hpa", 10)[0] == small.search("hpa", 10)[0]
+    assert len([r for r in caplog.records if r.name == postings.__name__]) == 1
 
 
 def test_with_numpy_a_large_corpus_uses_the_vector_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
