@@ -145,13 +145,40 @@ def distributions(venv: Path) -> list[tuple[int, str]]:
     return sorted(rows, reverse=True)
 
 
-def measure(rev: str, extras: str, base_mb: float, top: int) -> float:
+# What the runtime imports on some path (PostgreSQL, Slack OAuth, Discord, typo correction...):
+# the trimmed virtualenv must still have each.
+IMPORTS = (
+    "aiohttp, alembic, apscheduler, cryptography.fernet, discord, prometheus_client, psycopg, "
+    "rapidfuzz.distance, ryml, slack_bolt.async_app, slack_sdk, sqlalchemy.dialects.postgresql, "
+    "sqlalchemy.ext.asyncio, Stemmer, tzdata, yaml, bot.app, bot.runtime.store.migrate"
+)
+
+
+def smoke(venv: Path, src: Path) -> None:
+    """The finished venv imports every dependency and answers `k8stip tip secrets`, as the
+    image's ENTRYPOINT would, from a folder holding only tips/ (the image's /app)."""
+    with tempfile.TemporaryDirectory() as app:
+        shutil.copytree(src / "tips", Path(app) / "tips")
+        env = {"PATH": f"{venv}/bin:/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
+        for cmd in (
+            [str(venv / "bin" / "python"), "-c", f"import {IMPORTS}"],
+            [str(venv / "bin" / "k8stip"), "tip", "secrets"],
+        ):
+            run = subprocess.run(cmd, cwd=app, env=env, capture_output=True, text=True)
+            if run.returncode or (not run.stdout.strip() and cmd[-1] == "secrets"):
+                sys.exit(f"smoke check failed: {cmd[-2:]}\n{run.stdout}{run.stderr}")
+    print("  smoke check: every dependency imports, `k8stip tip secrets` answers", flush=True)
+
+
+def measure(rev: str, extras: str, base_mb: float, top: int, check: bool) -> float:
     with tempfile.TemporaryDirectory(prefix="k8stip-image-") as tmp:
         work = Path(tmp)
         src = checkout(rev, work / "checkout")
         label = "this working tree" if rev == "." else rev
         print(f"{label}, EXTRAS={extras!r}: replaying the Dockerfile's builder stage", flush=True)
         venv = build(src, work, extras)
+        if check:
+            smoke(venv, src)
         venv_mb = tree_bytes(venv) / 1e6
         tips_mb = tree_bytes(src / "tips") / 1e6
         total = venv_mb + tips_mb + base_mb
@@ -170,8 +197,15 @@ def main() -> None:
     parser.add_argument("--extras", default="", help="the EXTRAS build arg (e.g. fast)")
     parser.add_argument("--base-mb", type=float, default=BASE_MB)
     parser.add_argument("--top", type=int, default=8, help="distributions to list")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="also import every dependency from the venv and run `k8stip tip secrets` with it",
+    )
     args = parser.parse_args()
-    totals = [(r, measure(r, args.extras, args.base_mb, args.top)) for r in args.rev or ["."]]
+    totals = [
+        (r, measure(r, args.extras, args.base_mb, args.top, args.check)) for r in args.rev or ["."]
+    ]
     if len(totals) > 1:
         print("  ".join(f"{r}: {t:.1f} MB" for r, t in totals))
 
