@@ -30,7 +30,7 @@ from functools import partial
 
 from bot.core.concepts import Concepts, concept_word
 from bot.core.corpus import Corpus, Tip, Topic
-from bot.core.postings import postings_of
+from bot.core.postings import numpy_installed, postings_of, warn_without_numpy
 from bot.core.textnorm import (
     STOPWORDS,
     foreign_term,
@@ -130,7 +130,7 @@ class SearchIndex:
             for pos, topic_id in enumerate(tip.topics):
                 w = TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
                 self.topic_postings[topic_id].append((i, w))
-        self._vector: _VectorScorer | None = _VectorScorer(self) if n >= VECTOR_THRESHOLD else None
+        self._vector: _VectorScorer | None = _vector_scorer(self)
         # Alias phrases (as stem tuples) -> topic ids; the topic id and title count as aliases.
         self.aliases: dict[tuple[str, ...], list[str]] = defaultdict(list)
         alias_words: set[str] = set()
@@ -178,7 +178,7 @@ class SearchIndex:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._vector = _VectorScorer(self) if len(self.tips) >= VECTOR_THRESHOLD else None
+        self._vector = _vector_scorer(self)
 
     # -- reading a request -------------------------------------------------------------
 
@@ -515,6 +515,17 @@ def topic_factors(u: Understanding) -> dict[str, float]:
     for topic, strength in u.concepts.items():
         factors[topic] = max(factors.get(topic, 0.0), CONCEPT_TOPIC_WEIGHT * strength)
     return factors
+
+
+def _vector_scorer(index: SearchIndex) -> _VectorScorer | None:
+    """numpy's ranking for a large corpus when numpy is installed (`k8stip[fast]`), else none:
+    the loop ranks the same."""
+    if len(index.tips) < VECTOR_THRESHOLD:
+        return None
+    if not numpy_installed():
+        warn_without_numpy(len(index.tips))
+        return None
+    return _VectorScorer(index)
 
 
 class _VectorScorer:
