@@ -56,6 +56,17 @@ def test_the_same_button_twice_counts_once(store: Store) -> None:
     assert store.vote_counts_by_kind()[USEFUL] == 1
 
 
+def test_a_tip_id_longer_than_its_column_is_refused_alike_on_both_databases(
+    store: Store,
+) -> None:
+    with pytest.raises(ValueError, match=r"votes\.tip_id is 129 characters; at most 128"):
+        vote(store, "U1", USEFUL, tip="t" * 129)
+    with pytest.raises(ValueError, match=r"restorations\.tip_id is 129 characters"):
+        store.restore_tip(*CH, "t" * 129, "A1", NOW)
+    assert store.channel_votes(*CH) == []
+    assert vote(store, "U1", USEFUL, tip="t" * 128) is None
+
+
 def test_votes_are_per_member_per_tip_per_channel(store: Store) -> None:
     vote(store, "U1", USEFUL)
     vote(store, "U2", NOT_USEFUL, at=NOW + timedelta(seconds=1))

@@ -15,8 +15,7 @@ from sqlalchemy import Engine, case, func, select
 
 from bot.core.learning_model import LeaderboardEntry, LeitnerCard
 from bot.runtime.store.dialect_insert import dialect_insert
-from bot.runtime.store.quizzes import TERM_MAX, too_long
-from bot.runtime.store.schema import channel_settings, leitner_cards, quiz_answers
+from bot.runtime.store.schema import channel_settings, check_fits, leitner_cards, quiz_answers
 from bot.runtime.store.times import to_db
 
 
@@ -90,7 +89,8 @@ class PracticeQueries:
         """Create or move a channel's cards (box and due date), in one transaction."""
         with self.engine.begin() as conn:
             for card in cards:
-                too_long("a quiz term", card.term, TERM_MAX)
+                check_fits(leitner_cards.c.tip_id, card.tip_id)
+                check_fits(leitner_cards.c.term, card.term)
                 stmt = dialect_insert(
                     conn,
                     leitner_cards,

@@ -10,25 +10,18 @@ forgotten drops out of them.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, case, func, insert, select, update
+from sqlalchemy import CursorResult, Engine, String, case, func, insert, select, update
 
 from bot.core.learning_model import QuizAnswer
 from bot.runtime.store.dialect_insert import dialect_insert
 from bot.runtime.store.records import QuizPosting, QuizPostingNotFound, ShownKind
-from bot.runtime.store.schema import quiz_answers, quiz_postings
+from bot.runtime.store.schema import check_fits, quiz_answers, quiz_postings
 from bot.runtime.store.times import aware, to_db
 
-QID_MAX = 60  # core.quiz question ids
-TERM_MAX = 128  # the hidden term and each answer choice
-NAME_MAX = 128  # a display name is cut to this (it is only shown, never matched)
-
-
-def too_long(what: str, value: str, limit: int) -> None:
-    # PostgreSQL would refuse the row and SQLite would keep it: refuse it on both.
-    if len(value) > limit:
-        raise ValueError(f"{what} is {len(value)} characters; at most {limit} are stored")
+# A display name is only shown, never matched: a long one is cut, not refused.
+NAME_MAX = cast(String, quiz_answers.c.display_name.type).length or 0
 
 
 class QuizQueries:
@@ -54,8 +47,9 @@ class QuizQueries:
     ) -> int:
         """Record a question posted (or about to be posted) in a channel; return its id, which
         its answer buttons carry."""
-        too_long("a question id", qid, QID_MAX)
-        too_long("a quiz term", term, TERM_MAX)
+        p = quiz_postings.c
+        for column, value in ((p.qid, qid), (p.tip_id, tip_id), (p.term, term)):
+            check_fits(column, value)
         with self.engine.begin() as conn:
             new_id = conn.execute(
                 insert(quiz_postings)
@@ -142,7 +136,8 @@ class QuizQueries:
         """Store a member's answer to a posted question; False when they had already
         answered it (their first answer stands). Raises `QuizPostingNotFound` when there is
         no such posting."""
-        too_long("a quiz choice", choice, TERM_MAX)
+        check_fits(quiz_answers.c.member, member)
+        check_fits(quiz_answers.c.choice, choice)
         with self.engine.begin() as conn:
             posting = conn.execute(
                 select(

@@ -8,6 +8,8 @@ converts at the boundary.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -216,3 +218,14 @@ channel_settings = Table(
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("platform", "workspace", "channel"),
 )
+
+
+def check_fits(column: Column[Any], value: str) -> None:
+    """Refuse a value longer than its column holds, alike on both databases (PostgreSQL would
+    refuse the row, SQLite would keep it): a ValueError naming the column."""
+    length = getattr(column.type, "length", None)
+    if length is not None and len(value) > length:
+        raise ValueError(
+            f"{column.table.name}.{column.name} is {len(value)} characters; "
+            f"at most {length} are stored"
+        )

@@ -19,7 +19,7 @@ from sqlalchemy import CursorResult, Engine, delete, func, select
 from bot.core.learning_model import Restoration, Vote, VoteKind
 from bot.runtime.store.dialect_insert import dialect_insert
 from bot.runtime.store.records import ChannelKey, ForgetCounts
-from bot.runtime.store.schema import quiz_answers, restorations, votes
+from bot.runtime.store.schema import check_fits, quiz_answers, restorations, votes
 from bot.runtime.store.times import aware, to_db
 
 _KIND_BY_TEXT: dict[str, VoteKind] = {k.value: k for k in VoteKind}
@@ -54,6 +54,8 @@ class VoteQueries:
         """Record a member's vote on a tip in a channel, replacing theirs; return the kind it
         replaced (None for their first vote there), so the reply can say "changed your vote"
         or "you already said so"."""
+        check_fits(votes.c.tip_id, tip_id)
+        check_fits(votes.c.member, member)
         row = {
             "platform": platform,
             "workspace": workspace,
@@ -129,6 +131,8 @@ class VoteQueries:
     ) -> None:
         """Record that an admin undid a tip's retirement in a channel (the latest restore
         wins): votes cast before `now` no longer retire it there."""
+        check_fits(restorations.c.tip_id, tip_id)
+        check_fits(restorations.c.restored_by, by)
         row = {
             "platform": platform,
             "workspace": workspace,
