@@ -2,10 +2,10 @@
 
 Two `Store`s on one database play two replicas (`--replicas 1`: one); each runs its presses
 on a thread pool (as the runtime does with `asyncio.to_thread`). Every member presses twice
-(a double click), spread over the replicas. Prints, per database, the latency of one `record_vote` (p50, p99, max),
-the wall time, and whether the channel ends with exactly one vote per member. The whole
-acknowledgement (adapter, router, reply) is measured by the runtime's benchmark; this is the
-database's share of it.
+(a double click), spread over the replicas. Prints, per database, the latency of one
+`record_vote` (p50, p99, max), the wall time, and whether the channel ends with exactly one
+vote per member. The whole acknowledgement (adapter, router, reply) is the runtime's to
+measure; this is the database's share of it.
 
     PYTHONPATH=. python bench/bench_votes.py [--members N] [--threads N] [--replicas 1|2]
         [--db sqlite,postgres]
