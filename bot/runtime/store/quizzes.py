@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Engine, String, case, func, insert, select, update
 
 from bot.core.learning_model import QuizAnswer
-from bot.runtime.store.dialect_insert import dialect_insert
+from bot.runtime.store.dialect_insert import dialect_insert, one_writer
 from bot.runtime.store.records import QuizPosting, QuizPostingNotFound, ShownKind
 from bot.runtime.store.schema import check_fits, quiz_answers, quiz_postings
 from bot.runtime.store.times import aware, to_db
@@ -138,7 +138,7 @@ class QuizQueries:
         no such posting."""
         check_fits(quiz_answers.c.member, member)
         check_fits(quiz_answers.c.choice, choice)
-        with self.engine.begin() as conn:
+        with one_writer(self.engine) as conn:
             posting = conn.execute(
                 select(
                     quiz_postings.c.platform, quiz_postings.c.workspace, quiz_postings.c.channel

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Engine, delete, func, select
 
 from bot.core.learning_model import Restoration, Vote, VoteKind
-from bot.runtime.store.dialect_insert import dialect_insert
+from bot.runtime.store.dialect_insert import dialect_insert, one_writer
 from bot.runtime.store.records import ChannelKey, ForgetCounts
 from bot.runtime.store.schema import check_fits, quiz_answers, restorations, votes
 from bot.runtime.store.times import aware, to_db
@@ -67,7 +67,7 @@ class VoteQueries:
             "admin": admin,
             "at": to_db(now),
         }
-        with self.engine.begin() as conn:
+        with one_writer(self.engine) as conn:
             stmt = dialect_insert(conn, votes, row)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["platform", "workspace", "channel", "tip_id", "member"],
