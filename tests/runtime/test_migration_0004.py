@@ -49,7 +49,6 @@ def subscription_columns(store: Store) -> set[str]:
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_0003_with_rows_upgrades_to_0004_and_downgrades_back(kind: str, tmp_path: Path) -> None:
-    assert bundled_head() == "0004"
     with database_url(kind, tmp_path) as url:
         store = Store.open(url)
         try:
@@ -68,7 +67,8 @@ def test_0003_with_rows_upgrades_to_0004_and_downgrades_back(kind: str, tmp_path
                 )
             store.record_shown("slack", "T1", "C1", "tip-01", "request", NOW)
 
-            assert store.migrate() == "0004"
+            alembic_to(store, "0004")
+            assert store.revision() == "0004"
             assert tables(store) >= LEARNING_TABLES
             [sub] = store.list_subscriptions()
             assert (sub.channel, sub.topics, sub.mode) == ("C1", ("secrets",), SubscriptionMode.TIP)
@@ -78,9 +78,6 @@ def test_0003_with_rows_upgrades_to_0004_and_downgrades_back(kind: str, tmp_path
                 store.record_vote("slack", "T1", "C1", "tip-01", "U1", VoteKind.USEFUL, False, NOW)
                 is None
             )
-            with store.engine.connect() as conn:
-                ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-                assert compare_metadata(ctx, metadata) == []
 
             alembic_to(store, "0003", down=True)
             assert not LEARNING_TABLES & tables(store)
@@ -90,7 +87,7 @@ def test_0003_with_rows_upgrades_to_0004_and_downgrades_back(kind: str, tmp_path
             assert [tuple(r) for r in kept] == [("C1", "secrets")]
             assert store.revision() == "0003"
 
-            assert store.migrate() == "0004"  # and up again
+            assert store.migrate() == bundled_head()  # and up again, to head
             spec = SubscriptionSpec(
                 "slack", "T1", "C1", "09:00", "Europe/Amsterdam", (1, 2, 3, 4, 5), ("secrets",)
             )
