@@ -76,6 +76,28 @@ def test_the_last_posting_before_a_day_is_the_one_today_reveals(store: Store) ->
     assert anything is not None and anything.kind is ShownKind.REQUEST
 
 
+def test_a_pressed_button_finds_its_posting_by_message_else_the_latest_of_its_question(
+    store: Store,
+) -> None:
+    first = post(store, TODAY - timedelta(days=3))
+    again = post(store, TODAY)  # the same question, back on its spaced schedule
+    post(store, TODAY, qid="other")
+    post(store, TODAY, channel=("slack", "T1", "C2"))
+    store.set_quiz_message_ref(first, "m-first")
+    store.set_quiz_message_ref(again, "m-again")
+
+    def found(qid: str = "q-tip-1-secret", ref: str | None = None) -> int | None:
+        p = store.find_quiz_posting(*CH, qid, ref)
+        return p.id if p else None
+
+    assert found() == again
+    assert found(ref="m-first") == first
+    assert found(ref="m-again") == again
+    assert found(ref="m-unknown") == again
+    assert found("q-none") is None
+    assert store.find_quiz_posting("slack", "T1", "C3", "q-tip-1-secret") is None
+
+
 def test_one_answer_per_member_per_question_and_the_first_stands(store: Store) -> None:
     pid = post(store)
     assert store.record_quiz_answer(pid, "U1", "secret", True, NOW, "Ana")

@@ -94,6 +94,29 @@ class QuizQueries:
             ).first()
         return QuizPosting.from_row(row) if row else None
 
+    def find_quiz_posting(
+        self,
+        platform: str,
+        workspace: str,
+        channel: str,
+        qid: str,
+        message_ref: str | None = None,
+    ) -> QuizPosting | None:
+        """The posting a pressed answer button belongs to (its command carries the question
+        id, not the posting): the channel's posting of `qid` on message `message_ref` when the
+        platform says which message was pressed, else the channel's latest posting of `qid`
+        (a question comes back on a spaced schedule, so a channel may have several)."""
+        p = quiz_postings.c
+        q = select(quiz_postings).where(
+            p.platform == platform, p.workspace == workspace, p.channel == channel, p.qid == qid
+        )
+        if message_ref is not None:
+            q = q.order_by(case((p.message_ref == message_ref, 0), else_=1))
+        q = q.order_by(p.id.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return QuizPosting.from_row(row) if row else None
+
     def last_quiz_posting(
         self,
         platform: str,

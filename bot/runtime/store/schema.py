@@ -168,6 +168,7 @@ quiz_postings = Table(
     Column("posted_at", DateTime, nullable=False),
     Column("revealed", Boolean, nullable=False),  # its answer was shown in a later post
     Index(None, "platform", "workspace", "channel", "local_date"),
+    Index(None, "platform", "workspace", "channel", "qid"),  # an answer button names its qid
 )
 
 # One answer per member per posted question (ON CONFLICT DO NOTHING). The posting's channel

@@ -81,6 +81,9 @@ def upgrade() -> None:
         "quiz_postings",
         [*_CHANNEL, "local_date"],
     )
+    op.create_index(
+        "ix_quiz_postings_platform_workspace_channel_qid", "quiz_postings", [*_CHANNEL, "qid"]
+    )
     op.create_table(
         "quiz_answers",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
