@@ -56,6 +56,49 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_quiz(args: argparse.Namespace) -> int:
+    import random
+
+    from bot.core import quiz
+    from bot.core.engine import FALLBACK_SUGGESTIONS, Engine
+    from bot.core.textnorm import normalize
+
+    engine = Engine.from_config(_config(args))
+    name = " ".join(args.topic)
+    topic: str | None = None
+    if normalize(name):
+        found, _ = engine.resolve_topics([name])
+        if not found:
+            fallback = [t for t in FALLBACK_SUGGESTIONS if t in engine.corpus.topics]
+            names = ", ".join(engine.index.suggest(name) or fallback)
+            shown = normalize(name, max_chars=60)
+            message = f"No topic “{shown}”. Did you mean: {names}? (k8stip topics lists them all)"
+            sys.stdout.write("null\n" if args.json else message + "\n")
+            if args.json:
+                sys.stderr.write(message + "\n")
+            return EXIT_OK
+        topic = found[0]
+    if args.all:
+        questions = quiz.all_questions(engine.corpus)
+        if topic:
+            questions = [q for q in questions if quiz.on_topic(q, topic)]
+        if args.json:
+            _print_json([q.to_json() for q in questions])
+        else:
+            texts = [quiz.render_quiz_text(q, reveal=True) for q in questions]
+            sys.stdout.write("\n\n".join(texts) + "\n")
+        return EXIT_OK
+    question = quiz.question_for(engine.corpus, topic, random.Random())
+    if args.json:
+        _print_json(question.to_json() if question else None)
+    elif question:
+        sys.stdout.write(quiz.render_quiz_text(question) + "\n")
+    else:
+        on = f" on {engine.corpus.topic_title(topic)}" if topic else ""
+        sys.stdout.write(f"No tip{on} makes an unambiguous quiz question yet.\n")
+    return EXIT_OK
+
+
 def cmd_topics(args: argparse.Namespace) -> int:
     from bot.core.engine import Engine
 
@@ -172,6 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="+", help="what you want to know")
     p.add_argument("--limit", type=int, default=5, help="how many results (default 5)")
     p.add_argument("--json", action="store_true", help="print a JSON array ([] when none)")
+
+    p = add("quiz", cmd_quiz, "a quiz question made from a tip: one term hidden, 3 or 4 choices")
+    p.add_argument("topic", nargs="*", help="topic or alias; none: any topic")
+    p.add_argument("--json", action="store_true", help="print one JSON object, or null")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every question the tips yield, answers marked, to review (--json: an array)",
+    )
 
     p = add("topics", cmd_topics, "the topics and how many tips each has")
     p.add_argument("--json", action="store_true", help="print a JSON array")

@@ -29,6 +29,9 @@ class Topic:
     aliases: tuple[str, ...] = ()  # what people type to mean it
     keywords: tuple[str, ...] = ()  # what marks a tip's text as being about it
     related: tuple[str, ...] = ()
+    # What the topic is about and which problems it solves, in plain words ("one app starves
+    # the others"): search recognises the topic in a question that names none of its aliases.
+    concepts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -205,11 +205,14 @@ class Engine:
     def best(self, query: str) -> tuple[list[Hit], Understanding]:
         """The tips that answer `query` best: the pool `tip` (and the chat) draw from.
 
-        A topic request draws from all of the topic's best tips; a question from the few
-        that answer it best.
+        A topic request draws from the topic's best tips, those about the part of the topic
+        it names when it names one ("role binding"); a question from the few that answer it
+        best.
         """
         hits, u = self.index.search(query, limit=50)
-        return best_matches(hits, ratio=0.8 if u.topic_only else 0.95), u
+        if u.topic_only:
+            return best_matches(hits, ratio=0.8, subjects=u.topics), u
+        return best_matches(hits, ratio=0.95), u
 
     def search(self, query: str, limit: int = 5) -> SearchResult:
         hits, u = self.index.search(query, limit=limit)

@@ -52,7 +52,7 @@ _NO_HIGHLIGHT = ("", "", "")
 _SPACE_RE = re.compile(r"\s")  # str.isspace, for any character
 SOURCE_KEYS = ("id", "title", "authors", "kind", "note", "url", "language")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
-TOPIC_KEYS = ("title", "description", "aliases", "keywords", "related")
+TOPIC_KEYS = ("title", "description", "aliases", "keywords", "related", "concepts")
 Path_ = tuple[str | int, ...]
 
 
@@ -232,7 +232,7 @@ def load_taxonomy(
         if not isinstance(desc, str) or not desc.strip():
             fp.add(where, f"topic `{tid}` has no one-line `description`; add one")
         lists: dict[str, tuple[str, ...]] = {}
-        for key in ("aliases", "keywords", "related"):
+        for key in ("aliases", "keywords", "related", "concepts"):
             value = body.get(key, [])
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 fp.add((*where, key), f"`{key}` must be a list of strings, e.g. [{tid}]")
@@ -245,6 +245,7 @@ def load_taxonomy(
             aliases=lists["aliases"],
             keywords=lists["keywords"],
             related=lists["related"],
+            concepts=lists["concepts"],
         )
     for tid, t in topics.items():
         for r in t.related:

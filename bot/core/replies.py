@@ -24,6 +24,7 @@ class ReplyKind(Enum):
     HELP = "help"
     INFO = "info"  # confirmations, status, "nothing found"
     ERROR = "error"  # a mistake the user can fix; the text says how
+    QUIZ = "quiz"  # a quiz question: `Reply.quiz` holds the card
 
 
 NOTE_LABEL = "Reader's note"  # how every platform labels a card's note
@@ -60,7 +61,35 @@ class Action:
 
     label: str
     command: str
-    kind: str = "another"  # "another" | "more" | "share"
+    kind: str = "another"  # "another" | "more" | "share" | "quiz" | "vote"
+
+
+def tally_line(answered: int, right: int) -> str:
+    """A quiz card's tally, updated in place as members answer: "14 answered · 9 right"."""
+    return f"{answered} answered · {right} right"
+
+
+@dataclass(frozen=True)
+class QuizCard:
+    """A quiz question, ready to render (`bot.core.quiz.quiz_card` builds it).
+
+    The prompt is the tip with one term hidden as ______; the tip's full text is not shown
+    until someone answers. Each choice is a button (kind "quiz") whose command,
+    "quiz-answer <question id> <index>", is at most 100 characters.
+    """
+
+    question_id: str
+    tip_id: str
+    prompt: str
+    choices: tuple[Action, ...]
+    source: str
+    chapter: str = ""
+    tally: str = ""  # `tally_line(...)`, "" before anyone answered
+
+    @property
+    def attribution(self) -> str:
+        """'Source · Chapter', the context line under the question."""
+        return f"{self.source} · {self.chapter}" if self.chapter else self.source
 
 
 @dataclass(frozen=True)
@@ -74,3 +103,8 @@ class Reply:
     visibility: Visibility = Visibility.EPHEMERAL
     # Extra lines of plain text (topic lists, status lines, suggestions) shown under `text`.
     lines: tuple[str, ...] = field(default_factory=tuple)
+    quiz: QuizCard | None = None  # set when kind is ReplyKind.QUIZ
+    # Set on the answer to a button press when the message that carried the button must
+    # change for everyone (a quiz card's tally): the adapter edits that message in place to
+    # read as `source_update`, and still sends this reply itself (privately) to the presser.
+    source_update: Reply | None = None

@@ -4,9 +4,14 @@ A request is read in three steps: words are normalised and stemmed (`textnorm`),
 words are corrected against the topic aliases and the corpus vocabulary (Damerau-Levenshtein,
 one edit for short words, two for long ones), a word that joins two ("nodepool") is split, and
 runs of words that name a topic ("cluster role binding", "hpa", "helm chart", also typed as one
-word: "helmchart") are recognised. Tips are then ranked by BM25 over their
-text plus how central each recognised topic is to them (a tip's first topic is its subject).
-A request whose words mostly appear nowhere in the corpus gets no results, not noise.
+word: "helmchart") are recognised, and so are topics a question describes in plain words
+(their `concepts`, `bot/core/concepts.py`: "noisy neighbour" is about requests and limits).
+Tips are then ranked by BM25 over their text plus how central each recognised topic is to
+them (a tip's first topic is its subject). A topic request that names a part of its topic
+("role binding" of RBAC, "hpa" of scaling) ranks the topic's tips whose text says that part
+first, and draws only among them (`best_matches`). A request whose words mostly appear nowhere
+in the corpus gets no results, not noise; a concept's words count as understood, and everyday
+words around it ("app", "keep") count half against it.
 
 Tips of a source in another language (`language: de`) are indexed with that language's stems,
 tagged with it (`de:geheimnis`), or word for word where PyStemmer has no stemmer; a request's
@@ -16,11 +21,14 @@ exactly as before.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
+from bot.core.concepts import Concepts, concept_word
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.postings import postings_of
 from bot.core.textnorm import (
@@ -32,6 +40,14 @@ from bot.core.textnorm import (
     stem,
     words,
 )
+from bot.core.topic_parts import (
+    COMMON_SHARE,
+    FOCUS_WEIGHT,
+    Part,
+    focus_of,
+    name_stems,
+    named_part,
+)
 
 BM25_K1, BM25_B = 1.2, 0.75
 # How much a tip is "about" a topic, by the topic's place in its list.
@@ -39,6 +55,17 @@ TOPIC_POSITION_WEIGHT = (1.0, 0.55, 0.4, 0.3, 0.25)
 MAX_ALIAS_WORDS = 5
 MIN_COVERAGE = 0.5  # share of a question's meaning (IDF-weighted) the corpus must know
 EXPANSION_WEIGHT = 0.4
+# A topic recognised from its concepts (plain words, not its name) counts this much against a
+# topic named outright, and its tips' words join the question at this weight.
+CONCEPT_TOPIC_WEIGHT = 1.5
+CONCEPT_TERM_WEIGHT = 0.5
+# In a question whose concepts were recognised, a word no tip uses but the concepts do ("app",
+# "keep") counts this much against its coverage: it is everyday talk about Kubernetes, no
+# sign of another subject. "kafka" or "grafana" count in full.
+CONCEPT_UNKNOWN_WEIGHT = 0.5
+# A tip word inside a recognised phrasing ("power" in "lost power") counts this much.
+CONCEPT_IDIOM_WEIGHT = 0.5
+FOCUS_CANDIDATES = 50  # of a topic's best tips, how many are read for the part a request names
 VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 
 
@@ -46,6 +73,7 @@ VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 class Hit:
     tip: Tip
     score: float
+    focus: float = 0.0  # how much the tip's text says the part of a topic a request names
 
 
 @dataclass
@@ -61,10 +89,16 @@ class Understanding:
     spans: list[list[str]] = field(default_factory=list)  # topic ids of each alias matched
     topic_only: bool = False  # every meaningful word was part of a topic name
     coverage: float = 0.0  # IDF-weighted share of the request the corpus knows
+    concepts: dict[str, float] = field(default_factory=dict)  # topic id -> concept strength
+    concept_words: list[str] = field(default_factory=list)  # words only the taxonomy knows
+    idiom_terms: set[str] = field(default_factory=set)  # tip words read as part of a concept
+    # Alias phrases (stems) that name a part of their topic, not the topic itself: "role
+    # binding" of rbac, "hpa" of scaling, "liveness probe" of probes; with their telling stems.
+    subtopics: list[Part] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.topics and not self.terms and not self.unknown
+        return not self.topics and not self.terms and not self.unknown and not self.concepts
 
 
 def _max_edits(word: str) -> int:
@@ -119,9 +153,15 @@ class SearchIndex:
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
         self.topic_stems = {t.id: self._stand_in(t) for t in corpus.topics.values()}
+        self.name_stems = name_stems(corpus.topics.values())
         self.alias_stems = {s for k in self.aliases for s in k}
         self.known_stems = set(self.postings) | self.alias_stems
         self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
+
+    @functools.cached_property
+    def concepts(self) -> Concepts:
+        """Built on the first question that needs them: a topic request starts no slower."""
+        return Concepts(self.corpus.topics.values())
 
     def _stand_in(self, topic: Topic) -> list[str]:
         """Tip words that stand in for the topic's name: its first keyword's, keeping only the
@@ -169,7 +209,8 @@ class SearchIndex:
         u = Understanding(text=text)
         toks: list[str] = []  # raw words, typos corrected, joined words split
         for w in words(text):
-            familiar = stem(w) in self.known_stems or bool(foreign_known(self, w))
+            # A concept word is no typo to correct ("starving" is not "starting").
+            familiar = _familiar(self, w)
             if w not in STOPWORDS and not familiar and "-" not in w:
                 split = split_joined(self, w)
                 fixed = None if split else self._correct(w)
@@ -195,6 +236,7 @@ class SearchIndex:
                     key = (stem(raw[i] + raw[i + 1]),)
                 if key in self.aliases and not all(r in STOPWORDS for r in raw[i : i + n]):
                     u.spans.append(list(self.aliases[key]))
+                    u.subtopics.extend(parts_named(self, key, raw[i : i + n]))
                     for topic in self.aliases[key]:
                         if topic not in u.topics:
                             u.topics.append(topic)
@@ -209,10 +251,11 @@ class SearchIndex:
                     break
             else:
                 i += 1
+        by_concept = _read_concepts(self, u, raw, covered)
         known_w = total_w = 0.0
         content = 0
         uncovered = 0
-        for s, r, cov in zip(stems, raw, covered, strict=True):
+        for pos, (s, r, cov) in enumerate(zip(stems, raw, covered, strict=True)):
             if r in STOPWORDS:
                 continue
             content += 1
@@ -224,13 +267,16 @@ class SearchIndex:
                 total_w += self.max_idf
                 continue
             uncovered += 1
-            if known:
+            if pos in by_concept:  # a word of a recognised concept is understood
+                known_w, total_w = known_w + self.max_idf, total_w + self.max_idf
+            elif known:
                 w_ = max(self.idf[t] for t in known)
                 known_w += w_
                 total_w += w_
             else:
                 u.unknown.append(r)
-                total_w += self.max_idf
+                everyday = u.concepts and concept_word(r) in self.concepts.stems
+                total_w += self.max_idf * (CONCEPT_UNKNOWN_WEIGHT if everyday else 1.0)
         u.topic_only = bool(u.topics) and uncovered == 0
         u.coverage = known_w / total_w if total_w else 0.0
         return u
@@ -254,19 +300,15 @@ class SearchIndex:
         u = self.understand(query)
         if u.empty or (not u.topic_only and u.coverage < MIN_COVERAGE):
             return [], u
-        weighted: dict[str, float] = {}
-        for t in u.terms + u.topic_terms:
-            weighted[t] = weighted.get(t, 0.0) + 1.0
-        if not u.topic_only:
-            for t in list(weighted):
-                for e in self.expansions.get(t, ()):
-                    if e not in weighted:
-                        weighted[e] = EXPANSION_WEIGHT
-            for w in u.unknown:  # a word the corpus lacks may still have known synonyms
-                for e in self.expansions.get(stem(w), ()):
-                    weighted.setdefault(e, EXPANSION_WEIGHT)
+        focused = u.topic_only and bool(u.subtopics)
+        wanted = max(limit, FOCUS_CANDIDATES) if focused else limit
+        hits = self.rank(u, query_terms(self, u), wanted)
+        return (refocus(self, hits, u, limit) if focused else hits), u
+
+    def rank(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
+        """Tips ranked by BM25 over `weighted` plus how central the request's topics are."""
         if self._vector is not None:
-            return self._vector.search(u, weighted, limit), u
+            return self._vector.search(u, weighted, limit)
         text_scores = self._bm25(weighted)
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
@@ -280,42 +322,108 @@ class SearchIndex:
         for doc, s in topic_scores.items():
             combined[doc] += topic_weight * s
         if not u.topic_only:
-            # A free-text answer must share a meaningful word with the question.
-            combined = {d: s for d, s in combined.items() if d in text_scores}
+            # A free-text answer must share a meaningful word with the question, or be about a
+            # topic the question describes.
+            combined = {
+                d: s for d, s in combined.items() if d in text_scores or d in described(self, u)
+            }
         ranked = sorted(combined.items(), key=lambda x: (-x[1], x[0]))[: max(limit, 0)]
-        return [Hit(self.tips[d], round(s, 4)) for d, s in ranked], u
+        return [Hit(self.tips[d], round(s, 4)) for d, s in ranked]
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
-        """Topic ids whose names look like a word of the request, for "did you mean …".
+        """Topic ids whose names look like a word of the request, for "did you mean …"
+        (`suggest_topics`)."""
+        return suggest_topics(self, query, n)
 
-        Word against alias word (names of several words also joined: "helmchart"), closest
-        first, by similarity ratio: a whole-query partial match would suggest
-        "troubleshooting" for "ansible playbook loops". A word like no name as a whole may
-        still contain one ("helmcharting" holds "helm"): such a name counts, below any name
-        alike as a whole.
-        """
-        from rapidfuzz import fuzz, process
 
-        scored: dict[str, float] = {}
-        for w in words(normalize(query)):
-            if len(w) < 3 or w in STOPWORDS:
-                continue
-            found = process.extract(
-                w, self.alias_words, scorer=fuzz.ratio, limit=5, score_cutoff=75
-            )
-            if not found and len(w) >= 6:
-                inside = [a for a in self.alias_words if len(a) >= 4 and a in w]
-                # Scored under the 75 cutoff above, longest name first: "helmchart" in
-                # "helmchartz2", before "helm" and "chart".
-                found = [(a, 50 + 20 * len(a) / len(w), 0) for a in inside]
-            for name, score, _ in found:
-                for tid in self._alias_topics(name):
-                    scored[tid] = max(scored.get(tid, 0.0), score)
-        return sorted(scored, key=lambda t: -scored[t])[:n]
+def suggest_topics(index: SearchIndex, query: str, n: int = 3) -> list[str]:
+    """Topic ids whose names look like a word of the request, for "did you mean …".
 
-    def _alias_topics(self, name: str) -> list[str]:
-        """The topics an alias word names; a joined name ("helmchart") by its one stem."""
-        return self.aliases.get(phrase_key(name)) or self.aliases.get((stem(name),), [])
+    Word against alias word (names of several words also joined: "helmchart"), closest
+    first, by similarity ratio: a whole-query partial match would suggest
+    "troubleshooting" for "ansible playbook loops". A word like no name as a whole may
+    still contain one ("helmcharting" holds "helm"): such a name counts, below any name
+    alike as a whole.
+    """
+    from rapidfuzz import fuzz, process
+
+    scored: dict[str, float] = {}
+    for w in words(normalize(query)):
+        if len(w) < 3 or w in STOPWORDS:
+            continue
+        found = process.extract(w, index.alias_words, scorer=fuzz.ratio, limit=5, score_cutoff=75)
+        if not found and len(w) >= 6:
+            inside = [a for a in index.alias_words if len(a) >= 4 and a in w]
+            # Scored under the 75 cutoff above, longest name first: "helmchart" in
+            # "helmchartz2", before "helm" and "chart".
+            found = [(a, 50 + 20 * len(a) / len(w), 0) for a in inside]
+        for name, score, _ in found:
+            for tid in _alias_topics(index, name):
+                scored[tid] = max(scored.get(tid, 0.0), score)
+    return sorted(scored, key=lambda t: -scored[t])[:n]
+
+
+def _alias_topics(index: SearchIndex, name: str) -> list[str]:
+    """The topics an alias word names; a joined name ("helmchart") by its one stem."""
+    return index.aliases.get(phrase_key(name)) or index.aliases.get((stem(name),), [])
+
+
+def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:
+    """The weighted stems a request is ranked by: its own words, the words standing in
+    for the topics it names or describes, and the expansions of its words."""
+    weighted: dict[str, float] = {}
+    for t in u.terms + u.topic_terms:
+        weight = CONCEPT_IDIOM_WEIGHT if t in u.idiom_terms else 1.0
+        weighted[t] = weighted.get(t, 0.0) + weight
+    if not u.topic_only:
+        for t in list(weighted):
+            for e in index.expansions.get(t, ()):
+                if e not in weighted:
+                    weighted[e] = EXPANSION_WEIGHT
+        # A word the corpus lacks may still have known synonyms.
+        for w in u.unknown + u.concept_words:
+            for e in index.expansions.get(stem(w), index.expansions.get(concept_word(w), ())):
+                weighted.setdefault(e, EXPANSION_WEIGHT)
+        for topic, strength in u.concepts.items():
+            for t in index.topic_stems.get(topic, ()):
+                weighted.setdefault(t, CONCEPT_TERM_WEIGHT * strength)
+    return weighted
+
+
+def described(index: SearchIndex, u: Understanding) -> set[int]:
+    """Tips whose subject is a topic the request's concepts describe."""
+    return {d for t in u.concepts for d, w in index.topic_postings.get(t, ()) if w >= 1.0}
+
+
+def _familiar(index: SearchIndex, w: str) -> bool:
+    """Whether a word is known: to the corpus, a topic name, or a concept ("starving" is no
+    typo of "starting")."""
+    return (
+        stem(w) in index.known_stems
+        or bool(foreign_known(index, w))
+        or concept_word(w) in index.concepts.stems
+    )
+
+
+def _read_concepts(
+    index: SearchIndex, u: Understanding, raw: list[str], covered: list[bool]
+) -> set[int]:
+    """Record in `u` the topics the request's concepts describe; the positions they used.
+    A topic request is answered by the topic it names: concepts are for questions."""
+    if u.topics and all(c or r in STOPWORDS for r, c in zip(raw, covered, strict=True)):
+        return set()
+    found = index.concepts.match(raw)
+    u.concepts, u.idiom_terms = found.strength, found.idiom_terms
+    # Words only the taxonomy knows ("netpol", "starving"): their expansions may name tip words.
+    u.concept_words = [
+        r
+        for i, r in enumerate(raw)
+        if (covered[i] or i in found.used)
+        and r not in STOPWORDS
+        and stem(r) not in index.postings
+        and not foreign_known(index, r)
+    ]
+    return found.used
 
 
 def foreign_known(index: SearchIndex, word: str) -> list[str]:
@@ -358,6 +466,37 @@ def split_joined(index: SearchIndex, word: str, loose: bool = False) -> tuple[st
     return None if best is None else (best[2], best[3])
 
 
+def parts_named(index: SearchIndex, key: tuple[str, ...], raw: list[str]) -> list[Part]:
+    """The part of its topic alias `key` names, if it names one ("role binding" of rbac)."""
+    head = index.corpus.topics[index.aliases[key][0]]
+    part = named_part(key, raw, head, partial(narrows, index), index.postings)
+    return [part] if part is not None else []
+
+
+def narrows(index: SearchIndex, s: str, topic: str) -> bool:
+    """Whether stem `s` narrows `topic` down: not its own name, not in most tips."""
+    span = index.postings.get(s)
+    common = span is not None and span[1] - span[0] > COMMON_SHARE * len(index.tips)
+    return s not in index.name_stems.get(topic, set()) and not common
+
+
+def refocus(index: SearchIndex, hits: list[Hit], u: Understanding, limit: int) -> list[Hit]:
+    """Hits of a topic request naming part of its topic, reranked: a tip's topic weight
+    counts 1 + FOCUS_WEIGHT * focus times, so a tip about the topic that says the part
+    comes before one that only says it in passing or only carries the topic."""
+    factors = topic_factors(u)
+    scored: list[Hit] = []
+    for h in hits:
+        weight = sum(
+            f * TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
+            for pos, t in enumerate(h.tip.topics)
+            if (f := factors.get(t))
+        )
+        focus = focus_of(h.tip.text, u.subtopics, index.idf, index.max_idf) if weight else 0.0
+        scored.append(Hit(h.tip, round(h.score + FOCUS_WEIGHT * focus * weight, 4), focus))
+    return sorted(scored, key=lambda h: -h.score)[: max(limit, 0)]
+
+
 def mix_weights(u: Understanding) -> tuple[float, float]:
     """How text match and topic match combine: a topic request is mostly about the topic."""
     return (0.25, 1.0) if u.topic_only else (1.0, 0.5)
@@ -373,6 +512,8 @@ def topic_factors(u: Understanding) -> dict[str, float]:
         for k, topic in enumerate(span):
             f = (1.0 if k == 0 else 0.5) if last else 0.3
             factors[topic] = max(factors.get(topic, 0.0), f)
+    for topic, strength in u.concepts.items():
+        factors[topic] = max(factors.get(topic, 0.0), CONCEPT_TOPIC_WEIGHT * strength)
     return factors
 
 
@@ -412,7 +553,10 @@ class _VectorScorer:
                 docs, w = self.topics[topic]
                 combined[docs] += topic_weight * factor * w
         if not u.topic_only:
-            combined[text <= 0] = 0.0
+            keep = text > 0
+            for d in described(ix, u):
+                keep[d] = True
+            combined[~keep] = 0.0
         k = min(max(limit, 0), int((combined > 0).sum()))
         if k == 0:
             return []
@@ -421,9 +565,21 @@ class _VectorScorer:
         return [Hit(ix.tips[d], round(float(combined[d]), 4)) for d in order]
 
 
-def best_matches(hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8) -> list[Hit]:
-    """The hits close to the top score: the pool a random tip is drawn from."""
+def best_matches(
+    hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8, subjects: Collection[str] = ()
+) -> list[Hit]:
+    """The hits close to the top score: the pool a random tip is drawn from.
+
+    When the best hit of a topic request says the part of the topic the request names
+    ("role binding"), only the hits that say it are drawn from: a tip that merely mentions
+    roles is not drawn for "role binding", nor a KEDA tip for "hpa". Of those, the tips whose
+    subject (first topic) is one of `subjects`, the topics requested, when there are some: a
+    tip about Istio that points to the mTLS docs is not drawn for "mutual tls".
+    """
     if not hits:
         return []
-    floor = hits[0].score * ratio
-    return [h for h in hits if h.score >= floor][:cap]
+    pool = [h for h in hits if h.focus >= 1.0] if hits[0].focus >= 1.0 else list(hits)
+    if subjects:
+        pool = [h for h in pool if h.tip.topics and h.tip.topics[0] in subjects] or pool
+    floor = pool[0].score * ratio
+    return [h for h in pool if h.score >= floor][:cap]

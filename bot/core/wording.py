@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.commands import COMMANDS
+from bot.core.learning_model import VOTE_LABELS
 from bot.core.replies import Action, Reply, ReplyKind, TipCard, Visibility
 
 ACTION_COMMAND_LIMIT = 100
@@ -43,6 +44,15 @@ def tip_actions(
     if share:
         actions.append(Action("Share with the channel", _fit(f"share {card.tip_id}"), "share"))
     return tuple(actions)
+
+
+def feedback_actions(tip_id: str) -> tuple[Action, ...]:
+    """The three feedback buttons every tip card carries: `vote <kind> <tip id>`, answered
+    privately; a new press replaces the member's vote on that tip in that channel."""
+    return tuple(
+        Action(label, _fit(f"vote {kind.value} {tip_id}"), "vote")
+        for kind, label in VOTE_LABELS.items()
+    )
 
 
 def daily_reply(card: TipCard, filter_topics: Sequence[str] = ()) -> Reply:

@@ -1,0 +1,78 @@
+"""Topic concepts: what a topic is about, in the words people use for it.
+
+A taxonomy's topic may list `concepts`, plain phrasings of what it is about and of the
+problems it solves ("one app starves the others", "noisy neighbour"). A question holding every
+content word of one phrasing, in any order, is about the topic, though it names none of the
+topic's aliases and shares no word with its tips. Words are compared stemmed, without a
+possessive ("other's") or a leading number ("512Mi" is "mi").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bot.core.corpus import Topic
+from bot.core.textnorm import STOPWORDS, normalize, stem, words
+
+
+@dataclass
+class ConceptMatch:
+    """What the concepts made of a request's words."""
+
+    strength: dict[str, float] = field(default_factory=dict)  # topic id -> 0..1, best first
+    used: set[int] = field(default_factory=set)  # positions of the words a concept used
+    # Stems of words read as part of a phrasing of several words ("power" in "lost power").
+    idiom_terms: set[str] = field(default_factory=set)
+
+
+class Concepts:
+    """Every topic's phrasings, each as the set of its content stems."""
+
+    def __init__(self, topics: Iterable[Topic]) -> None:
+        found = {
+            (frozenset(concept_stems(phrase)), topic.id): None
+            for topic in topics
+            for phrase in topic.concepts
+        }
+        self.phrasings: list[tuple[frozenset[str], str]] = [k for k in found if k[0]]
+        self.stems = frozenset(s for key, _ in self.phrasings for s in key)
+
+    def match(self, raw: list[str]) -> ConceptMatch:
+        """The topics a request's words (`raw`, split, typos corrected) describe.
+
+        A topic's strength grows with the words its matched phrasings hold, relative to the
+        best topic's."""
+        m = ConceptMatch()
+        if not self.phrasings:
+            return m
+        at: dict[str, list[int]] = defaultdict(list)
+        for i, r in enumerate(raw):
+            if r not in STOPWORDS:
+                at[concept_word(r)].append(i)
+        strength: dict[str, float] = {}
+        for key, topic in self.phrasings:
+            if key <= at.keys():
+                m.used.update(i for s in key for i in at[s])
+                if len(key) > 1:  # "lost power": the idiom's words are not its meaning
+                    m.idiom_terms.update(stem(raw[i]) for s in key for i in at[s])
+                strength[topic] = strength.get(topic, 0.0) + len(key)
+        top = max(strength.values(), default=0.0)
+        m.strength = {t: s / top for t, s in sorted(strength.items(), key=lambda x: -x[1])}
+        return m
+
+
+def concept_stems(phrase: str) -> list[str]:
+    """The content stems of a phrasing ("one app starves the others" -> app, starv, others)."""
+    parts = [p for w in words(normalize(phrase)) for p in w.split("-") if p]
+    return [concept_word(p) for p in parts if p not in STOPWORDS]
+
+
+def concept_word(word: str) -> str:
+    """A word as concepts compare it: stemmed, without a possessive ("other's") or a leading
+    number ("512mi" is "mi")."""
+    for suffix in ("'s", "\u2019s", "'", "\u2019"):
+        word = word.removesuffix(suffix)
+    bare = word.lstrip("0123456789.,")
+    return stem(bare if bare.isalpha() else word)

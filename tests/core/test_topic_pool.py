@@ -1,0 +1,92 @@
+"""The pool a topic request draws from: tips truly about what was asked, and still several."""
+
+from __future__ import annotations
+
+import random
+
+from bench.relevance import JUDGED, TOPICS, evaluate, in_process
+from bot.core.search import Hit, best_matches
+from tests.core_support import engine
+
+DRAWN_ON_TOPIC_FLOOR = 0.98
+SEEDS = range(30)
+
+
+def _drawn(query: str) -> list[str]:
+    e = engine()
+    return [str(getattr(e.tip(query, rng=random.Random(s)).tip, "id", None)) for s in SEEDS]
+
+
+def test_topic_requests_draw_a_tip_truly_about_the_topic_98_percent_of_the_time() -> None:
+    """Over 30 seeded draws per request of tests/relevance/topics.yaml, >= 98% are grade 2."""
+    search, tip, tips = in_process()
+    report = evaluate(search, tip, tips, TOPICS, draws=len(SEEDS))
+    assert report.drawn_on_topic() >= DRAWN_ON_TOPIC_FLOOR, report.failures
+    assert report.mean(report.first["topic"] + report.first["typo"]) >= 0.98, report.failures
+    assert report.none_ok and all(report.none_ok), report.failures
+
+
+def test_judged_topic_requests_draw_a_tip_whose_subject_is_the_topic() -> None:
+    """On judged.yaml too (grade 2 = the topic is the tip's first), >= 98% of draws are grade 2."""
+    search, tip, tips = in_process()
+    report = evaluate(search, tip, tips, JUDGED, draws=len(SEEDS))
+    assert report.drawn_on_topic() >= DRAWN_ON_TOPIC_FLOOR, report.failures
+
+
+def test_a_whole_topic_draws_only_tips_whose_subject_it_is() -> None:
+    """`mutual tls` never draws the Istio tip that points to the mTLS docs; a vague request for
+    networking draws only tips about networking first."""
+    assert set(_drawn("mutual tls")) == {"hka-c10-30162e"}
+    e = engine()
+    for tip_id in set(_drawn("tell me about network stuff")):
+        assert e.corpus.by_id[tip_id].topics[0] == "networking"
+
+
+def test_role_binding_draws_only_the_rolebinding_tip() -> None:
+    """`k8s role binding` (and `role bindng`) never draws a tip that merely mentions roles."""
+    for query in ("k8s role binding", "role bindng", "rolebinding"):
+        assert set(_drawn(query)) == {"hka-c10-ae0194"}, query
+
+
+def test_hpa_never_draws_scale_to_zero_or_keda_only_tips() -> None:
+    """`HPA` never draws the KEDA scale-to-zero tip nor the manual scale-to-zero trick."""
+    drawn = set(_drawn("HPA"))
+    assert drawn and not drawn & {"hka-c11-f337da", "hka-c04-18984d"}, drawn
+    assert drawn <= {"hka-c11-68aee3", "hka-c11-449d60"}
+
+
+def test_a_misspelt_liveness_probe_draws_only_tips_that_explain_liveness_probes() -> None:
+    """`livenes probe` draws both tips that explain liveness probes, never the readiness gate."""
+    assert set(_drawn("livenes probe")) == {"hka-c07-9f078a", "hka-c07-459afe"}
+
+
+def test_short_names_stand_for_the_part_they_abbreviate() -> None:
+    """`netpol` is read as "network policy": it draws the tip about network policies."""
+    assert set(_drawn("netpol")) == {"hka-c10-c0aa3a"}
+    assert set(_drawn("sa")) == {"hka-c10-1b4d99"}
+
+
+def test_repeated_requests_still_show_several_tips_when_several_are_about_it() -> None:
+    """Variety stays: a sub-concept several tips are about, and a whole topic, draw >= 2 tips."""
+    assert len(set(_drawn("kubectl patch"))) >= 2
+    assert len(set(_drawn("stateful set"))) >= 2
+    assert len(set(_drawn("secrets"))) >= 3
+
+
+def test_best_matches_keeps_only_hits_that_say_the_part_when_the_best_does() -> None:
+    """The pool is the hits saying the named part, nearly as good as the best; else by score."""
+    tips = engine().corpus.tips[:4]
+    hits = [Hit(tips[0], 2.2, 1.0), Hit(tips[1], 2.0, 1.0), Hit(tips[2], 1.9, 0.4)]
+    hits.append(Hit(tips[3], 1.2, 1.0))
+    assert [h.tip for h in best_matches(hits, ratio=0.8)] == tips[:2]
+    plain = [Hit(t, s) for t, s in zip(tips, (1.25, 1.0, 0.9, 0.5), strict=True)]
+    assert [h.tip for h in best_matches(plain, ratio=0.8)] == tips[:2]
+
+
+def test_best_matches_prefers_hits_whose_subject_was_requested() -> None:
+    """Given the requested topics, hits whose first topic is one of them form the pool."""
+    e = engine()
+    mtls, istio = e.corpus.by_id["hka-c10-30162e"], e.corpus.by_id["hka-c10-e44fb1"]
+    hits = [Hit(istio, 1.0), Hit(mtls, 1.0)]
+    assert [h.tip for h in best_matches(hits, ratio=0.8, subjects=["mtls"])] == [mtls]
+    assert [h.tip for h in best_matches(hits, ratio=0.8, subjects=["keda"])] == [istio, mtls]
