@@ -229,9 +229,10 @@ def replay(
     found: Mapping[str, date],
     review_days: Sequence[int],
 ) -> Replay:
-    """Read the history back. A showing of a resurfaceable tip (`found`: useful tips and the
-    date they were found useful) is a review when it repeats a tip the current cycle already
-    showed, or when the tip was due on that day: those are what the weekly cap counts."""
+    """Read the history back. A showing of a tip someone found useful (`found`: the date of
+    its first useful vote) is a review when it repeats a tip the current cycle already showed,
+    or when the tip was due on that day: those are what the weekly cap counts. Tips found
+    useful once count even if later votes changed that, so the cap holds for past reviews."""
     shown: dict[str, list[date]] = {}
     reviews: list[date] = []
     seen: set[str] = set()
@@ -239,10 +240,10 @@ def replay(
     elig = set(eligible)
     for s in history:
         f = found.get(s.tip_id)
-        before = shown.get(s.tip_id)
-        if f is not None and before and f <= s.local_date:
+        before = shown.get(s.tip_id, [])
+        if f is not None and f <= s.local_date:
             due = review_state(s.tip_id, f, before, review_days).due
-            if s.tip_id in seen or (due is not None and due <= s.local_date):
+            if (before and s.tip_id in seen) or (due is not None and due <= s.local_date):
                 reviews.append(s.local_date)
         shown.setdefault(s.tip_id, []).append(s.local_date)
         if s.tip_id in elig:  # the rotation, as picker.rotation_state replays it
@@ -277,7 +278,8 @@ class ChannelView:
     retired: set[str]
     known: set[str]
     useful: set[str]
-    found: dict[str, date] = field(default_factory=dict)
+    found: dict[str, date] = field(default_factory=dict)  # useful tips: first useful vote
+    found_any: dict[str, date] = field(default_factory=dict)  # any tip with a useful vote
 
 
 def channel_view(
@@ -287,10 +289,13 @@ def channel_view(
 ) -> ChannelView:
     tallies = tally(votes, restorations)
     useful = useful_tips(tallies)
-    found = {
-        tip: to_local(at) for tip in useful if (at := tallies[tip].first_useful_at) is not None
+    found_any = {
+        tip: to_local(at) for tip, t in tallies.items() if (at := t.first_useful_at) is not None
     }
-    return ChannelView(tallies, retired_tips(tallies), known_tips(tallies), useful, found)
+    found = {tip: day for tip, day in found_any.items() if tip in useful}
+    return ChannelView(
+        tallies, retired_tips(tallies), known_tips(tallies), useful, found, found_any
+    )
 
 
 def topic_weights(
@@ -350,7 +355,7 @@ def choose_daily(
     eligible_ids = {c.id for c in eligible}
     found = {t: d for t, d in view.found.items() if t in eligible_ids}
     past = [s for s in history if s.local_date <= local_date]
-    rp = replay(past, eligible_ids, found, settings.review_days)
+    rp = replay(past, eligible_ids, view.found_any, settings.review_days)
 
     review = _due_review(rp, found, local_date, settings)
     if review is not None:

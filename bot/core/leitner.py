@@ -24,6 +24,8 @@ from bot.core.learning_model import LeitnerCard, QuizAnswer
 LEITNER_DAYS: tuple[int, ...] = (3, 7, 21, 60, 120)
 """Days until a question comes back, by box."""
 
+NEW_EVERY = 3  # every third day a new question goes before due reviews
+
 FIRST_RIGHT_BOX = 2  # a new question the channel got right goes straight to 21 days
 
 
@@ -100,11 +102,14 @@ def choose_quiz(
     local_date: date,
     rng: random.Random,
     topics: Sequence[str] = (),
+    new_every: int = NEW_EVERY,
 ) -> QuizPick | None:
     """The day's question: a due review first (most overdue), else a question the channel was
     never asked (drawn with `rng`, one tip's questions no likelier than another's), else the
     one due soonest, so a quiz channel gets a question every day while the corpus yields one.
-    `topics` filters the available questions (empty: all). None: no question available."""
+    Every `new_every`-th day (by date) a new question goes before the reviews, so a channel
+    that keeps missing a few questions still meets new ones. `topics` filters the available
+    questions (empty: all). None: no question available."""
     wanted = set(topics)
     pool = [q for q in available if not wanted or wanted.intersection(q.topics)]
     if not pool:
@@ -113,11 +118,12 @@ def choose_quiz(
     card_by_key: Mapping[tuple[str, str], LeitnerCard] = {
         (c.tip_id, c.term): c for c in cards if (c.tip_id, c.term) in by_key
     }
+    fresh = [q for q in pool if q.key not in card_by_key]
     due = due_questions(card_by_key.values(), local_date)
-    if due:
+    new_day = new_every > 0 and local_date.toordinal() % new_every == 0
+    if due and not (new_day and fresh):
         c = due[0]
         return QuizPick(by_key[(c.tip_id, c.term)], "review", f"review: box {c.box}, due {c.due}")
-    fresh = [q for q in pool if q.key not in card_by_key]
     if fresh:
         tips = sorted({q.tip_id for q in fresh})
         tip = rng.choice(tips)
