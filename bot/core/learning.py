@@ -21,13 +21,14 @@ preview (`/k8stip next`) and the daily post agree, and a simulated year runs in 
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar, overload
 
+from bot.core.corpus import Corpus
 from bot.core.learning_model import Restoration, Shown, Vote, VoteKind
+from bot.core.picker import Channel, seeded_rng
 
 T = TypeVar("T")
 
@@ -124,34 +125,30 @@ def latest_restorations(restorations: Iterable[Restoration]) -> dict[str, dateti
 def tally(votes: Iterable[Vote], restorations: Iterable[Restoration] = ()) -> dict[str, TipTally]:
     """Per tip: the counts of each kind, and what the retire rule sees."""
     restored = latest_restorations(restorations)
-    counts: dict[str, Counter[str]] = {}
+    # Per tip: useful, not useful, knew it; then useful, not useful, admin not useful after
+    # the latest restoration (plain lists: a channel may hold thousands of votes).
+    counts: dict[str, list[int]] = {}
     first_useful: dict[str, datetime] = {}
     for v in current_votes(votes):
-        c = counts.setdefault(v.tip_id, Counter())
-        c[v.kind.value] += 1
-        if v.kind is VoteKind.USEFUL and (
-            v.tip_id not in first_useful or v.at < first_useful[v.tip_id]
-        ):
+        c = counts.get(v.tip_id)
+        if c is None:
+            c = counts[v.tip_id] = [0, 0, 0, 0, 0, 0]
+        kind = v.kind
+        if kind is VoteKind.KNEW_IT:
+            c[2] += 1
+            continue
+        useful = kind is VoteKind.USEFUL
+        c[0 if useful else 1] += 1
+        if useful and (v.tip_id not in first_useful or v.at < first_useful[v.tip_id]):
             first_useful[v.tip_id] = v.at
         cut = restored.get(v.tip_id)
         if cut is not None and v.at <= cut:
             continue
-        if v.kind is VoteKind.USEFUL:
-            c["r_useful"] += 1
-        elif v.kind is VoteKind.NOT_USEFUL:
-            c["r_not_useful"] += 1
-            if v.admin:
-                c["r_admin"] += 1
+        c[3 if useful else 4] += 1
+        if not useful and v.admin:
+            c[5] += 1
     return {
-        tip: TipTally(
-            useful=c[VoteKind.USEFUL.value],
-            not_useful=c[VoteKind.NOT_USEFUL.value],
-            knew_it=c[VoteKind.KNEW_IT.value],
-            retire_useful=c["r_useful"],
-            retire_not_useful=c["r_not_useful"],
-            admin_not_useful=c["r_admin"],
-            first_useful_at=first_useful.get(tip),
-        )
+        tip: TipTally(c[0], c[1], c[2], c[3], c[4], c[5], first_useful.get(tip))
         for tip, c in counts.items()
     }
 
@@ -393,3 +390,23 @@ def _due_review(
     if not due:
         return None
     return min(due, key=lambda st: (st.due or local_date, st.tip_id))
+
+
+def choose_daily_for(
+    corpus: Corpus,
+    sub: Channel,
+    local_date: date,
+    history: Sequence[Shown],
+    votes: Sequence[Vote],
+    restorations: Sequence[Restoration] = (),
+    settings: LearningSettings = DEFAULT_SETTINGS,
+    to_local: ToLocalDate = utc_date,
+) -> DailyPick | None:
+    """`choose_daily` for a subscription, as delivery and `/k8stip next` call it: the tips its
+    topic filter lets through, and the random source `picker.choose_for` seeds from the
+    channel and date, so a channel without votes posts exactly what it posted before."""
+    rng = seeded_rng(sub.platform, sub.workspace, sub.channel, local_date.isoformat())
+    candidates = corpus.tips_for_topics(list(sub.topics))
+    return choose_daily(
+        candidates, history, votes, restorations, local_date, rng, settings, to_local
+    )

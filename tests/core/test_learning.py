@@ -5,26 +5,28 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.corpus import Tip
+from bot.core.corpus import Corpus, Tip
 from bot.core.learning import (
     DEFAULT_SETTINGS,
     Candidate,
     LearningSettings,
     channel_view,
     choose_daily,
+    choose_daily_for,
     prefer_unretired,
     review_state,
     tally,
 )
 from bot.core.learning_model import LeitnerCard, QuizAnswer, Restoration, Shown, Vote, VoteKind
 from bot.core.leitner import QuestionKey, choose_quiz, due_questions, next_card
-from bot.core.picker import pick
+from bot.core.picker import choose_daily_tip, pick
 from bot.core.progress import leaderboard, member_stats, streak
 
 DAY0 = date(2026, 1, 1)
@@ -362,3 +364,26 @@ def test_leaderboard_top_ten_by_right_answers_over_30_days() -> None:
     assert "old" not in {r.member for r in rows}
     tie = leaderboard([answer("a", True, 0), answer("b", True, 0, "q2")], d(0))
     assert [(r.rank, r.member) for r in tie] == [(1, "a"), (1, "b")]
+
+
+@dataclass(frozen=True)
+class Sub:
+    platform: str = "slack"
+    workspace: str = "T1"
+    channel: str = "C1"
+    topics: tuple[str, ...] = ("a",)
+
+
+def test_choose_daily_for_posts_what_the_picker_posted_for_a_channel_without_votes() -> None:
+    corpus = Corpus(tips=[tip(c.id, *c.topics) for c in TIPS])
+    sub = Sub()
+    hist: list[Shown] = []
+    for day in range(15):
+        mine = choose_daily_for(corpus, sub, d(day), hist, [])
+        theirs = choose_daily_tip(corpus, sub, d(day).isoformat(), [s.tip_id for s in hist])
+        assert mine is not None and mine.tip_id == theirs
+        assert "a" in corpus.by_id[mine.tip_id].topics
+        hist.append(Shown(mine.tip_id, d(day)))
+    retired = [vote(t.id, "boss", N, admin=True) for t in TIPS if t.id != "t02"]
+    only = choose_daily_for(corpus, sub, d(20), hist, retired)
+    assert only is not None and only.tip_id == "t02"
