@@ -10,8 +10,12 @@ preview (`/k8stip next`) and the daily post agree, and a simulated year runs in 
   only when nothing else answers (`prefer_unretired`).
 - Known: most of the tip's voters pressed `knew_it`. A known tip is not resurfaced.
 - Useful: more `useful` than `not_useful` votes, and neither retired nor known. It resurfaces
-  `review_days` (30, 90, 180) after it was found useful or last shown, one review at a time
-  and at most one review every `review_gap_days` (7), so new tips stay the main diet.
+  `review_days` (30, 90, 180) after it was found useful or last shown, the most overdue first.
+  At most one review every `review_gap_days` (7) takes a new tip's place (repeats a tip the
+  current rotation cycle already showed), so new tips stay the main diet; a due tip the cycle
+  has not shown yet may come back any day, since the cycle must show it anyway. The history
+  (`Shown`) carries no reason, so reviews are recognised in it as such repeats of a tip
+  someone voted on.
 - Interest: when the next new tip is drawn, each topic of a useful tip adds weight to the
   unseen candidates carrying it, each topic of a retired tip takes weight away. The rotation
   still holds: no tip repeats before every eligible tip was shown once. With no votes the draw
@@ -220,34 +224,26 @@ class Replay:
     review_dates: list[date]  # the showings that were reviews
 
 
-def replay(
-    history: Sequence[Shown],
-    eligible: Collection[str],
-    found: Mapping[str, date],
-    review_days: Sequence[int],
-) -> Replay:
-    """Read the history back. A showing of a tip someone found useful (`found`: the date of
-    its first useful vote) is a review when it repeats a tip the current cycle already showed,
-    or when the tip was due on that day: those are what the weekly cap counts. Tips found
-    useful once count even if later votes changed that, so the cap holds for past reviews."""
+def replay(history: Sequence[Shown], eligible: Collection[str], voted: Collection[str]) -> Replay:
+    """Read the history back. A showing is a review, one the weekly cap counts, when it repeats
+    a tip someone voted on (`voted`) that the current rotation cycle already showed: it took a
+    new tip's place. That needs only the history and who voted on what, not when, so a vote
+    replaced later cannot hide a past review from the cap."""
     shown: dict[str, list[date]] = {}
     reviews: list[date] = []
     seen: set[str] = set()
     last: str | None = None
     elig = set(eligible)
     for s in history:
-        f = found.get(s.tip_id)
-        before = shown.get(s.tip_id, [])
-        if f is not None and f <= s.local_date:
-            due = review_state(s.tip_id, f, before, review_days).due
-            if (before and s.tip_id in seen) or (due is not None and due <= s.local_date):
-                reviews.append(s.local_date)
         shown.setdefault(s.tip_id, []).append(s.local_date)
-        if s.tip_id in elig:  # the rotation, as picker.rotation_state replays it
-            if seen >= elig:
-                seen = set()
-            seen.add(s.tip_id)
-            last = s.tip_id
+        if s.tip_id not in elig:
+            continue
+        if seen >= elig:  # the rotation, as picker.rotation_state replays it
+            seen = set()
+        elif s.tip_id in seen and s.tip_id in voted:
+            reviews.append(s.local_date)
+        seen.add(s.tip_id)
+        last = s.tip_id
     return Replay(seen, last, shown, reviews)
 
 
@@ -276,7 +272,6 @@ class ChannelView:
     known: set[str]
     useful: set[str]
     found: dict[str, date] = field(default_factory=dict)  # useful tips: first useful vote
-    found_any: dict[str, date] = field(default_factory=dict)  # any tip with a useful vote
 
 
 def channel_view(
@@ -286,13 +281,10 @@ def channel_view(
 ) -> ChannelView:
     tallies = tally(votes, restorations)
     useful = useful_tips(tallies)
-    found_any = {
-        tip: to_local(at) for tip, t in tallies.items() if (at := t.first_useful_at) is not None
+    found = {
+        tip: to_local(at) for tip in useful if (at := tallies[tip].first_useful_at) is not None
     }
-    found = {tip: day for tip, day in found_any.items() if tip in useful}
-    return ChannelView(
-        tallies, retired_tips(tallies), known_tips(tallies), useful, found, found_any
-    )
+    return ChannelView(tallies, retired_tips(tallies), known_tips(tallies), useful, found)
 
 
 def topic_weights(
@@ -352,9 +344,9 @@ def choose_daily(
     eligible_ids = {c.id for c in eligible}
     found = {t: d for t, d in view.found.items() if t in eligible_ids}
     past = [s for s in history if s.local_date <= local_date]
-    rp = replay(past, eligible_ids, view.found_any, settings.review_days)
+    rp = replay(past, eligible_ids, view.tallies.keys())
 
-    review = _due_review(rp, found, local_date, settings)
+    review = _due_review(rp, found, eligible_ids, local_date, settings)
     if review is not None:
         days = (local_date - review.found).days
         return DailyPick(
@@ -375,14 +367,23 @@ def choose_daily(
 
 
 def _due_review(
-    rp: Replay, found: Mapping[str, date], local_date: date, settings: LearningSettings
+    rp: Replay,
+    found: Mapping[str, date],
+    eligible: Collection[str],
+    local_date: date,
+    settings: LearningSettings,
 ) -> ReviewState | None:
+    """The most overdue review. Within `review_gap_days` of the last review only a tip the
+    current cycle has not shown yet may come back: the cycle must show it anyway, so it takes
+    no new tip's place."""
     last_review = max(rp.review_dates, default=None)
-    if last_review is not None and (local_date - last_review).days < settings.review_gap_days:
-        return None
+    capped = last_review is not None and (
+        (local_date - last_review).days < settings.review_gap_days
+    )
+    cycle_done = rp.seen >= set(eligible)
     due: list[ReviewState] = []
     for tip, f in found.items():
-        if f > local_date:
+        if f > local_date or (capped and tip in rp.seen and not cycle_done):
             continue
         st = review_state(tip, f, rp.shown.get(tip, []), settings.review_days)
         if st.due is not None and st.due <= local_date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from bot.core.learning import (
 )
 from bot.core.learning_model import LeitnerCard, QuizAnswer, Restoration, Shown, Vote, VoteKind
 from bot.core.leitner import QuestionKey, choose_quiz, due_questions, next_card
-from bot.core.picker import choose_daily_tip, pick
+from bot.core.picker import choose_daily_tip, pick, rotation_state
 from bot.core.progress import leaderboard, member_stats, streak
 
 DAY0 = date(2026, 1, 1)
@@ -229,6 +230,25 @@ def test_at_most_one_review_a_week_earliest_due_first() -> None:
     assert reviews == [(30, "n000"), (37, "n001")]
 
 
+def test_within_the_week_only_a_tip_the_cycle_has_not_shown_yet_may_be_reviewed() -> None:
+    five = TIPS[:5]
+    ids = ["t00", "t01", "t02", "t03", "t04", "t04", "t01", "t04"]  # day 7 reviews t04
+    hist = [Shown(t, d(day)) for day, t in enumerate(ids)]
+    votes = [vote("t00", "m1", U, 0), vote("t04", "m1", U, 4)]
+    cfg = LearningSettings(review_days=(8, 5))
+    # Day 8: t00 is due; the last review (day 7) was a week ago or less, but the second
+    # cycle has not shown t00 yet, so bringing it back takes no new tip's place.
+    p = choose_daily(five, hist, votes, [], d(8), random.Random(0), cfg)
+    assert p is not None and (p.tip_id, p.reason) == ("t00", "review")
+    # Had the cycle shown t00 already (day 6; due again day 11), its review would wait for
+    # the week after day 7 to pass.
+    shown_t00 = [*hist[:6], Shown("t00", d(6)), hist[7]]
+    waits = choose_daily(five, shown_t00, votes, [], d(11), random.Random(0), cfg)
+    back = choose_daily(five, shown_t00, votes, [], d(14), random.Random(0), cfg)
+    assert waits is not None and waits.reason == "new" and waits.tip_id != "t00"
+    assert back is not None and (back.tip_id, back.reason) == ("t00", "review")
+
+
 def test_a_known_tip_is_not_resurfaced() -> None:
     many = [tip(f"n{i:03d}", "a") for i in range(200)]
     hist = [Shown("n000", d(0))]
@@ -387,3 +407,47 @@ def test_choose_daily_for_posts_what_the_picker_posted_for_a_channel_without_vot
     retired = [vote(t.id, "boss", N, admin=True) for t in TIPS if t.id != "t02"]
     only = choose_daily_for(corpus, sub, d(20), hist, retired)
     assert only is not None and only.tip_id == "t02"
+
+
+VOTE_SCRIPT = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=7),  # tip
+        st.sampled_from(["m1", "m2", "m3", "boss"]),
+        st.sampled_from(list(VoteKind)),
+        st.integers(min_value=0, max_value=60),  # day cast
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(script=VOTE_SCRIPT, seed=st.integers(min_value=0, max_value=2**32))
+def test_property_any_votes_keep_retirement_rotation_and_weekly_cap(
+    script: list[tuple[int, str, VoteKind, int]], seed: int
+) -> None:
+    """Whatever a channel votes, a retired tip is never picked, a new pick never repeats a tip
+    of the current cycle, and reviews are a week apart."""
+    cands = TIPS[:8]
+    all_votes = [vote(f"t{i:02d}", m, kind, day, admin=m == "boss") for i, m, kind, day in script]
+    cfg = LearningSettings(review_days=(3, 9, 20))  # short steps: reviews happen in 60 days
+    hist: list[Shown] = []
+    in_place: list[int] = []  # reviews that took a new tip's place
+    for day in range(60):
+        votes = [v for v in all_votes if v.at < at(day, 9)]
+        retired = {t for t, x in tally(votes).items() if x.retired}
+        eligible = {c.id for c in cands} - retired
+        p = choose_daily(cands, hist, votes, [], d(day), random.Random(seed + day), cfg)
+        if not eligible:
+            assert p is None
+            continue
+        assert p is not None and p.tip_id not in retired
+        seen, last = rotation_state(eligible, [s.tip_id for s in hist])
+        complete = seen >= eligible
+        if p.reason == "new":
+            assert p.tip_id != last if complete and len(eligible) > 1 else p.tip_id not in seen
+        else:
+            assert tally(votes)[p.tip_id].useful_to_channel
+            if p.tip_id in seen and not complete:
+                in_place.append(day)
+        hist.append(Shown(p.tip_id, d(day)))
+    assert all(b - a >= 7 for a, b in itertools.pairwise(in_place))
