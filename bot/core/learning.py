@@ -32,7 +32,7 @@ from typing import Any, Literal, Protocol, TypeVar, overload
 
 from bot.core.corpus import Corpus
 from bot.core.learning_model import Restoration, Shown, Vote, VoteKind
-from bot.core.picker import Channel, seeded_rng
+from bot.core.picker import Channel, pick, seeded_rng
 
 T = TypeVar("T")
 
@@ -115,7 +115,7 @@ def current_votes(votes: Iterable[Vote]) -> list[Vote]:
         old = latest.get(key)
         if old is None or v.at >= old.at:
             latest[key] = v
-    return sorted(latest.values(), key=lambda v: (v.tip_id, v.at, v.member))
+    return list(latest.values())
 
 
 def latest_restorations(restorations: Iterable[Restoration]) -> dict[str, datetime]:
@@ -224,18 +224,25 @@ class Replay:
     review_dates: list[date]  # the showings that were reviews
 
 
-def replay(history: Sequence[Shown], eligible: Collection[str], voted: Collection[str]) -> Replay:
+def replay(
+    history: Sequence[Shown],
+    eligible: Collection[str],
+    voted: Collection[str],
+    track: Collection[str] | None = None,
+) -> Replay:
     """Read the history back. A showing is a review, one the weekly cap counts, when it repeats
     a tip someone voted on (`voted`) that the current rotation cycle already showed: it took a
     new tip's place. That needs only the history and who voted on what, not when, so a vote
-    replaced later cannot hide a past review from the cap."""
+    replaced later cannot hide a past review from the cap. `track`: the tips whose showing
+    dates are wanted (None: all)."""
     shown: dict[str, list[date]] = {}
     reviews: list[date] = []
     seen: set[str] = set()
     last: str | None = None
     elig = set(eligible)
     for s in history:
-        shown.setdefault(s.tip_id, []).append(s.local_date)
+        if track is None or s.tip_id in track:
+            shown.setdefault(s.tip_id, []).append(s.local_date)
         if s.tip_id not in elig:
             continue
         if seen >= elig:  # the rotation, as picker.rotation_state replays it
@@ -336,6 +343,10 @@ def choose_daily(
     candidates. `candidates` are the tips the channel's topic filter lets through; `history`
     everything the channel was shown before that day, oldest first. None: nothing to post
     (no candidates, or every one retired)."""
+    if not votes:  # nothing learnt yet: the rotation as it always was (and as fast)
+        ids = [c.id for c in candidates]
+        tip_id = pick(ids, [s.tip_id for s in history if s.local_date <= local_date], rng)
+        return None if tip_id is None else DailyPick(tip_id, "new", "new tip")
     view = channel_view(votes, restorations, to_local)
     by_id = {c.id: c for c in candidates}
     eligible = [c for c in candidates if c.id not in view.retired]
@@ -343,8 +354,10 @@ def choose_daily(
         return None
     eligible_ids = {c.id for c in eligible}
     found = {t: d for t, d in view.found.items() if t in eligible_ids}
-    past = [s for s in history if s.local_date <= local_date]
-    rp = replay(past, eligible_ids, view.tallies.keys())
+    past = list(history)
+    while past and past[-1].local_date > local_date:  # oldest first: only the tail can be later
+        past.pop()
+    rp = replay(past, eligible_ids, view.tallies.keys(), found.keys())
 
     review = _due_review(rp, found, eligible_ids, local_date, settings)
     if review is not None:

@@ -171,9 +171,13 @@ def test_without_votes_the_pick_is_exactly_the_pickers(n: int, steps: int, seed:
     hist: list[Shown] = []
     for day in range(steps):
         mine = choose_daily(cands, hist, [], [], d(day), random.Random(seed + day))
+        # Votes that neither retire, resurface nor weigh (Knew it only) draw the same too.
+        known = [vote(c.id, "m1", K) for c in cands[::2]]
+        slow = choose_daily(cands, hist, known, [], d(day), random.Random(seed + day))
         theirs = pick(ids, [s.tip_id for s in hist], random.Random(seed + day))
-        assert mine is not None
+        assert mine is not None and slow is not None
         assert (mine.tip_id, mine.reason, mine.explanation) == (theirs, "new", "new tip")
+        assert (slow.tip_id, slow.reason) == (theirs, "new")
         hist.append(Shown(mine.tip_id, d(day)))
 
 
