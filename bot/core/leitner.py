@@ -31,7 +31,9 @@ FIRST_RIGHT_BOX = 2  # a new question the channel got right goes straight to 21 
 
 @dataclass(frozen=True)
 class QuestionKey:
-    """A question the corpus yields: a tip, the term hidden in it, and the tip's topics."""
+    """A question the corpus yields: a tip, the term hidden in it, and the tip's topics. From
+    a `core.quiz.Question` q: `QuestionKey(q.tip_id, q.term_key, q.topics)` (the key that
+    `QuizAnswer.term` and `LeitnerCard.term` store)."""
 
     tip_id: str
     term: str
