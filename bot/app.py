@@ -458,7 +458,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _run(config: Config, args: argparse.Namespace) -> int:
-    from bot.runtime.health import HealthServer, Metrics, readiness
+    from bot.runtime.health import HealthServer, Metrics, learning_counts, readiness
     from bot.runtime.scheduler import DeliveryScheduler
 
     metrics = Metrics()
@@ -489,6 +489,7 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         total, paused = await asyncio.to_thread(store.subscription_counts)
         metrics.subscriptions.set(total)
         metrics.paused.set(paused)
+        metrics.set_learning(await asyncio.to_thread(learning_counts, store))
 
     health = None
     if health_sock is not None:

@@ -3,7 +3,9 @@ connected) and `/metrics` (Prometheus text format).
 
 A scrape only renders the registry: the subscription gauges are refreshed on a timer (one
 COUNT … GROUP BY every `gauge_seconds`), so `/metrics` costs the same at 50 or 50,000
-subscriptions and any number of scrapers cannot load the store.
+subscriptions and any number of scrapers cannot load the store. The learning gauges (votes by
+kind, quiz answers right and wrong, retired tips) are refreshed with them; their labels are
+fixed words, never a query, a tip's text or a member.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -25,6 +28,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+from bot.core.learning import retired_tips, tally
+from bot.core.learning_model import VoteKind
 
 if TYPE_CHECKING:
     from bot.runtime.store import Store
@@ -72,6 +78,20 @@ class Metrics:
             "k8stip_subscriptions_paused", "Subscriptions currently paused", registry=r
         )
         self.subscriptions = Gauge("k8stip_subscriptions", "Subscriptions in the store", registry=r)
+        self.votes = Gauge(
+            "k8stip_votes", "Current feedback votes on tips, by kind", ["kind"], registry=r
+        )
+        self.quiz_answers = Gauge(
+            "k8stip_quiz_answers",
+            "Quiz answers stored, by result (right, wrong)",
+            ["result"],
+            registry=r,
+        )
+        self.retired_tips = Gauge(
+            "k8stip_retired_tips",
+            "Tips retired by votes, counted once per channel that retired them",
+            registry=r,
+        )
         self.auth_failures = Counter(
             "k8stip_adapter_auth_failures",
             "Calls the platform refused for the bot's credentials (an adapter outage)",
@@ -93,8 +113,37 @@ class Metrics:
     def command_handled(self, platform: str, command: str) -> None:
         self.commands.labels(platform, command).inc()
 
+    def set_learning(self, counts: LearningCounts) -> None:
+        for kind, n in counts.votes.items():
+            self.votes.labels(kind.value).set(n)
+        self.quiz_answers.labels("right").set(counts.right)
+        self.quiz_answers.labels("wrong").set(counts.wrong)
+        self.retired_tips.set(counts.retired)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+@dataclass(frozen=True)
+class LearningCounts:
+    """What the learning gauges show."""
+
+    votes: dict[VoteKind, int]
+    right: int
+    wrong: int
+    retired: int  # (channel, tip) pairs retired now
+
+
+def learning_counts(store: Store) -> LearningCounts:
+    """Votes by kind and answers by result (one GROUP BY each), and the retired tips of every
+    channel that has a `not_useful` vote (the rule needs one). Blocking: run it in a thread."""
+    right, wrong = store.quiz_answer_counts()
+    retired = 0
+    for key in store.channels_with_votes(VoteKind.NOT_USEFUL):
+        retired += len(
+            retired_tips(tally(store.channel_votes(*key), store.channel_restorations(*key)))
+        )
+    return LearningCounts(store.vote_counts_by_kind(), right, wrong, retired)
 
 
 class HealthServer:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from bot.config import Config
 from bot.core.commands import COMMANDS, CommandSpec
 from bot.core.invocation import Invocation
+from bot.core.learning import prefer_unretired
 from bot.core.picker import pick, rotation_state
 from bot.core.replies import Reply, ReplyKind, TipCard, Visibility
 from bot.core.wording import (
@@ -37,6 +38,8 @@ from bot.core.wording import (
 from bot.ports import Clock, CommandObserver, TipEngine
 from bot.runtime.clock import SystemClock
 from bot.runtime.command_context import CommandContext, CommandHandler
+from bot.runtime.learning_commands import LearningCommands, channel_retired
+from bot.runtime.quiz_commands import QuizCommands
 from bot.runtime.store import Store
 from bot.runtime.subscription_commands import MANUAL_PAUSE_PREFIX, SubscriptionCommands
 
@@ -93,6 +96,8 @@ class Router:
         self.rng = rng or random.Random()
         self.observer = observer
         self._recent: dict[tuple[str, str, str], deque[float]] = defaultdict(deque)
+        self.learning = LearningCommands(self.ctx)
+        self.quiz = QuizCommands(self.ctx, self.rng)
         self.commands = bind(
             {
                 "help": self.cmd_help,
@@ -102,6 +107,8 @@ class Router:
                 "more": self.cmd_more,
                 "share": self.cmd_share,
                 **SubscriptionCommands(self.ctx).handlers(),
+                **self.learning.handlers(),
+                **self.quiz.handlers(),
             }
         )
 
@@ -185,7 +192,17 @@ class Router:
             sub = await self.ctx.subscription(inv)
             topics = list(sub.topics) if sub else []
             candidates = [t.id for t in self.ctx.engine.corpus.tips_for_topics(topics)]
-        tip_id = pick(candidates, history, self.rng)
+        # Tips this channel's votes retired answer a request only when nothing else does.
+        retired: list[str] = await self.ctx.db_or(
+            "read the channel's votes",
+            [],
+            channel_retired,
+            self.ctx.store,
+            inv.platform,
+            inv.workspace,
+            inv.channel,
+        )
+        tip_id = pick(prefer_unretired(candidates, set(retired)), history, self.rng)
         tip = self.ctx.engine.corpus.by_id.get(tip_id) if tip_id else None
         if tip is None:
             return error(NO_TIPS)

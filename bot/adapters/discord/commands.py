@@ -323,12 +323,44 @@ def build_commands(answerer: Answerer) -> list[app_commands.Group]:
         simple(k8stip, name)
     for name in ("unsubscribe", "pause", "resume", "status", "next"):
         simple(admin, name)
+    _register_learning(k8stip, admin, answerer, simple)
     for group in (k8stip, admin):
         built = {c.name for c in group.commands}
         declared = {c.discord_name for c in discord_commands(group.name)}
         if built != declared:
             raise ValueError(f"/{group.name}: built {sorted(built)}, table {sorted(declared)}")
     return [k8stip, admin]
+
+
+def _register_learning(
+    k8stip: app_commands.Group,
+    admin: app_commands.Group,
+    answerer: Answerer,
+    simple: Callable[[app_commands.Group, str], None],
+) -> None:
+    """The learning commands of the table (quiz, stats, leaderboard, forget, retired,
+    restore), each typed as the same words after `/k8stip`."""
+
+    async def quiz_(interaction: discord.Interaction[Any], topic: str | None = None) -> None:
+        await answerer.answer(interaction, f"quiz {_one_line(topic)}".strip())
+
+    async def leaderboard_(
+        interaction: discord.Interaction[Any], setting: str | None = None
+    ) -> None:
+        await answerer.answer(interaction, f"leaderboard {_one_line(setting)}".strip())
+
+    async def forget_(interaction: discord.Interaction[Any], confirm: str) -> None:
+        await answerer.answer(interaction, f"forget {_one_line(confirm)}")
+
+    async def restore_(interaction: discord.Interaction[Any], tip: str) -> None:
+        await answerer.answer(interaction, f"restore {_one_line(tip)}", admin_only=True)
+
+    _register(k8stip, "quiz", quiz_)
+    simple(k8stip, "stats")
+    _register(k8stip, "leaderboard", leaderboard_)
+    _register(k8stip, "forget", forget_)
+    simple(admin, "retired")
+    _register(admin, "restore", restore_)
 
 
 def timezone_choices(current: str, limit: int = MAX_CHOICES) -> list[str]:
