@@ -139,6 +139,9 @@ def usage(platform: str, command: str, slash: str = "/k8stip") -> str:
             continue
         required = platform in p.required
         shown = p.placeholder
+        if required and not on_discord and p.choices == (shown,):
+            parts.append(shown)  # a word typed as it is ("forget me")
+            continue
         if on_discord:
             shown = f"{p.name}:{'…' if shown == p.name else shown}"
         elif required:
