@@ -426,6 +426,8 @@ async def test_forget_me_deletes_votes_and_answers_and_the_tallies_drop_them(
     await router.handle(inv(f"vote not_useful {tip}", user="U2"))
     assert (await router.handle(inv("retired", admin=True))).lines[0].startswith(tip)
     await answer_some(router, bank, "U1", "Ada", right=3)
+    await answer_some(router, bank, "U2", "Bo", right=0)
+    assert store.quiz_answer_counts() == (3, 3)
     refused = await router.handle(inv("forget"))
     assert refused.kind is ReplyKind.ERROR and refused.lines == ("Example: /k8stip forget me",)
     done = await router.handle(inv("forget me"))
@@ -433,6 +435,7 @@ async def test_forget_me_deletes_votes_and_answers_and_the_tallies_drop_them(
     assert done.text.startswith("Done: deleted 1 vote and 3 quiz answers of yours")
     assert (await router.handle(inv("retired", admin=True))).text.startswith("No tip")
     assert (await router.handle(inv("leaderboard"))).text.startswith("No right answers")
+    assert store.quiz_answer_counts() == (0, 3)  # every posting's tally drops U1's answers
     assert (await router.handle(inv("stats"))).lines[0] == "Votes: 0"
     assert [v.member for v in store.channel_votes(*CH)] == ["U2"]
 
