@@ -19,7 +19,7 @@ import difflib
 import random
 from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config import Config
 from bot.core.commands import COMMANDS, CommandSpec
@@ -46,8 +46,9 @@ from bot.runtime.quiz_commands import QuizCommands
 from bot.runtime.store import Store
 from bot.runtime.subscription_commands import MANUAL_PAUSE_PREFIX, SubscriptionCommands
 
-# The commands that leave a channel's pause alone, or report it themselves: no notice after.
-_NO_PAUSED_NOTICE = ("pause", "resume", "status")
+# The commands that leave a channel's pause alone, or report it themselves, and the presses
+# and the quiz (posted to the whole channel, or a card edited in place): no notice after.
+_NO_PAUSED_NOTICE = ("pause", "resume", "status", "quiz", "quiz-answer", "vote")
 
 
 @dataclass(frozen=True)
@@ -160,14 +161,7 @@ class Router:
         if sub is None or not sub.paused or sub.paused_reason.startswith(MANUAL_PAUSE_PREFIX):
             return reply
         notice = paused_notice(inv.platform, sub.paused_reason, slash=self.ctx.slash(inv))
-        return Reply(
-            reply.kind,
-            reply.text,
-            reply.cards,
-            reply.actions,
-            reply.visibility,
-            (*reply.lines, notice),
-        )
+        return replace(reply, lines=(*reply.lines, notice))
 
     # -- tips ---------------------------------------------------------------------------
 

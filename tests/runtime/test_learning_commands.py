@@ -467,3 +467,22 @@ async def test_hostile_arguments_get_a_clear_message(
     assert reply.text and (reply.kind is ReplyKind.QUIZ or len(reply.text) < 400)
     assert "@everyone" not in reply.text and "<!channel>" not in reply.text
     assert store.channel_votes(*CH) == [] and not store.leaderboard_enabled(*CH)
+
+
+async def test_an_admins_quiz_in_a_paused_channel_keeps_its_card_and_tells_nobody(
+    router: Router, store: Store, engine: Engine
+) -> None:
+    """The paused notice is an admin's private note: it never rides on a quiz posted to the
+    channel or on a press, and an admin's reply with the notice keeps all its parts."""
+    await router.handle(inv("subscribe", admin=True))
+    sub = store.get_subscription(*CH)
+    assert sub is not None
+    store.set_paused(sub.id, True, "channel_not_found", NOW)
+    quiz = await router.handle(inv("quiz", admin=True))
+    assert quiz.quiz is not None and not quiz.lines
+    tip = engine.corpus.tips[0].id
+    voted = await router.handle(inv(f"vote useful {tip}", admin=True))
+    assert not any("paused" in line for line in voted.lines)
+    card = await router.handle(inv("more secrets", admin=True))
+    assert card.lines[-1].startswith("Daily tips here are paused")
+    assert [a.kind for a in card.actions].count("vote") == 3
