@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core.engine import FALLBACK_SUGGESTIONS
 from bot.core.invocation import Invocation
@@ -26,10 +26,30 @@ from bot.core.textnorm import normalize, words
 from bot.core.wording import error, feedback_actions, info
 from bot.runtime.command_context import CommandContext, CommandHandler
 from bot.runtime.learning_commands import channel_timezone, local_date
-from bot.runtime.store import ShownKind
+from bot.runtime.store import ShownKind, Store
 from bot.runtime.store.records import QuizPostingNotFound
 
 CHOICE_DIGITS = 2  # a choice index is 0..3; anything longer is not one
+
+
+def record_answer(
+    store: Store, inv: Invocation, qid: str, choice: str, correct: bool, now: datetime
+) -> tuple[bool, tuple[int, int]] | None:
+    """Store a member's answer to the channel's posting of `qid` (on the pressed message when
+    the platform names it, else the latest); whether it was stored (False: they had answered)
+    and the posting's tally after it. None when the channel has no such posting. Blocking."""
+    posting = store.find_quiz_posting(
+        inv.platform, inv.workspace, inv.channel, qid, inv.message_ref or None
+    )
+    if posting is None:
+        return None
+    try:
+        stored = store.record_quiz_answer(
+            posting.id, inv.user, choice, correct, now, inv.user_name or None
+        )
+    except QuizPostingNotFound:  # purged between the two calls
+        return None
+    return stored, store.quiz_tally(posting.id) if stored else (0, 0)
 
 
 class QuizCommands:
@@ -132,30 +152,22 @@ class QuizCommands:
         index = int(args[1])
         if index >= len(question.choices):
             return error("That isn't one of the question's choices.")
-        posting = await self.ctx.db(
-            self.ctx.store.find_quiz_posting,
-            inv.platform,
-            inv.workspace,
-            inv.channel,
+        correct = check(question, index)
+        # One trip to a worker thread for the three store calls: under a burst of presses
+        # the thread pool's queue, not the database, is what a press waits on.
+        outcome = await self.ctx.db(
+            record_answer,
+            self.ctx.store,
+            inv,
             question.id,
-            inv.message_ref or None,
+            question.choices[index],
+            correct,
+            self.ctx.clock.now(),
         )
-        if posting is None:
+        if outcome is None:
             quiz = self.ctx.example(inv, "quiz")
             return error(f"That question wasn't asked in this channel. {quiz} asks one.")
-        correct = check(question, index)
-        try:
-            stored = await self.ctx.db(
-                self.ctx.store.record_quiz_answer,
-                posting.id,
-                inv.user,
-                question.choices[index],
-                correct,
-                self.ctx.clock.now(),
-                inv.user_name or None,
-            )
-        except QuizPostingNotFound:
-            return error("That question is no longer open here.")
+        stored, (answered, right_count) = outcome
         tip = self.ctx.engine.corpus.by_id.get(question.tip_id)
         cards = (self.ctx.engine.card(tip),) if tip is not None else ()
         right = question.right_choice
@@ -171,7 +183,6 @@ class QuizCommands:
             text = f"Right: {right}."
         else:
             text = f"Not quite: the answer is {right} (you chose {question.choices[index]})."
-        answered, right_count = await self.ctx.db(self.ctx.store.quiz_tally, posting.id)
         return Reply(
             ReplyKind.TIP if cards else ReplyKind.INFO,
             text,
