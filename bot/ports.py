@@ -23,7 +23,7 @@ from bot.core.invocation import Handler
 from bot.core.replies import Reply, TipCard
 from bot.core.search import Hit, Understanding
 
-if TYPE_CHECKING:  # bot.config pulls in pydantic; the Protocols only name its types
+if TYPE_CHECKING:  # the Protocols only name bot.config's types
     from bot.config import Config, Secrets
 
 
