@@ -6,7 +6,8 @@
 Side by side in one run, each in a pty (`pty.fork`), alternating so both see the same load:
 
 - `k8stip run`, typing `/k8stip secrets` once the banner says the console is ready, until the
-  tip's "Share with the channel" action is printed;
+  tip's "Share with the channel" action is printed (then, before it is stopped, its health
+  server must answer /healthz, so that the memory figure includes it);
 - errbot 6.2.1's Text backend (`errbot --text`), typing `!tryme` at its `>>>` prompt, until
   "works" is printed. errbot is installed by this script into a throwaway venv
   (`/tmp/errbot-venv`, `pip install errbot==6.2.1`); it is not a project dependency.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import pty
+import re
 import select
 import signal
 import statistics
@@ -30,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,10 +69,17 @@ def errbot_home(exe: Path, root: Path) -> Path:
 
 
 def pty_start(
-    argv: list[str], cwd: Path, env: dict[str, str], ready: bytes, command: bytes, answer: bytes
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    ready: bytes,
+    command: bytes,
+    answer: bytes,
+    after: Callable[[bytes], None] | None = None,
 ) -> Start:
     """Start `argv` in a pty; once `ready` is printed, type `command`; stop when `answer`
-    follows. The time runs from just before the fork to the answer."""
+    follows. The time runs from just before the fork to the answer. `after(output)` runs
+    before the process is stopped (and so counts in its peak memory)."""
     t0 = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # the child
@@ -98,11 +109,26 @@ def pty_start(
             if sent_at >= 0 and answer in out[sent_at:]:
                 elapsed = time.perf_counter() - t0
                 break
+        if after is not None:
+            after(out)
     finally:
         os.kill(pid, signal.SIGTERM)
         _, _, usage = os.wait4(pid, 0)
         os.close(fd)
     return Start(elapsed, usage.ru_maxrss / 1024)
+
+
+def health_answers(out: bytes) -> None:
+    """The health server, which `run` starts beside the console, answers /healthz: the
+    memory figure is that of a bot serving both, not one caught before aiohttp loaded."""
+    found = re.search(rb"health:\s+(http://\S+/healthz)", out)
+    if not found:
+        raise SystemExit(
+            "k8stip run printed no health URL:\n" + out[-600:].decode(errors="replace")
+        )
+    with urllib.request.urlopen(found.group(1).decode(), timeout=30) as resp:
+        if resp.status != 200:
+            raise SystemExit(f"/healthz answered {resp.status}")
 
 
 def plain(argv: list[str], cwd: Path, env: dict[str, str]) -> Start:
@@ -156,6 +182,7 @@ def main() -> None:
                 b"Type /k8stip help",
                 b"/k8stip secrets",
                 b"Share with the channel",
+                after=health_answers,
             )
 
         def errbot_run() -> Start:

@@ -41,7 +41,7 @@ from bot.startup import health_socket, port_message, port_problem
 if TYPE_CHECKING:  # imported where used: `migrate` and `status` need none of them
     from bot.core.engine import Engine
     from bot.runtime.delivery import Deliverer
-    from bot.runtime.health import Metrics
+    from bot.runtime.metrics import Metrics
     from bot.runtime.router import Router
 
 log = logging.getLogger("bot.app")
@@ -457,9 +457,15 @@ def run(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(_run(config, args))
 
 
+def _import_health_and_scheduler() -> None:
+    """The slowest imports of `run`, in a worker thread. Only these: as none of their modules
+    imports k8stip, this thread and the main one never wait on each other."""
+    import aiohttp.web  # noqa: F401
+    import apscheduler.schedulers.asyncio  # noqa: F401
+
+
 async def _run(config: Config, args: argparse.Namespace) -> int:
-    from bot.runtime.health import HealthServer, Metrics, readiness
-    from bot.runtime.scheduler import DeliveryScheduler
+    from bot.runtime.metrics import Metrics
 
     metrics = Metrics()
     interactive = sys.stdin.isatty() and not getattr(args, "no_console", False)
@@ -470,6 +476,8 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         health_sock, health_note = health_socket(config, at_terminal=sys.stdin.isatty())
     try:
         check_slack_port(config, secrets)
+        # Loaded while the store opens and the corpus loads; the console never waits for them.
+        late_imports = asyncio.create_task(asyncio.to_thread(_import_health_and_scheduler))
         wired = await wire(
             config,
             secrets,
@@ -490,9 +498,14 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         metrics.subscriptions.set(total)
         metrics.paused.set(paused)
 
-    health = None
-    if health_sock is not None:
-        health = HealthServer(
+    async def start_health() -> Any:
+        """Serve health on the socket bound at start (earlier probes wait in its backlog)."""
+        await late_imports
+        if health_sock is None:
+            return None
+        from bot.runtime.health import HealthServer, readiness
+
+        server = HealthServer(
             config.health.host,
             config.health.port,
             metrics,
@@ -501,7 +514,10 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             gauge_seconds=config.delivery.tick_seconds,
             sock=health_sock,
         )
-        await health.start()
+        await server.start()
+        return server
+
+    health_task = asyncio.create_task(start_health())
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -516,10 +532,20 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             raise  # stops k8stip with its one line, not a traceback
         except Exception:
             log.exception("%s: could not connect; daily posts still go out over REST", name)
+    # The health server comes up while the adapters connect (a Discord gateway can take seconds).
+    health_port = health_sock.getsockname()[1] if health_sock is not None else None
+    _banner(config, wired, health_port, health_note, interactive, sys.stderr)
+    await wired.console.greet()
+    try:
+        health = await health_task
+    except BaseException:
+        await _shutdown(None, wired.adapters, None, store)
+        raise
+    from bot.runtime.scheduler import DeliveryScheduler
+
+    # After the adapters have started, so that no pass posts through one not yet connected.
     scheduler = DeliveryScheduler(wired.deliverer, config.delivery.tick_seconds)
     scheduler.start()
-    _banner(config, wired, health, health_note, interactive, sys.stderr)
-    await wired.console.greet()
 
     await stop.wait()
     sys.stderr.write("k8stip: stopping…\n")
@@ -531,7 +557,8 @@ async def _shutdown(
     scheduler: Any, adapters: dict[str, Adapter], health: Any, store: Store
 ) -> None:
     """Everything stops within SHUTDOWN_SECONDS: a pass in flight gets most of it."""
-    await scheduler.shutdown(grace_seconds=SHUTDOWN_SECONDS - 3)
+    if scheduler is not None:
+        await scheduler.shutdown(grace_seconds=SHUTDOWN_SECONDS - 3)
     for name, adapter in adapters.items():
         try:
             await asyncio.wait_for(adapter.stop(), timeout=1.5)
@@ -545,7 +572,7 @@ async def _shutdown(
 def _banner(
     config: Config,
     wired: Wiring,
-    health: Any,
+    health_port: int | None,
     health_note: str,
     interactive: bool,
     out: TextIO,
@@ -562,8 +589,8 @@ def _banner(
         f"  active:  {active}",
     ]
     lines += [f"  missing: {note}" for note in wired.notes]
-    if health is not None:
-        lines.append(f"  health:  http://{config.health.host}:{health.port}/healthz{health_note}")
+    if health_port is not None:
+        lines.append(f"  health:  http://{config.health.host}:{health_port}/healthz{health_note}")
     lines.append(
         "  Type /k8stip help (Ctrl-C to quit)."
         if interactive
