@@ -13,8 +13,8 @@ from pathlib import Path
 from tests.core_support import ROOT, TIPS_DIR
 
 # Never needed by either command (pydantic is no longer a dependency at all).
-HEAVY = ("pydantic", "alembic", "aiohttp", "apscheduler", "prometheus_client", "slack_bolt")
-HEAVY += ("slack_sdk", "discord", "psycopg", "numpy")
+HEAVY: tuple[str, ...] = ("pydantic", "alembic", "aiohttp", "apscheduler", "prometheus_client")
+HEAVY += ("slack_bolt", "slack_sdk", "discord", "psycopg", "numpy")
 
 _PROBE = """
 import json, sys
@@ -67,7 +67,13 @@ def test_deliver_with_nothing_due_loads_no_tips_no_adapter_and_no_server(
     the pass at 09:05 loads the tips and the console adapter and posts it, once."""
     _config(tmp_path)
     assert _run(tmp_path, "migrate")[0] == 0  # creating the schema loads Alembic, once
-    light = (*HEAVY, "Stemmer", "bot.core.engine", "bot.core.search", "bot.runtime.router")
+    light: tuple[str, ...] = (
+        *HEAVY,
+        "Stemmer",
+        "bot.core.engine",
+        "bot.core.search",
+        "bot.runtime.router",
+    )
     light += ("bot.runtime.delivery.deliverer", "bot.adapters.console")
     for at, expected, loads_tips in [
         ("2026-03-03T08:00:00+00:00", [], False),  # the subscription starts now
