@@ -280,7 +280,8 @@ async def wire(
     from bot.runtime.delivery import Deliverer
     from bot.runtime.router import Router
 
-    store = store or await open_synced_store(config, at)
+    if store is None:
+        store = await open_synced_store(config, at)
     try:
         engine = Engine.from_config(config)
         router = Router(engine, store, config, observer=metrics)
