@@ -460,8 +460,6 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         health_sock, health_note = health_socket(config, at_terminal=sys.stdin.isatty())
     try:
         check_slack_port(config, secrets)
-        # Loaded while the store opens and the corpus loads; the console never waits for them.
-        late_imports = asyncio.create_task(asyncio.to_thread(_import_health_and_scheduler))
         wired = await wire(
             config,
             secrets,
@@ -476,6 +474,9 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         raise
     store = wired.store
     connected: dict[str, bool] = dict.fromkeys(wired.adapters, False)
+    # Imported while the adapters connect and the console greets (not earlier: two threads
+    # share one interpreter lock, and the console's start would wait for half of it).
+    late_imports = asyncio.create_task(asyncio.to_thread(_import_health_and_scheduler))
 
     async def refresh_gauges() -> None:
         total, paused = await asyncio.to_thread(store.subscription_counts)
