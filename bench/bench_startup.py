@@ -14,9 +14,10 @@ Side by side in one run, each in a pty (`pty.fork`), alternating so both see the
 
 Each figure is the median wall time over `--runs` and the peak RSS (ru_maxrss of the child,
 from `os.wait4`). Then, as plain processes: `k8stip deliver --json` with nothing due (the
-CronJob case) and `k8stip tip secrets`. The first start of each (schema creation, errbot's
-first run) is a warm-up and not counted. `--src` runs k8stip from another source tree (e.g. a
-`git archive main bot` export) with this venv's packages, to compare two commits.
+CronJob case: one subscription, due in six hours) and `k8stip tip secrets`. The first start
+of each (schema creation, errbot's first run) is a warm-up and not counted. `--src` runs
+k8stip from another source tree (e.g. a `git archive main bot` export) with this venv's
+packages, to compare two commits.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,9 +165,14 @@ def main() -> None:
         home = errbot_home(errbot, root)
         work = root / "k8stip"
         work.mkdir()
+        # A daily console subscription six hours from now: every pass of the run finds
+        # something to look at (the subscription, its schedule) and nothing due.
+        later = (datetime.now(UTC) + timedelta(hours=6)).strftime("%H:%M")
         (work / "config.yaml").write_text(
             f"database: sqlite:///{work}/data/k8stip.db\ncorpus: {ROOT / 'tips'}\n"
             "health:\n  port: 0\n"
+            f"subscriptions:\n  - {{platform: console, channel: ops, time: '{later}', "
+            "timezone: UTC, days: daily}\n"
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith(("K8STIP_", "SLACK_"))}
         env = {k: v for k, v in env.items() if not k.startswith("DISCORD_")}
