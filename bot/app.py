@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # imported where used: `migrate`, `status` and an idle pass n
     from bot.core.invocation import Handler
     from bot.ports import Adapter, AdapterFactory, PlatformEvents
     from bot.runtime.delivery import Deliverer
-    from bot.runtime.metrics import Metrics
+    from bot.runtime.metrics import LateMetrics, Metrics
     from bot.runtime.router import Router
 
 log = logging.getLogger("bot.app")
@@ -268,7 +268,7 @@ async def wire(
     at: datetime,
     console_out: TextIO,
     interactive: bool,
-    metrics: Metrics | None = None,
+    metrics: Metrics | LateMetrics | None = None,
     store: Store | None = None,
 ) -> Wiring:
     """Open the store (config subscriptions synced as of `at`) unless `store` is one so
@@ -446,12 +446,13 @@ def _import_health_and_scheduler() -> None:
     imports k8stip, this thread and the main one never wait on each other."""
     import aiohttp.web  # noqa: F401
     import apscheduler.schedulers.asyncio  # noqa: F401
+    import prometheus_client  # noqa: F401
 
 
 async def _run(config: Config, args: argparse.Namespace) -> int:
-    from bot.runtime.metrics import Metrics
+    from bot.runtime.metrics import LateMetrics, Metrics
 
-    metrics = Metrics()
+    observer = LateMetrics()  # counts from the first command; Metrics comes with aiohttp
     interactive = sys.stdin.isatty() and not getattr(args, "no_console", False)
     secrets = load_secrets()
     # Ports before anything: a second bot on a taken port stops here, before the store opens.
@@ -466,7 +467,7 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             at=datetime.now(UTC),
             console_out=sys.stdout,
             interactive=interactive,
-            metrics=metrics,
+            metrics=observer,
         )
     except BaseException:
         if health_sock is not None:
@@ -478,17 +479,19 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
     # share one interpreter lock, and the console's start would wait for half of it).
     late_imports = asyncio.create_task(asyncio.to_thread(_import_health_and_scheduler))
 
-    async def refresh_gauges() -> None:
-        total, paused = await asyncio.to_thread(store.subscription_counts)
-        metrics.subscriptions.set(total)
-        metrics.paused.set(paused)
-
     async def start_health() -> Any:
         """Serve health on the socket bound at start (earlier probes wait in its backlog)."""
         await late_imports
+        metrics = Metrics()
+        observer.attach(metrics)
         if health_sock is None:
             return None
         from bot.runtime.health import HealthServer, readiness
+
+        async def refresh_gauges() -> None:
+            total, paused = await asyncio.to_thread(store.subscription_counts)
+            metrics.subscriptions.set(total)
+            metrics.paused.set(paused)
 
         server = HealthServer(
             config.health.host,
