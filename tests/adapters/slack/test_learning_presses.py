@@ -20,7 +20,8 @@ from bot.core.invocation import Invocation
 from bot.core.replies import Reply, ReplyKind, Visibility, tally_line
 from bot.core.wording import feedback_actions
 from bot.ports import Target
-from tests.adapters.slack.test_learning_render import QUIZ, quiz_reply
+from tests.adapters.slack.test_learning_render import QUIZ, quiz_reply, with_feedback
+from tests.adapters.slack.test_render import validated
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_support import (
     NOW,
@@ -114,6 +115,28 @@ async def press(fake: FakeSlack, value: str, *, kind: str, **kw: Any) -> tuple[s
 async def posted_quiz(fake: FakeSlack, adapter: SlackAdapter) -> str:
     """A quiz-mode daily post in C_LEARN; returns its ts."""
     return await adapter.post(TARGET, quiz_reply(replace(QUIZ, tally="")), "delivery-7")
+
+
+async def test_a_daily_tip_is_posted_with_its_feedback_buttons_and_delivery_metadata(
+    fake: FakeSlack, adapter: SlackAdapter
+) -> None:
+    daily = with_feedback(tip_reply(SECRETS_CARD, Visibility.CHANNEL), SECRETS_CARD)
+    ts = await adapter.post(TARGET, daily, "delivery-8")
+    [call] = fake.calls_to("chat.postMessage")
+    assert call.args["metadata"]["event_payload"] == {"delivery_id": "delivery-8"}
+    message = validated({"blocks": call.args["blocks"]})
+    rows = [
+        [b["value"] for b in r["elements"]] for r in message["blocks"] if r["type"] == "actions"
+    ]
+    assert rows == [
+        [
+            "vote useful hoka-ch10-007",
+            "vote not_useful hoka-ch10-007",
+            "vote knew_it hoka-ch10-007",
+        ],
+        ["tip secrets", "search secrets"],
+    ]
+    assert fake.channels["C_LEARN"].messages[0]["ts"] == ts
 
 
 async def test_a_vote_press_routes_its_command_and_is_answered_only_to_the_presser(
