@@ -206,7 +206,7 @@ class Listeners:
             # Mistakes are told to the person who made them; votes and quiz answers are
             # acknowledged to the presser alone, never in the channel.
             in_channel = False
-        rendered = render(reply, ephemeral=not in_channel)
+        rendered = render(reply, ephemeral=not in_channel, offer_share=not private)
         return {**rendered, "response_type": "in_channel" if in_channel else "ephemeral"}
 
     async def _is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:

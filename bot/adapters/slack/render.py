@@ -212,14 +212,17 @@ def _quiz_blocks(quiz: QuizCard) -> list[dict[str, Any]]:
     return blocks
 
 
-def render(reply: Reply, *, ephemeral: bool | None = None) -> dict[str, Any]:
+def render(
+    reply: Reply, *, ephemeral: bool | None = None, offer_share: bool = True
+) -> dict[str, Any]:
     """`{"text": ..., "blocks": [...]}` for chat.postMessage, an ack or a response_url.
 
     `ephemeral` defaults to the reply's own visibility. Ephemeral tip answers get a
     "Share in channel" button; every search result gets its own "Share" button. The feedback
     buttons (kind "vote") go in their own row under the card they are about; the others
     (Another / More / Share) in the last row. A quiz (`reply.quiz`) renders as its question
-    with one button per choice.
+    with one button per choice. `offer_share=False` adds no "Share in channel" of its own (the
+    private answer to a quiz press: sharing it would give the answer away to the channel).
     """
     if ephemeral is None:
         ephemeral = reply.visibility is Visibility.EPHEMERAL
@@ -229,7 +232,7 @@ def render(reply: Reply, *, ephemeral: bool | None = None) -> dict[str, Any]:
     has_share = any(a.kind == "share" for a in actions)
     quiz = reply.quiz if reply.kind is ReplyKind.QUIZ else None
 
-    if ephemeral and reply.kind is ReplyKind.TIP and reply.cards and not has_share:
+    if offer_share and ephemeral and reply.kind is ReplyKind.TIP and reply.cards and not has_share:
         actions.append(share_action(reply.cards[0]))
     if not ephemeral:
         # Nobody else can act on a share button in a channel message: it is already shared.

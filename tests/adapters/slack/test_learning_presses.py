@@ -197,6 +197,8 @@ async def test_a_quiz_answer_edits_the_posted_card_and_answers_the_presser_priva
     assert learning.calls[0].text == RIGHT
     assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
     assert answer["text"].startswith("Right: Secrets.")
+    # The whole tip, to the presser only, and no button to give the answer away to the channel.
+    assert "Share in channel" not in json.dumps(answer)
     assert (update.args["channel"], update.args["ts"]) == ("C_LEARN", ts)
     tally = [b for b in message["blocks"] if b["type"] == "context"][-1]
     assert tally["elements"][0]["text"] == "1 answered · 1 right"
