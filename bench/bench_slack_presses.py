@@ -3,13 +3,14 @@
     PYTHONPATH=. python bench/bench_slack_presses.py [--members 1000] [--seconds 60]
 
 The server process runs the real adapter (HTTP mode: signature check, replay ledger, admin
-lookup) against the fake Slack from tests/fakes, with a stand-in router that keeps one vote per
-member and counts quiz answers, answering each quiz answer with a `source_update` (the card's
-new tally). Before the run it posts a quiz card in the channel. A separate client process then
-sends, open-loop over `--seconds`, one signed vote press and one signed quiz-answer press per
-member (press i at t0 + i/rate whether or not earlier ones have answered) and measures the time
-to the HTTP acknowledgement. The server then waits for every private answer to reach the fake's
-response_urls and for the card's last edit, and reports what arrived.
+lookup) with a stand-in router that keeps one vote per member and counts quiz answers,
+answering each quiz answer with a `source_update` (the card's new tally); the fake Slack from
+tests/fakes runs in a process of its own, as Slack's work is not the adapter's. Before the run
+the adapter posts a quiz card in the channel. The client process then sends, open-loop over
+`--seconds`, one signed vote press and one signed quiz-answer press per member (press i at
+t0 + i/rate whether or not earlier ones have answered) and measures the time to the HTTP
+acknowledgement. Then the fake waits for every private answer to reach its response_urls and
+for the card's last edit, and reports what arrived.
 
 Target (issue 12): no vote lost, p99 acknowledgement under 100 ms.
 """
@@ -38,38 +39,78 @@ TIP = "hoka-ch10-007"
 QID = f"{TIP}~secrets"
 
 
-# ----- server process ---------------------------------------------------------------------------
+# ----- the fake Slack, in a process of its own (Slack's work is not the adapter's) -------------
 
 
-async def serve(conn: mp.connection.Connection, members: int) -> None:
-    import tempfile
-
-    from bot.adapters.slack import SlackAdapter
-    from bot.config import Secrets, config_from_mapping
-    from bot.core.invocation import Invocation
-    from bot.core.replies import Action, QuizCard, Reply, ReplyKind, Visibility, tally_line
-    from bot.ports import Target
-    from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
-    from tests.slack_support import migrated
+async def serve_fake(conn: mp.connection.Connection, members: int) -> None:
+    from bot.core.replies import tally_line
+    from tests.fakes.slack_api import FakeSlack
 
     fake = await FakeSlack().start()
     fake.add_channel("C_LEARN")
     for i in range(members):
         fake.add_user(f"U{i:05d}")
+    conn.send((fake.api_url, fake.base))
+    loop = asyncio.get_running_loop()
+    expected = await loop.run_in_executor(None, conn.recv)  # the client is done sending
+    t0 = time.perf_counter()
+    final = tally_line(members, members)
 
-    def quiz(tally: str) -> Reply:
-        card = QuizCard(
-            question_id=QID,
-            tip_id=TIP,
-            prompt="Don't put ______ in env vars: mount them from Azure Key Vault.",
-            choices=tuple(
-                Action(label, f"quiz-answer {QID} {i}", "quiz")
-                for i, label in enumerate(("ConfigMaps", "Secrets", "Volumes"))
-            ),
-            source="Hands-On Kubernetes on Azure, 2nd ed.",
-            tally=tally,
-        )
-        return Reply(ReplyKind.QUIZ, card.prompt, quiz=card, visibility=Visibility.CHANNEL)
+    def card() -> str:
+        messages = fake.channels["C_LEARN"].messages
+        return json.dumps(messages[0]["blocks"], ensure_ascii=False) if messages else ""
+
+    with contextlib.suppress(TimeoutError):  # reported below as what did arrive
+        await fake.wait_for(lambda: len(fake.responses) >= expected and final in card(), within=60)
+    conn.send(
+        {
+            "responses": len(fake.responses),
+            "private": sum(1 for _, b in fake.responses if b.get("response_type") == "ephemeral"),
+            "chat_update": len(fake.calls_to("chat.update")),
+            "chat_post": len(fake.calls_to("chat.postMessage")),
+            "users_info": len(fake.calls_to("users.info")),
+            "final_tally_shown": final in card(),
+            "settle_s": time.perf_counter() - t0,
+        }
+    )
+    await loop.run_in_executor(None, conn.recv)
+    await fake.stop()
+
+
+def fake_main(conn: mp.connection.Connection, members: int) -> None:
+    asyncio.run(serve_fake(conn, members))
+
+
+# ----- server process: the adapter and a stand-in router ----------------------------------------
+
+
+def quiz(tally: str) -> Any:
+    from bot.core.replies import Action, QuizCard, Reply, ReplyKind, Visibility
+
+    card = QuizCard(
+        question_id=QID,
+        tip_id=TIP,
+        prompt="Don't put ______ in env vars: mount them from Azure Key Vault.",
+        choices=tuple(
+            Action(label, f"quiz-answer {QID} {i}", "quiz")
+            for i, label in enumerate(("ConfigMaps", "Secrets", "Volumes"))
+        ),
+        source="Hands-On Kubernetes on Azure, 2nd ed.",
+        tally=tally,
+    )
+    return Reply(ReplyKind.QUIZ, card.prompt, quiz=card, visibility=Visibility.CHANNEL)
+
+
+async def serve(conn: mp.connection.Connection, api_url: str) -> None:
+    import tempfile
+
+    from bot.adapters.slack import SlackAdapter
+    from bot.config import Secrets, config_from_mapping
+    from bot.core.invocation import Invocation
+    from bot.core.replies import Reply, ReplyKind, tally_line
+    from bot.ports import Target
+    from tests.fakes.slack_api import BOT_TOKEN
+    from tests.slack_support import migrated
 
     votes: dict[str, str] = {}
     answers: dict[str, bool] = {}
@@ -80,9 +121,9 @@ async def serve(conn: mp.connection.Connection, members: int) -> None:
             votes[inv.user] = rest[0]  # a new press replaces the member's vote
             return Reply(ReplyKind.INFO, f"Noted: {rest[0]}.")
         answers.setdefault(inv.user, rest[-1] == "1")  # one answer per member per question
-        right = sum(answers.values())
-        answer = Reply(ReplyKind.INFO, "Right!" if answers[inv.user] else "Not quite.")
-        return Reply(answer.kind, answer.text, source_update=quiz(tally_line(len(answers), right)))
+        tally = tally_line(len(answers), sum(answers.values()))
+        text = "Right!" if answers[inv.user] else "Not quite."
+        return Reply(ReplyKind.INFO, text, source_update=quiz(tally))
 
     class NoEvents:
         async def workspace_removed(self, platform: str, workspace: str, reason: str) -> None:
@@ -90,48 +131,23 @@ async def serve(conn: mp.connection.Connection, members: int) -> None:
 
     database = migrated(f"sqlite:///{tempfile.mkdtemp(prefix='k8stip-presses-')}/k8stip.db")
     config = config_from_mapping(
-        {"database": database, "slack": {"mode": "http", "api_url": fake.api_url, "http_port": 0}}
+        {"database": database, "slack": {"mode": "http", "api_url": api_url, "http_port": 0}}
     )
     secrets = Secrets({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET})
     adapter = SlackAdapter(config, secrets, router, NoEvents(), http_host="127.0.0.1")
     await adapter.start()
     ts = await adapter.post(Target("slack", "T1", "C_LEARN"), quiz(""), "bench-delivery")
-    conn.send((adapter.http_port, fake.base, ts))
     rss = [rss_mb()]
+    conn.send((adapter.http_port, ts))
     loop = asyncio.get_running_loop()
-    expected = await loop.run_in_executor(None, conn.recv)  # the client is done sending
+    await loop.run_in_executor(None, conn.recv)  # the fake has seen everything arrive
     rss.append(rss_mb())
-    t0 = time.perf_counter()
-    final = tally_line(members, members)
-    [message] = fake.channels["C_LEARN"].messages
-    with contextlib.suppress(TimeoutError):  # reported below as what did arrive
-        await fake.wait_for(
-            lambda: (
-                len(fake.responses) >= expected
-                and final in json.dumps(message["blocks"], ensure_ascii=False)
-            ),
-            within=60,
-        )
-    settle = time.perf_counter() - t0
     await adapter.stop()
-    conn.send(
-        {
-            "votes": len(votes),
-            "answers": len(answers),
-            "responses": len(fake.responses),
-            "private": sum(1 for _, b in fake.responses if b.get("response_type") == "ephemeral"),
-            "chat_update": len(fake.calls_to("chat.update")),
-            "chat_post": len(fake.calls_to("chat.postMessage")),
-            "final_tally_shown": final in json.dumps(message["blocks"], ensure_ascii=False),
-            "settle_s": settle,
-            "rss_mb": rss,
-        }
-    )
-    await fake.stop()
+    conn.send({"votes": len(votes), "answers": len(answers), "rss_mb": rss})
 
 
-def server_main(conn: mp.connection.Connection, members: int) -> None:
-    asyncio.run(serve(conn, members))
+def server_main(conn: mp.connection.Connection, api_url: str) -> None:
+    asyncio.run(serve(conn, api_url))
 
 
 # ----- client process ---------------------------------------------------------------------------
@@ -214,21 +230,29 @@ def main() -> int:
     args = parser.parse_args()
 
     ctx = mp.get_context("spawn")
-    conn, child = ctx.Pipe()
     os.environ.setdefault("PYTHONPATH", str(Path(__file__).resolve().parent.parent))
-    server = ctx.Process(target=server_main, args=(child, args.members), daemon=True)
+    fake_conn, fake_child = ctx.Pipe()
+    fake = ctx.Process(target=fake_main, args=(fake_child, args.members), daemon=True)
+    fake.start()
+    api_url, fake_base = fake_conn.recv()
+    conn, child = ctx.Pipe()
+    server = ctx.Process(target=server_main, args=(child, api_url), daemon=True)
     server.start()
-    port, fake_base, ts = conn.recv()
+    port, ts = conn.recv()
     total = 2 * args.members
     result = asyncio.run(load(port, fake_base, ts, total, args.seconds))
-    conn.send(total)
+    fake_conn.send(total)
+    slack = fake_conn.recv()
+    conn.send("stop")
     info = conn.recv()
+    fake_conn.send("stop")
     server.join(timeout=10)
+    fake.join(timeout=10)
 
     lat = [x * 1000 for x in cast(list[float], result["latencies"])]
     print(
         f"{args.members} members, one vote and one quiz answer each: {total} signed presses "
-        f"over {result['wall']:.1f} s (loopback, client in a separate process)"
+        f"over {result['wall']:.1f} s (loopback; client, adapter and fake Slack in three processes)"
     )
     print(f"acknowledged 200: {len(lat)}   errors: {result['errors'] or 0}")
     if lat:
@@ -238,27 +262,26 @@ def main() -> int:
         )
     print(
         f"router: votes from {info['votes']} members, quiz answers from {info['answers']}; "
-        f"private answers at the response_urls: {info['private']} of {info['responses']} "
-        f"(within {info['settle_s']:.1f} s after the last press)"
+        f"private answers at the response_urls: {slack['private']} of {slack['responses']} "
+        f"(all in within {slack['settle_s']:.1f} s after the last press)"
     )
     print(
-        f"card edits (chat.update): {info['chat_update']} for {args.members} answers; "
-        f"final tally shown: {info['final_tally_shown']}; chat.postMessage: {info['chat_post']} "
-        f"(the quiz card itself)"
+        f"card edits (chat.update): {slack['chat_update']} for {args.members} answers; "
+        f"final tally shown: {slack['final_tally_shown']}; chat.postMessage: {slack['chat_post']} "
+        f"(the quiz card itself); users.info: {slack['users_info']}"
     )
     rss = info["rss_mb"]
-    print(f"server RSS MB: before {rss[0]:.1f}  after the presses {rss[-1]:.1f}")
+    print(f"adapter RSS MB: before {rss[0]:.1f}  after the presses {rss[-1]:.1f}")
     ok = (
         bool(lat)
         and not result["errors"]
         and info["votes"] == info["answers"] == args.members
-        and info["private"] == total
-        and info["final_tally_shown"]
+        and slack["private"] == total
+        and slack["final_tally_shown"]
         and pct(lat, 0.99) < 100.0
     )
-    print(
-        "target: no press lost, every answer private, p99 ack < 100 ms:", "MET" if ok else "NOT MET"
-    )
+    verdict = "MET" if ok else "NOT MET"
+    print("target: no press lost, every answer private, p99 ack < 100 ms:", verdict)
     return 0
 
 
