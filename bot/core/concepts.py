@@ -3,18 +3,27 @@
 A taxonomy's topic may list `concepts`, plain phrasings of what it is about and of the
 problems it solves ("one app starves the others", "noisy neighbour"). A question holding every
 content word of one phrasing, in any order, is about the topic, though it names none of the
-topic's aliases and shares no word with its tips. Words are compared stemmed, without a
-possessive ("other's") or a leading number ("512Mi" is "mi").
+topic's aliases and shares no word with its tips. A phrasing of three content words or more
+also matches with one of them missing ("keep passwords out of the image" is met by "keep api
+passwords out of my container"), at half the strength: people rarely say a phrasing word for
+word. Words are compared stemmed, without a possessive ("other's") or a leading number
+("512Mi" is "mi"), and a question's word also stands for the words the taxonomy's
+`expansions` give it ("reboot" -> "restart"), so one phrasing covers its synonyms.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.corpus import Topic
 from bot.core.textnorm import STOPWORDS, normalize, stem, words
+
+# A phrasing with this many content words or more matches with one of them missing, and
+# counts this much per word it matched.
+PARTIAL_FROM = 3
+PARTIAL_WEIGHT = 0.5
 
 
 @dataclass
@@ -30,7 +39,9 @@ class ConceptMatch:
 class Concepts:
     """Every topic's phrasings, each as the set of its content stems."""
 
-    def __init__(self, topics: Iterable[Topic]) -> None:
+    def __init__(
+        self, topics: Iterable[Topic], synonyms: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         found = {
             (frozenset(concept_stems(phrase)), topic.id): None
             for topic in topics
@@ -38,6 +49,11 @@ class Concepts:
         }
         self.phrasings: list[tuple[frozenset[str], str]] = [k for k in found if k[0]]
         self.stems = frozenset(s for key, _ in self.phrasings for s in key)
+        # Stem -> the concept stems it also stands for ("reboot" -> "restart").
+        self.synonyms = {
+            k: tuple(s for s in v if s in self.stems and s != k)
+            for k, v in (synonyms or {}).items()
+        }
 
     def match(self, raw: list[str]) -> ConceptMatch:
         """The topics a request's words (`raw`, split, typos corrected) describe.
@@ -50,14 +66,23 @@ class Concepts:
         at: dict[str, list[int]] = defaultdict(list)
         for i, r in enumerate(raw):
             if r not in STOPWORDS:
-                at[concept_word(r)].append(i)
+                word = concept_word(r)
+                for s in (word, *self.synonyms.get(word, ()), *self.synonyms.get(stem(r), ())):
+                    if i not in at[s]:
+                        at[s].append(i)
         strength: dict[str, float] = {}
         for key, topic in self.phrasings:
-            if key <= at.keys():
-                m.used.update(i for s in key for i in at[s])
-                if len(key) > 1:  # "lost power": the idiom's words are not its meaning
-                    m.idiom_terms.update(stem(raw[i]) for s in key for i in at[s])
-                strength[topic] = strength.get(topic, 0.0) + len(key)
+            present = key & at.keys()
+            if present == key:
+                weight = float(len(key))
+            elif len(key) >= PARTIAL_FROM and len(present) == len(key) - 1:
+                weight = PARTIAL_WEIGHT * len(present)
+            else:
+                continue
+            m.used.update(i for s in present for i in at[s])
+            if len(key) > 1:  # "lost power": the idiom's words are not its meaning
+                m.idiom_terms.update(stem(raw[i]) for s in present for i in at[s])
+            strength[topic] = strength.get(topic, 0.0) + weight
         top = max(strength.values(), default=0.0)
         m.strength = {t: s / top for t, s in sorted(strength.items(), key=lambda x: -x[1])}
         return m

@@ -161,7 +161,7 @@ class SearchIndex:
     @functools.cached_property
     def concepts(self) -> Concepts:
         """Built on the first question that needs them: a topic request starts no slower."""
-        return Concepts(self.corpus.topics.values())
+        return Concepts(self.corpus.topics.values(), self.expansions)
 
     def _stand_in(self, topic: Topic) -> list[str]:
         """Tip words that stand in for the topic's name: its first keyword's, keeping only the
