@@ -64,15 +64,19 @@ class Concepts:
         if not self.phrasings:
             return m
         at: dict[str, list[int]] = defaultdict(list)
+        said: set[str] = set()  # stems the request says, not only through a synonym
         for i, r in enumerate(raw):
             if r not in STOPWORDS:
                 word = concept_word(r)
+                said.add(word)
                 for s in (word, *self.synonyms.get(word, ()), *self.synonyms.get(stem(r), ())):
                     if i not in at[s]:
                         at[s].append(i)
         strength: dict[str, float] = {}
         for key, topic in self.phrasings:
             present = key & at.keys()
+            if not present & said:
+                continue  # a synonym alone is too loose: "stop" is not "not ready"
             if present == key:
                 weight = float(len(key))
             elif len(key) >= PARTIAL_FROM and len(present) == len(key) - 1:

@@ -30,6 +30,7 @@ from functools import partial
 
 from bot.core.concepts import Concepts, concept_word
 from bot.core.corpus import Corpus, Tip, Topic
+from bot.core.everyday import EVERYDAY, EVERYDAY_WEIGHT
 from bot.core.postings import postings_of
 from bot.core.textnorm import (
     STOPWORDS,
@@ -275,8 +276,7 @@ class SearchIndex:
                 total_w += w_
             else:
                 u.unknown.append(r)
-                everyday = u.concepts and concept_word(r) in self.concepts.stems
-                total_w += self.max_idf * (CONCEPT_UNKNOWN_WEIGHT if everyday else 1.0)
+                total_w += self.max_idf * unknown_weight(self, u, r)
         u.topic_only = bool(u.topics) and uncovered == 0
         u.coverage = known_w / total_w if total_w else 0.0
         return u
@@ -388,6 +388,17 @@ def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:
             for t in index.topic_stems.get(topic, ()):
                 weighted.setdefault(t, CONCEPT_TERM_WEIGHT * strength)
     return weighted
+
+
+def unknown_weight(index: SearchIndex, u: Understanding, word: str) -> float:
+    """How much a word no tip uses counts against a question's coverage: little for everyday
+    English ("quickly", "undone"), half for a concept's word when a concept was recognised
+    ("app", "keep"), in full otherwise ("kafka")."""
+    if word in EVERYDAY:
+        return EVERYDAY_WEIGHT
+    if u.concepts and concept_word(word) in index.concepts.stems:
+        return CONCEPT_UNKNOWN_WEIGHT
+    return 1.0
 
 
 def described(index: SearchIndex, u: Understanding) -> set[int]:
