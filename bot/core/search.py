@@ -93,6 +93,7 @@ class Understanding:
     concepts: dict[str, float] = field(default_factory=dict)  # topic id -> concept strength
     concept_words: list[str] = field(default_factory=list)  # words only the taxonomy knows
     idiom_terms: set[str] = field(default_factory=set)  # tip words read as part of a concept
+    everyday_terms: set[str] = field(default_factory=set)  # tip words of everyday English
     # Alias phrases (stems) that name a part of their topic, not the topic itself: "role
     # binding" of rbac, "hpa" of scaling, "liveness probe" of probes; with their telling stems.
     subtopics: list[Part] = field(default_factory=list)
@@ -263,6 +264,8 @@ class SearchIndex:
             known = [s] if s in self.postings else []
             known += foreign_known(self, r)
             u.terms.extend(known)
+            if r in EVERYDAY:
+                u.everyday_terms.update(known)
             if cov:
                 known_w += self.max_idf
                 total_w += self.max_idf
@@ -374,6 +377,8 @@ def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:
     weighted: dict[str, float] = {}
     for t in u.terms + u.topic_terms:
         weight = CONCEPT_IDIOM_WEIGHT if t in u.idiom_terms else 1.0
+        if t in u.everyday_terms:  # "bad" in "a bad deploy" is not the "bad actor" tip
+            weight = min(weight, EVERYDAY_WEIGHT)
         weighted[t] = weighted.get(t, 0.0) + weight
     if not u.topic_only:
         for t in list(weighted):
