@@ -6,15 +6,17 @@ content word of one phrasing, in any order, is about the topic, though it names 
 topic's aliases and shares no word with its tips. A phrasing of three content words or more
 also matches with one of them missing ("keep passwords out of the image" is met by "keep api
 passwords out of my container"), at half the strength: people rarely say a phrasing word for
-word. Words are compared stemmed, without a possessive ("other's") or a leading number
+word. Then one of the words it does say must be telling, used by no other topic's phrasings
+("password", not "app" or "traffic"). Words are compared stemmed, without a possessive ("other's") or a leading number
 ("512Mi" is "mi"), and a question's word also stands for the words the taxonomy's
-`expansions` give it ("reboot" -> "restart"), so one phrasing covers its synonyms.
+`expansions` give it ("reboot" -> "restart"), so one phrasing covers its synonyms. A
+phrasing of one word that is a topic's name ("which node") is left to the name.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.corpus import Topic
@@ -40,15 +42,28 @@ class Concepts:
     """Every topic's phrasings, each as the set of its content stems."""
 
     def __init__(
-        self, topics: Iterable[Topic], synonyms: Mapping[str, Sequence[str]] | None = None
+        self,
+        topics: Iterable[Topic],
+        synonyms: Mapping[str, Sequence[str]] | None = None,
+        names: Collection[tuple[str, ...]] = (),
     ) -> None:
         found = {
             (frozenset(concept_stems(phrase)), topic.id): None
             for topic in topics
             for phrase in topic.concepts
         }
-        self.phrasings: list[tuple[frozenset[str], str]] = [k for k in found if k[0]]
+        # A phrasing whose one word names a topic ("which node", "liveness") says nothing
+        # the name does not: reading the name is enough, and it may name another topic.
+        self.phrasings: list[tuple[frozenset[str], str]] = [
+            k for k in found if k[0] and not (len(k[0]) == 1 and tuple(k[0]) in names)
+        ]
         self.stems = frozenset(s for key, _ in self.phrasings for s in key)
+        # Stems only one topic's phrasings use ("password"), unlike "app" or "traffic".
+        owners: dict[str, set[str]] = defaultdict(set)
+        for key, topic in self.phrasings:
+            for s in key:
+                owners[s].add(topic)
+        self.telling = frozenset(s for s, t in owners.items() if len(t) == 1)
         # Stem -> the concept stems it also stands for ("reboot" -> "restart").
         self.synonyms = {
             k: tuple(s for s in v if s in self.stems and s != k)
@@ -79,7 +94,11 @@ class Concepts:
                 continue  # a synonym alone is too loose: "stop" is not "not ready"
             if present == key:
                 weight = float(len(key))
-            elif len(key) >= PARTIAL_FROM and len(present) == len(key) - 1:
+            elif (
+                len(key) >= PARTIAL_FROM
+                and len(present) == len(key) - 1
+                and bool(present & said & self.telling)
+            ):
                 weight = PARTIAL_WEIGHT * len(present)
             else:
                 continue

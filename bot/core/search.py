@@ -163,7 +163,7 @@ class SearchIndex:
     @functools.cached_property
     def concepts(self) -> Concepts:
         """Built on the first question that needs them: a topic request starts no slower."""
-        return Concepts(self.corpus.topics.values(), self.expansions)
+        return Concepts(self.corpus.topics.values(), self.expansions, self.aliases.keys())
 
     def _stand_in(self, topic: Topic) -> list[str]:
         """Tip words that stand in for the topic's name: its first keyword's, keeping only the
