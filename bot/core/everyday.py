@@ -32,13 +32,13 @@ EVERYDAY = frozenset(
     answer answered answering answers ask asked asking asks become becomes became begin begins
     belong belongs bring brings call called calling calls care cares change changed changes
     changing check checked checking come comes came coming decide decided decides do done
-    doing end ended ends expect expected feel feels figure figured find finding finds found
+    doing end ended ends expect expected feel feels figure figured find finding finds found get gets getting give gives giving go goes gone
     forget forgets forgetting forgot forgotten guess happen happened happening happens help
     helps hold holds keep keeping keeps kept leave leaves left live lives look looked looking
     looks lose loses losing lost manage managed matter matters mean means meant move moved
     moves notice noticed notices noticing put puts remember said say saying says see seeing
     seen seem seemed seems sees saw sort talk talked talking talks tell think thinks thought
-    told try tried tries trying undo undone understand wonder wondering work worked working
+    take takes taking told try tried tries trying undo undone understand wonder wondering work worked working
     works worry wrote write writes writing
     afternoon day days evening hour hours minute minutes moment month months morning night
     second seconds time times today tomorrow tonight week weekend weeks year years yesterday

@@ -412,10 +412,11 @@ def described(index: SearchIndex, u: Understanding) -> set[int]:
 
 
 def _familiar(index: SearchIndex, w: str) -> bool:
-    """Whether a word is known: to the corpus, a topic name, or a concept ("starving" is no
-    typo of "starting")."""
+    """Whether a word is known: everyday English, to the corpus, a topic name, or a concept
+    ("starving" is no typo of "starting")."""
     return (
-        stem(w) in index.known_stems
+        w in EVERYDAY  # "gets" is not a typo of "sets"
+        or stem(w) in index.known_stems
         or bool(foreign_known(index, w))
         or concept_word(w) in index.concepts.stems
     )
