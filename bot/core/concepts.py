@@ -7,7 +7,7 @@ topic's aliases and shares no word with its tips. A phrasing of three content wo
 also matches with one of them missing ("keep passwords out of the image" is met by "keep api
 passwords out of my container"), at half the strength: people rarely say a phrasing word for
 word. Then one of the words it does say must be telling, used by no other topic's phrasings
-("password", not "app" or "traffic"). Words are compared stemmed, without a possessive ("other's") or a leading number
+("password", not "app" or "traffic"); so must a phrasing met through a synonym. Words are compared stemmed, without a possessive ("other's") or a leading number
 ("512Mi" is "mi"), and a question's word also stands for the words the taxonomy's
 `expansions` give it ("reboot" -> "restart"), so one phrasing covers its synonyms. A
 phrasing of one word that is a topic's name ("which node") is left to the name.
@@ -90,15 +90,14 @@ class Concepts:
         strength: dict[str, float] = {}
         for key, topic in self.phrasings:
             present = key & at.keys()
-            if not present & said:
-                continue  # a synonym alone is too loose: "stop" is not "not ready"
+            # A phrasing met only in part, or through a synonym, needs a telling word said
+            # outright: "stop" is not "not ready", "container image" is no "container registry".
+            loose = present != key or not present <= said
+            if loose and not present & said & self.telling:
+                continue
             if present == key:
                 weight = float(len(key))
-            elif (
-                len(key) >= PARTIAL_FROM
-                and len(present) == len(key) - 1
-                and bool(present & said & self.telling)
-            ):
+            elif len(key) >= PARTIAL_FROM and len(present) == len(key) - 1:
                 weight = PARTIAL_WEIGHT * len(present)
             else:
                 continue
