@@ -10,7 +10,8 @@ word. Then one of the words it does say must be telling, used by no other topic'
 ("password", not "app" or "traffic"); so must a phrasing met through a synonym. Words are compared stemmed, without a possessive ("other's") or a leading number
 ("512Mi" is "mi"), and a question's word also stands for the words the taxonomy's
 `expansions` give it ("reboot" -> "restart"), so one phrasing covers its synonyms. A
-phrasing of one word that is a topic's name ("which node") is left to the name.
+phrasing of one word that is a topic's name ("which node") is left to the name, and one of
+one everyday word ("people") is ignored.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.corpus import Topic
+from bot.core.everyday import EVERYDAY
 from bot.core.textnorm import STOPWORDS, normalize, stem, words
 
 # A phrasing with this many content words or more matches with one of them missing, and
@@ -54,8 +56,10 @@ class Concepts:
         }
         # A phrasing whose one word names a topic ("which node", "liveness") says nothing
         # the name does not: reading the name is enough, and it may name another topic.
+        # So is one everyday word ("people", "safe"): alone it tells of no topic.
+        vague = {(stem(w),) for w in EVERYDAY} | set(names)
         self.phrasings: list[tuple[frozenset[str], str]] = [
-            k for k in found if k[0] and not (len(k[0]) == 1 and tuple(k[0]) in names)
+            k for k in found if k[0] and not (len(k[0]) == 1 and tuple(k[0]) in vague)
         ]
         self.stems = frozenset(s for key, _ in self.phrasings for s in key)
         # Stems only one topic's phrasings use ("password"), unlike "app" or "traffic".
