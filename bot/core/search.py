@@ -396,14 +396,12 @@ def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:
 
 
 def unknown_weight(index: SearchIndex, u: Understanding, word: str) -> float:
-    """How much a word no tip uses counts against a question's coverage: little for everyday
-    English ("quickly", "undone"), half for a concept's word when a concept was recognised
-    ("app", "keep"), in full otherwise ("kafka")."""
+    """How much a word no tip uses counts against coverage: little if everyday ("quickly"),
+    half if a recognised concept's ("app"), in full otherwise ("kafka")."""
     if word in EVERYDAY:
         return EVERYDAY_WEIGHT
-    if u.concepts and concept_word(word) in index.concepts.stems:
-        return CONCEPT_UNKNOWN_WEIGHT
-    return 1.0
+    concept = u.concepts and concept_word(word) in index.concepts.stems
+    return CONCEPT_UNKNOWN_WEIGHT if concept else 1.0
 
 
 def described(index: SearchIndex, u: Understanding) -> set[int]:
