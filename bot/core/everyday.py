@@ -26,7 +26,7 @@ EVERYDAY = frozenset(
     towards upon within without whether though although unless since else every everything
     anything nothing everybody everyone nobody anybody noone somewhere anywhere everywhere
     nowhere much many enough least less lot lots few several plenty bunch whole entire
-    able bad best better big bigger certain early late common correct different easy fine good great hard
+    able bad best better big bigger certain early late high higher low lower common correct different easy fine good great hard
     huge important large little main new nice normal ok okay old own possible proper quick real
     right safe same serious short simple small strange sure tiny true usual weird wrong
     answer answered answering answers ask asked asking asks become becomes became begin begins
