@@ -1,17 +1,17 @@
 """Topic concepts: what a topic is about, in the words people use for it.
 
-A taxonomy's topic may list `concepts`, plain phrasings of what it is about and of the
-problems it solves ("one app starves the others", "noisy neighbour"). A question holding every
-content word of one phrasing, in any order, is about the topic, though it names none of the
-topic's aliases and shares no word with its tips. A phrasing of three content words or more
-also matches with one of them missing ("keep passwords out of the image" is met by "keep api
+A taxonomy's topic may list `concepts`, plain phrasings of what it is about and of the problems
+it solves ("one app starves the others", "noisy neighbour"). A question holding every content
+word of one phrasing, in any order, is about the topic, though it names none of the topic's
+aliases and shares no word with its tips. A phrasing of three content words or more also
+matches with one of them missing ("keep passwords out of the image" is met by "keep api
 passwords out of my container"), at half the strength: people rarely say a phrasing word for
 word. Then one of the words it does say must be telling, used by no other topic's phrasings
-("password", not "app" or "traffic"); so must a phrasing met through a synonym. Words are compared stemmed, without a possessive ("other's") or a leading number
-("512Mi" is "mi"), and a question's word also stands for the words the taxonomy's
-`expansions` give it ("reboot" -> "restart"), so one phrasing covers its synonyms. A
-phrasing of one word that is a topic's name ("which node") is left to the name, and one of
-one everyday word ("people") is ignored.
+("password", not "app" or "traffic"); so must a phrasing met through a synonym. Words are
+compared stemmed, without a possessive ("other's") or a leading number ("512Mi" is "mi"), and a
+question's word also stands for the words the taxonomy's `expansions` give it ("reboot" ->
+"restart"), so one phrasing covers its synonyms. A phrasing of one word that is a topic's name
+("which node") is left to the name, and one of one everyday word ("people") is ignored.
 """
 
 from __future__ import annotations
