@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := default
-.PHONY: default test lint types corpus deploy ci bench
+.PHONY: default test lint types corpus deploy ci bench image-size
 
 default: test lint
 
@@ -40,3 +40,9 @@ ci:
 # The full-size runs are in the README's Development section.
 bench:
 	$(BIN)/python -m bench.relevance && $(BIN)/python -m bench.speed --tips 5000 --rounds 5 && PYTHONPATH=. $(BIN)/python bench/bench_fanout.py --subs 500 --workspaces 10 --db sqlite --failures 0
+
+# The container image's installed size without a Docker engine: replays the Dockerfile's builder
+# stage in a temporary folder, checks the result runs, sums what the runtime stage copies plus
+# the base image (docs/operations.md, "The container image"). A few minutes; not part of ci.
+image-size:
+	$(BIN)/python -m bench.image_size --check

@@ -314,6 +314,52 @@ def test_lock_file_pins_every_runtime_dependency() -> None:
     assert "--hash=sha256:" in lock
 
 
+def _extra(name: str) -> set[str]:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = pyproject.split(f"\n{name} = [", 1)[1].split("]", 1)[0]
+    return {
+        re.split(r"[<>=!\[ ;]", req, maxsplit=1)[0].lower()
+        for req in re.findall(r'"([^"]+)"', block)
+    }
+
+
+def test_the_fast_extra_has_its_own_hashed_lock_and_stays_out_of_the_default_one() -> None:
+    fast = _extra("fast")
+    assert fast == {"numpy"}
+    pinned = {
+        name: (ROOT / name).read_text(encoding="utf-8")
+        for name in ("requirements.lock", "requirements-fast.lock", "requirements-dev.lock")
+    }
+    names = {
+        file: {m.lower() for m in re.findall(r"^([A-Za-z0-9_.-]+)==", text, re.MULTILINE)}
+        for file, text in pinned.items()
+    }
+    assert (
+        fast <= names["requirements-fast.lock"]
+        and "--hash=sha256:" in pinned["requirements-fast.lock"]
+    )
+    assert not fast & names["requirements.lock"], "the default install carries no extra"
+    assert fast <= names["requirements-dev.lock"], "the tests cover the fast path too"
+
+    # The same numpy, pinned and hashed alike, in the extra's lock and the tests' lock.
+    def numpy_pins(text: str) -> list[tuple[str, list[str]]]:
+        blocks = re.findall(r"^(numpy==[^\\\n]*)\\\n((?:\s+--hash=\S+.*\n)+)", text, re.MULTILINE)
+        return [(head.strip(), re.findall(r"sha256:(\w+)", hashes)) for head, hashes in blocks]
+
+    fast_pins = numpy_pins(pinned["requirements-fast.lock"])
+    assert len(fast_pins) == 2 and fast_pins == numpy_pins(pinned["requirements-dev.lock"])
+
+
+def test_dockerfile_adds_the_fast_extra_only_when_asked() -> None:
+    instructions = _dockerfile()
+    builder = instructions[: [w for w, _ in instructions].index("FROM", 1)]
+    assert ("ARG", 'EXTRAS=""') in builder
+    runs = " ".join(args for word, args in builder if word == "RUN")
+    assert '"${EXTRAS}" = "fast"' in runs and "-r requirements-fast.lock" in runs
+    copies = [args for word, args in builder if word == "COPY"]
+    assert any("requirements-fast.lock" in c for c in copies)
+
+
 def test_dockerfile_runtime_is_non_root_and_read_only_friendly() -> None:
     instructions = _dockerfile()
     runtime = instructions[[w for w, _ in instructions].index("FROM", 1) :]

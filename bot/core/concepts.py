@@ -21,13 +21,17 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.corpus import Topic
-from bot.core.everyday import EVERYDAY
+from bot.core.everyday import EVERYDAY, EVERYDAY_WEIGHT
 from bot.core.textnorm import STOPWORDS, normalize, stem, words
 
 # A phrasing with this many content words or more matches with one of them missing, and
 # counts this much per word it matched.
 PARTIAL_FROM = 3
 PARTIAL_WEIGHT = 0.5
+# In a question whose concepts were recognised, a word no tip uses but the concepts do ("app",
+# "keep") counts this much against its coverage: it is everyday talk about Kubernetes, no
+# sign of another subject. "kafka" or "grafana" count in full.
+CONCEPT_UNKNOWN_WEIGHT = 0.5
 
 
 @dataclass
@@ -127,3 +131,12 @@ def concept_word(word: str) -> str:
         word = word.removesuffix(suffix)
     bare = word.lstrip("0123456789.,")
     return stem(bare if bare.isalpha() else word)
+
+
+def unknown_weight(word: str, concept_stems: Collection[str]) -> float:
+    """How much a word no tip uses counts against a question's coverage: little if it is
+    everyday English ("quickly"), half if it is a word of the concepts recognised in the
+    question (`concept_stems`: "app"), in full otherwise ("kafka")."""
+    if word in EVERYDAY:
+        return EVERYDAY_WEIGHT
+    return CONCEPT_UNKNOWN_WEIGHT if concept_word(word) in concept_stems else 1.0

@@ -29,6 +29,10 @@ class Invocation:
     text: str = ""
     is_admin: bool = False
     user_name: str = ""
+    # For a button press: the platform's id of the message that carried the button (Slack
+    # message ts, Discord message id), "" for typed commands. A quiz answer finds its posting
+    # by it; it is never shown or logged.
+    message_ref: str = ""
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_QUERY_CHARS:

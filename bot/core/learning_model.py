@@ -85,3 +85,14 @@ class LeitnerCard:
     term: str
     box: int  # 0 = new/missed; higher = longer interval
     due: date  # the channel's local date from which it may be asked again
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    """One row of a channel's quiz leaderboard: right answers over a period. `name` is the
+    display name stored with the member's latest answer, shown as text (never a mention)."""
+
+    member: str
+    name: str | None
+    right: int
+    answered: int

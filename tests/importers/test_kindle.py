@@ -506,5 +506,5 @@ def test_twenty_thousand_versions_of_one_passage_stay_linear() -> None:
     )
     began = time.perf_counter()
     (book,) = parse(text)
-    assert time.perf_counter() - began < 20
+    assert time.perf_counter() - began < 60  # a hang guard, not a benchmark
     assert len(book.highlights) + len(book.skipped) == 20_000

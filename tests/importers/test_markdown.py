@@ -291,7 +291,8 @@ def test_adversarial_lines_parse_in_linear_time(text: str) -> None:
     started = time.perf_counter()
     PARSER.parse(text, "x.md")
     PARSER.sniff(text, "x.md")
-    assert time.perf_counter() - started < 5
+    # A hang guard, not a benchmark: a backtracking regex takes minutes here.
+    assert time.perf_counter() - started < 30
 
 
 def test_level_three_metadata_and_highlights_headings() -> None:

@@ -289,7 +289,8 @@ def test_adversarial_author_field_parses_in_linear_time() -> None:
     started = time.perf_counter()
     book = one(f"Text.,T,{author},,,,,,,,\n")
     assert book.authors == ()
-    assert time.perf_counter() - started < 5
+    # A hang guard, not a benchmark: a backtracking split takes minutes here.
+    assert time.perf_counter() - started < 30
 
 
 def test_a_file_cut_between_two_fields_of_its_last_record_is_refused() -> None:

@@ -1,4 +1,5 @@
-"""The durable store (SQLite or PostgreSQL): subscriptions, delivery ledger, tip history.
+"""The durable store (SQLite or PostgreSQL): subscriptions, delivery ledger, tip history,
+votes and quizzes.
 
 `Store` is the API; the records it takes and returns, and the enum-like column values, come
 from `records.py`.
@@ -17,7 +18,10 @@ from bot.runtime.store.records import (
     ChooseTips,
     Delivery,
     DeliveryStatus,
+    ForgetCounts,
     PlannedDelivery,
+    QuizPosting,
+    QuizPostingNotFound,
     SentMark,
     ShownKind,
     Subscription,
@@ -38,7 +42,10 @@ __all__ = [
     "ChooseTips",
     "Delivery",
     "DeliveryStatus",
+    "ForgetCounts",
     "PlannedDelivery",
+    "QuizPosting",
+    "QuizPostingNotFound",
     "SentMark",
     "ShownKind",
     "Store",

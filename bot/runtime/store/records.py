@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
+from bot.core.learning_model import SubscriptionMode
 from bot.core.schedules import Schedule, days_from_text
 from bot.runtime.store.times import aware, from_db
 
@@ -45,6 +46,9 @@ FINAL_STATUSES = (SENT, SKIPPED, FAILED, PAUSED)
 # Rows are read by the thousand in a fan-out; a dict lookup costs a fraction of
 # `DeliveryStatus(text)`.
 _STATUS_BY_TEXT: dict[str, DeliveryStatus] = {s.value: s for s in DeliveryStatus}
+
+
+_MODE_BY_TEXT: dict[str, SubscriptionMode] = {m.value: m for m in SubscriptionMode}
 
 
 class SubscriptionOrigin(StrEnum):
@@ -85,6 +89,7 @@ class SubscriptionSpec:
     timezone: str  # IANA name
     days: tuple[int, ...]
     topics: tuple[str, ...] = ()
+    mode: SubscriptionMode = SubscriptionMode.TIP
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -108,6 +113,7 @@ class Subscription:
     created_at: datetime
     updated_at: datetime
     active_from: datetime | None
+    mode: SubscriptionMode = SubscriptionMode.TIP
 
     @property
     def schedule(self) -> Schedule:
@@ -136,6 +142,7 @@ class Subscription:
             created_at=aware(m["created_at"]),
             updated_at=aware(m["updated_at"]),
             active_from=from_db(m["active_from"]),
+            mode=_MODE_BY_TEXT[m["mode"]],
         )
 
 
@@ -208,6 +215,62 @@ class PlannedDelivery:
     due_at: datetime
     status: DeliveryStatus = PLANNED  # or SKIPPED when it is already past the catch-up window
     note: str = ""
+
+
+@dataclass(frozen=True)
+class QuizPosting:
+    """A quiz question posted in a channel; its answers point at `id`."""
+
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    qid: str  # core.quiz question id
+    tip_id: str
+    term: str  # the hidden term's key
+    kind: ShownKind  # daily (a quiz subscription) or request (`/k8stip quiz`)
+    message_ref: str | None  # the platform's message id, once posted
+    local_date: date
+    posted_at: datetime
+    revealed: bool  # its answer was shown in a later post
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.platform, self.workspace, self.channel)
+
+    @classmethod
+    def from_row(cls, r: Row[Any]) -> QuizPosting:
+        m = r._mapping
+        return cls(
+            id=m["id"],
+            platform=m["platform"],
+            workspace=m["workspace"],
+            channel=m["channel"],
+            qid=m["qid"],
+            tip_id=m["tip_id"],
+            term=m["term"],
+            kind=ShownKind(m["kind"]),
+            message_ref=m["message_ref"],
+            local_date=m["local_date"],
+            posted_at=aware(m["posted_at"]),
+            revealed=bool(m["revealed"]),
+        )
+
+
+class QuizPostingNotFound(LookupError):
+    """An answer names a quiz posting the store does not have (forged or purged button)."""
+
+    def __init__(self, posting_id: int) -> None:
+        super().__init__(f"no quiz posting {posting_id}")
+        self.posting_id = posting_id
+
+
+@dataclass(frozen=True)
+class ForgetCounts:
+    """What `forget_member` deleted."""
+
+    votes: int
+    answers: int
 
 
 ChannelKey = tuple[str, str, str]  # platform, workspace, channel

@@ -8,6 +8,8 @@ converts at the boundary.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -51,6 +53,8 @@ subscriptions = Table(
     # Chat subscriptions post from this instant on (no instant "catch-up" post on the day
     # someone subscribes after the hour); None for config subscriptions.
     Column("active_from", DateTime, nullable=True),
+    # SubscriptionMode: what it posts each day, "tip" | "quiz". Migration 0004.
+    Column("mode", String(8), nullable=False, default="tip", server_default="tip"),
     UniqueConstraint("platform", "workspace", "channel"),
 )
 
@@ -109,3 +113,120 @@ slack_seen_requests = Table(
     Column("expires_at", BigInteger, nullable=False),  # Unix seconds; purged after this
     Index(None, "expires_at"),
 )
+
+# -- what a channel tells k8stip (migration 0004); queried by votes.py and quizzes.py -------
+
+# One row per member per tip per channel: a new press replaces the vote (ON CONFLICT DO UPDATE).
+votes = Table(
+    "votes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(128), nullable=False),
+    Column("tip_id", String(128), nullable=False),
+    Column("member", String(128), nullable=False),  # platform user id
+    Column("kind", String(16), nullable=False),  # VoteKind
+    # The kind this press replaced (None: the first press), set by the same statement that
+    # writes `kind`, so a replica racing another still learns what it replaced.
+    Column("previous_kind", String(16), nullable=True),
+    Column("admin", Boolean, nullable=False),
+    Column("at", DateTime, nullable=False),
+    UniqueConstraint("platform", "workspace", "channel", "tip_id", "member"),
+    Index(None, "platform", "member"),
+    Index(None, "tip_id"),
+)
+
+# An admin undid a tip's retirement in a channel: the latest restore only.
+restorations = Table(
+    "restorations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(128), nullable=False),
+    Column("tip_id", String(128), nullable=False),
+    Column("restored_by", String(128), nullable=False),
+    Column("at", DateTime, nullable=False),
+    UniqueConstraint("platform", "workspace", "channel", "tip_id"),
+)
+
+# A quiz question posted in a channel (daily, or on request); answers point at its id.
+quiz_postings = Table(
+    "quiz_postings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(128), nullable=False),
+    Column("qid", String(60), nullable=False),  # core.quiz question id
+    Column("tip_id", String(128), nullable=False),
+    Column("term", String(128), nullable=False),  # the hidden term's key
+    Column("kind", String(16), nullable=False),  # ShownKind: "daily" | "request"
+    Column("message_ref", Text, nullable=True),  # the platform's message id, once posted
+    Column("local_date", Date, nullable=False),  # the channel's local date when posted
+    Column("posted_at", DateTime, nullable=False),
+    Column("revealed", Boolean, nullable=False),  # its answer was shown in a later post
+    Index(None, "platform", "workspace", "channel", "local_date"),
+    Index(None, "platform", "workspace", "channel", "qid"),  # an answer button names its qid
+)
+
+# One answer per member per posted question (ON CONFLICT DO NOTHING). The posting's channel
+# is copied here so channel, member and forget queries read one table by index.
+quiz_answers = Table(
+    "quiz_answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("posting_id", Integer, nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(128), nullable=False),
+    Column("member", String(128), nullable=False),
+    Column("display_name", String(128), nullable=True),  # shown on the leaderboard, never pinged
+    Column("choice", String(128), nullable=False),
+    Column("correct", Boolean, nullable=False),
+    Column("at", DateTime, nullable=False),
+    UniqueConstraint("posting_id", "member"),
+    Index(None, "platform", "workspace", "channel", "at"),
+    Index(None, "platform", "member"),
+)
+
+# Spaced practice per channel: one Leitner card per question (tip + hidden term).
+leitner_cards = Table(
+    "leitner_cards",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(128), nullable=False),
+    Column("tip_id", String(128), nullable=False),
+    Column("term", String(128), nullable=False),
+    Column("box", Integer, nullable=False),
+    Column("due", Date, nullable=False),  # the channel's local date
+    UniqueConstraint("platform", "workspace", "channel", "tip_id", "term"),
+)
+
+# What an admin switched on or off for a channel.
+channel_settings = Table(
+    "channel_settings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(128), nullable=False),
+    Column("leaderboard", Boolean, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("platform", "workspace", "channel"),
+)
+
+
+def check_fits(column: Column[Any], value: str) -> None:
+    """Refuse a value longer than its column holds, alike on both databases (PostgreSQL would
+    refuse the row, SQLite would keep it): a ValueError naming the column."""
+    length = getattr(column.type, "length", None)
+    if length is not None and len(value) > length:
+        raise ValueError(
+            f"{column.table.name}.{column.name} is {len(value)} characters; "
+            f"at most {length} are stored"
+        )

@@ -1,4 +1,5 @@
-"""The durable store: subscriptions, the delivery ledger and tip history, in one SQL database.
+"""The durable store: subscriptions, the delivery ledger, tip history, votes and quizzes, in
+one SQL database.
 
 One code path for SQLite and PostgreSQL (SQLAlchemy 2 Core). Methods are synchronous and
 short; async callers run them with `asyncio.to_thread` so the event loop never waits on the
@@ -6,10 +7,12 @@ database.
 
 `Store` is the one object the rest of the bot holds. Its methods live with the tables they
 touch: `subscriptions.py`, `ledger.py` (planning and reading deliveries), `claims.py` (claim,
-lease, mark, release) and `history.py`. Those classes hold no state but `self.engine`, which
-`Store` owns, so `Store` inherits them: every caller keeps calling `store.mark_sent(...)`, with
-no layer of forwarding methods to keep in step. Records and statuses are in `records.py`,
-schema upgrades in `migrate.py`.
+lease, mark, release), `history.py`, `votes.py` (votes, restorations, forgetting a member),
+`quizzes.py` (quiz postings and answers) and `practice.py` (Leitner cards, the leaderboard
+and its channel setting). Those classes hold no state but `self.engine`, which `Store` owns,
+so `Store` inherits them: every caller keeps calling `store.mark_sent(...)`, with no layer of
+forwarding methods to keep in step. Records and statuses are in `records.py`, schema
+upgrades in `migrate.py`.
 """
 
 from __future__ import annotations
@@ -23,12 +26,23 @@ from bot.runtime.store.engine import SQLITE_BUSY_TIMEOUT_MS, open_engine
 from bot.runtime.store.history import HistoryQueries
 from bot.runtime.store.ledger import LedgerQueries
 from bot.runtime.store.migrate import bundled_head, current_revision, upgrade
+from bot.runtime.store.practice import PracticeQueries
+from bot.runtime.store.quizzes import QuizQueries
 from bot.runtime.store.schema import subscriptions
 from bot.runtime.store.subscriptions import SubscriptionQueries
+from bot.runtime.store.votes import VoteQueries
 
 
-class Store(SubscriptionQueries, LedgerQueries, ClaimQueries, HistoryQueries):
-    """Subscriptions, deliveries and history in one SQL database."""
+class Store(
+    SubscriptionQueries,
+    LedgerQueries,
+    ClaimQueries,
+    HistoryQueries,
+    VoteQueries,
+    QuizQueries,
+    PracticeQueries,
+):
+    """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

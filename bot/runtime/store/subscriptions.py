@@ -91,6 +91,7 @@ class SubscriptionQueries:
             "timezone": spec.timezone,
             "days": days_to_text(spec.days),
             "topics": ",".join(spec.topics),
+            "mode": spec.mode.value,
         }
         if existing is None:
             insert_ignore(
