@@ -401,7 +401,7 @@ def test_the_learning_gauges_count_votes_answers_and_retired_tips(
     now = datetime(2026, 3, 27, tzinfo=UTC)
     metrics = Metrics()
     with fresh_store(kind, tmp_path) as store:
-        metrics.set_learning(learning_counts(store))
+        learning_counts(store).report(metrics)
         text = metrics.render().decode()
         assert 'k8stip_votes{kind="useful"} 0.0' in text and "k8stip_retired_tips 0.0" in text
         for channel in ("C1", "C2"):
@@ -417,7 +417,7 @@ def test_the_learning_gauges_count_votes_answers_and_retired_tips(
         store.record_quiz_answer(posting, "U1", "x", True, now, "<@U1>")
         store.record_quiz_answer(posting, "U2", "y", False, now)
         store.record_quiz_answer(posting, "U3", "y", False, now)
-        metrics.set_learning(learning_counts(store))
+        learning_counts(store).report(metrics)
     text = metrics.render().decode()
     assert 'k8stip_votes{kind="not_useful"} 5.0' in text
     assert 'k8stip_votes{kind="useful"} 1.0' in text
