@@ -99,7 +99,7 @@ def card_embed(card: TipCard, *, title: str | None = None) -> discord.Embed:
         embed.add_field(
             name="Links", value=_clip("\n".join(card.links), FIELD_VALUE_MAX), inline=False
         )
-    embed.set_footer(text=_clip(card.attribution, FOOTER_MAX))
+    embed.set_footer(text=_clip(discord.utils.escape_mentions(card.attribution), FOOTER_MAX))
     return embed
 
 
@@ -117,7 +117,7 @@ def quiz_embed(quiz: QuizCard) -> discord.Embed:
         embed.add_field(
             name=TALLY_LABEL, value=_clip(neutralise(quiz.tally), FIELD_VALUE_MAX), inline=False
         )
-    embed.set_footer(text=_clip(quiz.attribution, FOOTER_MAX))
+    embed.set_footer(text=_clip(discord.utils.escape_mentions(quiz.attribution), FOOTER_MAX))
     return embed
 
 
