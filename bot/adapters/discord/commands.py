@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec
 from zoneinfo import available_timezones
 
+import aiohttp
 import discord
 from discord import app_commands
 from rapidfuzz import fuzz
@@ -275,6 +276,12 @@ class Answerer:
                 "still gets the answer",
                 e.status,
                 e.code,
+            )
+        except (aiohttp.ClientError, TimeoutError) as e:
+            log.warning(
+                "could not update the message a k8stip button is on (%s); the presser "
+                "still gets the answer",
+                type(e).__name__,
             )
 
 
