@@ -143,6 +143,10 @@ class Answerer:
         return bool(perms.manage_guild or perms.administrator)
 
     def invocation(self, interaction: discord.Interaction[Any], text: str) -> Invocation:
+        # A press names the message its button was on (a quiz answer finds its posting).
+        message = (
+            interaction.message if interaction.type is discord.InteractionType.component else None
+        )
         return Invocation(
             platform="discord",
             workspace=str(interaction.guild_id or ""),
@@ -151,6 +155,7 @@ class Answerer:
             text=text.strip(),
             is_admin=self.is_admin(interaction),
             user_name=interaction.user.display_name,
+            message_ref=str(message.id) if message is not None else "",
         )
 
     def choices(self, current: str) -> list[app_commands.Choice[str]]:

@@ -112,6 +112,7 @@ async def test_a_vote_reaches_the_router_from_the_presser_and_is_answered_privat
         "discord",
     )
     assert inv.channel == str(fake.guilds[0].channels[0])
+    assert inv.message_ref.isdigit()  # the message the button was on
     assert result["type"] == 4 and private(result["data"])
     assert result["data"]["content"] == "Noted: useful"
     assert fake.channel_messages == [] and fake.webhook_messages == []  # nothing public
@@ -126,6 +127,7 @@ async def test_a_quiz_answer_edits_the_tally_in_place_and_answers_privately(
         fake.button("k8stip:quiz-answer q-hoka-rbac-1 0", message=message, user_id=PRESSER)
     )
     assert router.calls[-1].text == "quiz-answer q-hoka-rbac-1 0"
+    assert router.calls[-1].message_ref == message["id"]  # the quiz's posting, by message
     assert result["type"] == 7  # UPDATE_MESSAGE: the button's message, edited for everyone
     (embed,) = result["data"]["embeds"]
     assert embed["fields"][0]["value"] == "1 answered · 1 right"
