@@ -31,6 +31,9 @@ class Param:
     placeholder: str
     required: tuple[Platform, ...] = ()
     description: str = ""
+    # Fixed values the option takes ("tip", "quiz"): Discord offers them as a list to pick
+    # from; typed platforms take the word as written.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

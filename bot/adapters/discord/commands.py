@@ -335,12 +335,8 @@ def _register(
 
 
 def param_choices(param: Param) -> tuple[str, ...]:
-    """The fixed values an option offers (Discord shows them as a list to pick from).
-
-    `Param` has no such field yet; a table entry may carry `choices` (a `Param` subclass
-    with that field, or the field once the core adds it)."""
-    choices = getattr(param, "choices", ())
-    return tuple(str(c)[:CHOICE_MAX] for c in choices)[:MAX_CHOICES]
+    """The fixed values an option offers (Discord shows them as a list to pick from)."""
+    return tuple(str(c)[:CHOICE_MAX] for c in param.choices)[:MAX_CHOICES]
 
 
 def _normalise(option: str, value: str | None) -> str:

@@ -4,7 +4,6 @@ them, and the invocation text the same request is typed as."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -14,16 +13,7 @@ from bot.adapters.discord.commands import Answerer, build_commands, command_text
 from bot.core.commands import COMMANDS, DISCORD_GROUPS, CommandSpec, Param
 from tests.fakes.discord_router import Router
 
-
-@dataclass(frozen=True)
-class ChoiceParam(Param):
-    """A `Param` with fixed values: the smallest core addition this adapter reads
-    (`choices: tuple[str, ...] = ()`), spelled here until the core has it."""
-
-    choices: tuple[str, ...] = ()
-
-
-MODE = ChoiceParam("mode", "tip|quiz", (), "Post a tip or a quiz", choices=("tip", "quiz"))
+MODE = Param("mode", "tip|quiz", (), "Post a tip or a quiz", choices=("tip", "quiz"))
 SUBSCRIBE = COMMANDS["subscribe"]
 
 TABLE: dict[str, CommandSpec] = {
