@@ -32,6 +32,8 @@ class Param:
     placeholder: str
     required: tuple[Platform, ...] = ()
     description: str = ""
+    # Fixed values the option takes ("tip", "quiz"): Discord offers them as a list to pick
+    # from; typed platforms take the word as written.
     choices: tuple[str, ...] = ()
 
 
@@ -212,7 +214,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "forget",
             "forget",
             "Delete your votes and quiz answers everywhere",
-            params=(Param("confirm", "me", EVERYWHERE, "Type me to confirm", ("me",)),),
+            params=(Param("confirm", "me", EVERYWHERE, "Choose me to confirm", ("me",)),),
             discord="/k8stip forget",
             discord_description="Delete your votes and quiz answers everywhere",
         ),
