@@ -142,19 +142,21 @@ def main() -> None:
         subprocess.run([*k8stip, "deliver"], cwd=work, env=env, check=True, capture_output=True)
 
         results: list[tuple[str, int]] = []
+        outs = root / "callgrind"  # not beside errbot's home folder, which is root/errbot
+        outs.mkdir()
 
         def show(name: str, ir: int) -> None:
             results.append((name, ir))
             print(f"  {name:<40} {ir:>15,} Ir", flush=True)
 
-        show("k8stip tip secrets", plain([*k8stip, "tip", "secrets"], work, env, root / "tip"))
+        show("k8stip tip secrets", plain([*k8stip, "tip", "secrets"], work, env, outs / "tip"))
         show(
             "k8stip deliver --json (nothing due)",
-            plain([*k8stip, "deliver", "--json"], work, env, root / "deliver"),
+            plain([*k8stip, "deliver", "--json"], work, env, outs / "deliver"),
         )
         if args.run:
             ir = in_pty(
-                [*k8stip, "run"], work, env, root / "run",
+                [*k8stip, "run"], work, env, outs / "run",
                 b"Type /k8stip help", b"/k8stip secrets", b"Share with the channel",
             )  # fmt: skip
             show("k8stip run to /k8stip secrets", ir)
@@ -166,7 +168,7 @@ def main() -> None:
             # errbot's first start sets up its data folder: a warm-up, not counted
             pty_start([str(exe), "--text"], home, dict(os.environ), b">>>", b"!tryme", b"works")
             ir = in_pty(
-                [str(exe), "--text"], home, dict(os.environ), root / "errbot",
+                [str(exe), "--text"], home, dict(os.environ), outs / "errbot",
                 b">>>", b"!tryme", b"works",
             )  # fmt: skip
             show("errbot --text to !tryme", ir)
