@@ -66,9 +66,9 @@ def sqlite_path(url: str) -> Path | None:
     if not url.startswith(prefix) or "?" in url or "#" in url or "%" in url:
         return None
     rest = url[len(prefix) :]
-    if not rest or rest == ":memory:" or rest.startswith("file:"):
-        return None
-    return Path(rest).expanduser()
+    if not rest or rest == ":memory:" or rest.startswith(("file:", "~")):
+        return None  # "~": SQLAlchemy opens it literally, the folder check expands it
+    return Path(rest)
 
 
 def is_idle(config: Config, at: datetime, catch_up: timedelta) -> bool | None:

@@ -198,6 +198,7 @@ def test_windows_match_planning() -> None:
         "sqlite:///:memory:",
         "sqlite:///data/k.db?mode=ro",
         "sqlite+pysqlite:///data/k.db",
+        "sqlite:///~/k.db",
     ],
 )
 def test_other_databases_take_the_full_path(url: str) -> None:
