@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, overload
@@ -217,44 +216,9 @@ class ImportFormats(Sequence[str]):
         return len(self._names)
 
 
-class _HelpFormatter(argparse.HelpFormatter):
-    """argparse's own formatter, sized as it sizes it (`COLUMNS`, else the terminal, else 80)
-    without importing shutil: argparse makes a formatter for every argument it adds, and the
-    first one imports shutil with its compression modules, about a tenth of an idle
-    `k8stip deliver`."""
-
-    def __init__(
-        self,
-        prog: str,
-        indent_increment: int = 2,
-        max_help_position: int = 24,
-        width: int | None = None,
-    ) -> None:
-        if width is None:
-            width = _terminal_columns() - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-
-def _terminal_columns() -> int:
-    """`shutil.get_terminal_size().columns`, without the import."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    stdout = sys.__stdout__
-    if columns <= 0 and stdout is not None:
-        try:
-            columns = os.get_terminal_size(stdout.fileno()).columns
-        except (ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="k8stip",
-        description="One Kubernetes tip a day, for Slack, Discord and the terminal.",
-        formatter_class=_HelpFormatter,
+        prog="k8stip", description="One Kubernetes tip a day, for Slack, Discord and the terminal."
     )
     parser.add_argument("--version", action="version", version=f"k8stip {__version__}")
     parser.add_argument("--config", metavar="PATH", help="config file (default: $K8STIP_CONFIG)")
@@ -264,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add(
         name: str, fn: Callable[[argparse.Namespace], int], help_: str
     ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_, formatter_class=_HelpFormatter)
+        p = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(func=fn)
         return p
 
@@ -326,11 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("discord", cmd_discord_invite_url, "Discord helpers")
     dsub = p.add_subparsers(dest="discord_command", metavar="SUBCOMMAND", required=True)
-    inv = dsub.add_parser(
-        "invite-url",
-        help="print the link that adds the bot to a server",
-        formatter_class=_HelpFormatter,
-    )
+    inv = dsub.add_parser("invite-url", help="print the link that adds the bot to a server")
     inv.add_argument("--application-id", help="default: from the token or DISCORD_APPLICATION_ID")
     return parser
 
