@@ -19,7 +19,6 @@ from typing import Annotated, Any, Literal
 import yaml
 
 from bot.config_check import Bounds, Check, build
-from bot.core.loader import bundled_tips_dir
 from bot.core.schedules import parse_days, parse_time, parse_timezone
 from bot.core.yaml_lines import yaml_line_index
 
@@ -164,6 +163,10 @@ def _resolve_corpus_path(p: str) -> Path:
     if path.exists() or path.is_absolute():
         return path
     if p.rstrip("/") == "tips":
+        # Imported here: the loader (corpus model, YAML readers) costs every command that
+        # reads the config, and only this fallback needs it (`deliver` with nothing due not).
+        from bot.core.loader import bundled_tips_dir
+
         return bundled_tips_dir()
     return path
 
