@@ -32,8 +32,10 @@ from bot.adapters.console import ConsoleAdapter
 from bot.config import DATABASE_URL_ENV, Config, ConfigError, Secrets, load_secrets
 from bot.core.corpus import Topic
 from bot.core.invocation import Handler
+from bot.core.learning_model import SubscriptionMode
 from bot.core.schedules import parse_days, parse_timezone
 from bot.ports import Adapter, AdapterFactory, PlatformEvents
+from bot.runtime.delivery.tip_choice import learning_settings
 from bot.runtime.store import Store, SubscriptionSpec
 from bot.runtime.store.engine import DatabaseURLError, reaching
 from bot.startup import health_socket, port_message, port_problem
@@ -118,6 +120,7 @@ def config_subscriptions(config: Config) -> list[SubscriptionSpec]:
             timezone=parse_timezone(s.timezone or config.timezone).key,
             days=parse_days(s.days),
             topics=tuple(s.topics),
+            mode=SubscriptionMode(s.mode),
         )
         for s in config.subscriptions
     ]
@@ -267,7 +270,14 @@ async def wire(
             console,
             engine.corpus.topics.values(),
         )
-        deliverer = Deliverer(store, engine, built.adapters, config.delivery, observer=metrics)
+        deliverer = Deliverer(
+            store,
+            engine,
+            built.adapters,
+            config.delivery,
+            observer=metrics,
+            learning=learning_settings(config.learning),
+        )
     except BaseException:
         store.close()
         raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import itertools
 import os
 import re
 from collections.abc import Mapping
@@ -87,6 +88,16 @@ class SubscriptionConfig(_Strict):
     timezone: str | None = None  # None: the top-level `timezone`
     days: str | list[str] = "weekdays"
     topics: list[str] = Field(default_factory=list)
+    mode: str = "tip"  # what it posts each day: a tip, or a quiz question
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, v: str) -> str:
+        if v in SUBSCRIPTION_MODES:
+            return v
+        close = difflib.get_close_matches(v.lower(), SUBSCRIPTION_MODES, n=1, cutoff=0.5)
+        hint = f"did you mean `{close[0]}`? " if close else ""
+        raise ValueError(f"{v!r} is not a mode; {hint}use `tip` or `quiz`")
 
     @field_validator("time")
     @classmethod
@@ -105,6 +116,29 @@ class SubscriptionConfig(_Strict):
     @classmethod
     def _days(cls, v: str | list[str]) -> str | list[str]:
         parse_days(v)
+        return v
+
+
+SUBSCRIPTION_MODES = ("tip", "quiz")  # core.learning_model.SubscriptionMode's values
+
+
+class LearningConfig(_Strict):
+    """How a channel's votes steer its daily pick (bot/core/learning.py)."""
+
+    # Days after a tip was found useful (then after each review) until it comes back.
+    review_days: list[int] = Field(default_factory=lambda: [30, 90, 180])
+
+    @field_validator("review_days")
+    @classmethod
+    def _review_days(cls, v: list[int]) -> list[int]:
+        if not v:
+            raise ValueError("give at least one interval in days, like [30, 90, 180]")
+        if any(d < 1 or d > 3650 for d in v):
+            raise ValueError(
+                f"{v}: each interval is a whole number of days from 1 to 3650, like [30, 90, 180]"
+            )
+        if any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError(f"{v}: the intervals must grow, like [30, 90, 180]")
         return v
 
 
@@ -167,6 +201,7 @@ class Config(_Strict):
     health: HealthConfig = Field(default_factory=HealthConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    learning: LearningConfig = Field(default_factory=LearningConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Where this config came from; set by `load_config`, used to resolve relative paths.
     source: str = "<defaults>"

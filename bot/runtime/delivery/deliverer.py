@@ -14,12 +14,15 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import DeliveryConfig
-from bot.core.picker import choose_daily_tip
+from bot.core.learning import DEFAULT_SETTINGS, LearningSettings
+from bot.core.learning_model import SubscriptionMode
+from bot.core.replies import Reply
 from bot.ports import Adapter, Clock, DeliveryObserver, Target, TipSource
 from bot.runtime.clock import SystemClock
 from bot.runtime.delivery.attempt import Poster, PostPolicy
 from bot.runtime.delivery.leases import Leases, worker_id
 from bot.runtime.delivery.planning import plan_for
+from bot.runtime.delivery.quiz_delivery import QuizDaily, QuizPost
 from bot.runtime.delivery.reply_cache import ReplyCache
 from bot.runtime.delivery.results import (
     DeliveryResult,
@@ -29,12 +32,14 @@ from bot.runtime.delivery.results import (
 )
 from bot.runtime.delivery.retries import gave_up_note
 from bot.runtime.delivery.store_calls import StoreCalls
-from bot.runtime.delivery.tip_choice import tips_for_claim
+from bot.runtime.delivery.tip_choice import pick_daily, tips_for_claim
 from bot.runtime.store import (
     FAILED,
     PAUSED,
     PLANNED,
+    SENT,
     SKIPPED,
+    ChannelPast,
     Delivery,
     Store,
     Subscription,
@@ -49,7 +54,8 @@ class Deliverer:
     """Runs delivery passes for the platforms it has adapters for.
 
     `clock`, `rng` and `worker` default to the wall clock, a fresh random source and this
-    host and process; tests pass their own.
+    host and process; tests pass their own. `learning`: how votes steer the daily pick
+    (`learning.*` in the config).
     """
 
     def __init__(
@@ -63,6 +69,7 @@ class Deliverer:
         worker: str | None = None,
         *,
         observer: DeliveryObserver | None = None,
+        learning: LearningSettings = DEFAULT_SETTINGS,
     ) -> None:
         self.store = store
         self.tips = tips
@@ -84,6 +91,8 @@ class Deliverer:
             observer=observer,
         )
         self.replies = ReplyCache(tips)
+        self.learning = learning
+        self.quizzes = QuizDaily(store)
         self._stopping = False
         self.last_pass_at: datetime | None = None
 
@@ -143,7 +152,7 @@ class Deliverer:
         platforms = list(self.adapters)
         window = max(1, self.settings.concurrency)
         refill = max(1, window // 2)
-        choose = tips_for_claim(self.tips.corpus, subs_by_id)
+        choose = tips_for_claim(self.tips.corpus, subs_by_id, self.learning)
         results: list[DeliveryResult] = []
         buffer: deque[Delivery] = deque()
         pending: set[asyncio.Task[DeliveryResult]] = set()
@@ -225,8 +234,20 @@ class Deliverer:
             log.error("delivery %s: database error, left for lease expiry: %s", d.key, e)
             return result_of(d, FAILED, d.tip_id, error="database unavailable")
 
-    def choose_tip(self, sub: Subscription, local_date: str, history: list[str]) -> str | None:
-        return choose_daily_tip(self.tips.corpus, sub, local_date, history)
+    def channel_past(self, sub: Subscription) -> ChannelPast:
+        """The channel's showings, votes and restorations (blocking: run it off the loop)."""
+        key = (sub.platform, sub.workspace, sub.channel)
+        return ChannelPast(
+            self.store.channel_shown(*key),
+            self.store.channel_votes(*key),
+            self.store.channel_restorations(*key),
+        )
+
+    async def choose_tip(self, sub: Subscription, d: Delivery) -> str | None:
+        """The row's tip when the claim chose none (or the chosen one left the corpus)."""
+        past = await self.db.run(self.channel_past, sub)
+        pick = pick_daily(self.tips.corpus, sub, d.local_date, past, self.learning)
+        return pick.tip_id if pick is not None else None
 
     async def deliver(self, d: Delivery, sub: Subscription | None, at: datetime) -> DeliveryResult:
         """Post one claimed delivery and mark the outcome."""
@@ -261,13 +282,30 @@ class Deliverer:
             await self.db.retry(self.store.mark_final, d.id, status, note, 0, self.clock.now())
             return result_of(d, status, d.tip_id, attempts=d.attempts, error=note)
 
-        tip_id = d.tip_id  # normally chosen in the claim transaction (see tips_for_claim)
-        reply = self.replies.reply_for(sub, tip_id) if tip_id else None
-        if reply is None:  # no tip matched at claim time, or the chosen tip left the corpus
-            history = await self.db.run(
-                self.store.channel_history, d.platform, d.workspace, d.channel
+        quiz: QuizPost | None = None
+        if sub.mode is SubscriptionMode.QUIZ:
+            quiz = await self.db.run(
+                self.quizzes.prepare, self.tips.corpus, d, sub, self.clock.now()
             )
-            tip_id = self.choose_tip(sub, d.local_date.isoformat(), history)
+        tip_id = d.tip_id  # normally chosen in the claim transaction (see tips_for_claim)
+        reply: Reply | None
+        if quiz is not None:
+            tip_id, reply = quiz.question.tip_id, quiz.reply
+        else:
+            reply = self.replies.reply_for(sub, tip_id) if tip_id else None
+        if quiz is not None and d.tip_id != quiz.question.tip_id:  # recorded before posting
+            lease_end = self.leases.end()
+            still_ours = await self.db.retry(
+                self.store.set_delivery_tip,
+                d.id,
+                quiz.question.tip_id,
+                self.worker,
+                lease_end,
+                self.clock.now(),
+            )
+            self.leases.note(d.id, lease_end)
+        elif reply is None:  # no tip matched at claim time, or the chosen tip left the corpus
+            tip_id = await self.choose_tip(sub, d)
             reply = self.replies.reply_for(sub, tip_id) if tip_id else None
             if tip_id is None or reply is None:
                 why = f"no tips match the topic filter {','.join(sub.topics) or '(all)'}"
@@ -285,12 +323,16 @@ class Deliverer:
             still_ours = await self.leases.ensure(d, 0.0)
         if not still_ours:
             return taken_over(d)
-        assert tip_id is not None  # both branches above set it
+        assert tip_id is not None and reply is not None  # each branch above set both
         if not d.prior_tip and at - d.due_at > self.late_after:
             found = await self.poster.find(adapter, target, d)
             if found is not None:
                 return await self.poster.sent(d, sub, tip_id, found, 0, at, reconciled=True)
-        return await self.poster.post(adapter, target, d, sub, tip_id, reply, at)
+        result = await self.poster.post(adapter, target, d, sub, tip_id, reply, at)
+        if quiz is not None and result.status == SENT and result.message_id:
+            # So the tally of answers can be updated in place on the posted message.
+            await self.db.retry(self.store.set_quiz_message_ref, quiz.posting_id, result.message_id)
+        return result
 
 
 async def run_passes_until_done(
