@@ -103,12 +103,18 @@ def _one_line(value: str | None) -> str:
 
 
 def subscribe_text(
-    time: str | None, timezone: str | None, days: str | None, topics: str | None
+    time: str | None,
+    timezone: str | None,
+    days: str | None,
+    topics: str | None,
+    mode: str | None = None,
 ) -> str:
-    """`subscribe 09:00 Europe/Amsterdam weekdays rbac secrets`, leaving out what is unset."""
+    """`subscribe 09:00 Europe/Amsterdam weekdays rbac secrets quiz`, leaving out what is
+    unset (the mode is the last word, as typed on Slack; the handler checks it)."""
     parts = ["subscribe", _one_line(time), _one_line(timezone)]
     parts.append(re.sub(r"\s*,\s*", ",", _one_line(days)))
     parts.extend(t for t in re.split(r"[,\s]+", _one_line(topics)) if t)
+    parts.append(_one_line(mode))
     return " ".join(p for p in parts if p)
 
 
@@ -277,8 +283,9 @@ def build_commands(answerer: Answerer) -> list[app_commands.Group]:
         timezone: str | None = None,
         days: str | None = None,
         topics: str | None = None,
+        mode: str | None = None,
     ) -> None:
-        text = subscribe_text(time, timezone, days, topics)
+        text = subscribe_text(time, timezone, days, topics, mode)
         await answerer.answer(interaction, text, admin_only=True)
 
     subscribe = _register(admin, "subscribe", subscribe_)

@@ -32,14 +32,13 @@ from bot.runtime.delivery.results import (
 )
 from bot.runtime.delivery.retries import gave_up_note
 from bot.runtime.delivery.store_calls import StoreCalls
-from bot.runtime.delivery.tip_choice import pick_daily, tips_for_claim
+from bot.runtime.delivery.tip_choice import channel_past, pick_daily, tips_for_claim
 from bot.runtime.store import (
     FAILED,
     PAUSED,
     PLANNED,
     SENT,
     SKIPPED,
-    ChannelPast,
     Delivery,
     Store,
     Subscription,
@@ -234,18 +233,9 @@ class Deliverer:
             log.error("delivery %s: database error, left for lease expiry: %s", d.key, e)
             return result_of(d, FAILED, d.tip_id, error="database unavailable")
 
-    def channel_past(self, sub: Subscription) -> ChannelPast:
-        """The channel's showings, votes and restorations (blocking: run it off the loop)."""
-        key = (sub.platform, sub.workspace, sub.channel)
-        return ChannelPast(
-            self.store.channel_shown(*key),
-            self.store.channel_votes(*key),
-            self.store.channel_restorations(*key),
-        )
-
     async def choose_tip(self, sub: Subscription, d: Delivery) -> str | None:
         """The row's tip when the claim chose none (or the chosen one left the corpus)."""
-        past = await self.db.run(self.channel_past, sub)
+        past = await self.db.run(channel_past, self.store, d.platform, d.workspace, d.channel)
         pick = pick_daily(self.tips.corpus, sub, d.local_date, past, self.learning)
         return pick.tip_id if pick is not None else None
 

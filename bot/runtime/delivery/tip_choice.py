@@ -18,7 +18,15 @@ from bot.core.learning import DailyPick, LearningSettings, ToLocalDate, choose_d
 from bot.core.learning_model import Shown, SubscriptionMode
 from bot.core.picker import seeded_rng
 from bot.core.schedules import parse_timezone
-from bot.runtime.store import ChannelKey, ChannelPast, ChooseTips, Delivery, ShownRow, Subscription
+from bot.runtime.store import (
+    ChannelKey,
+    ChannelPast,
+    ChooseTips,
+    Delivery,
+    ShownRow,
+    Store,
+    Subscription,
+)
 
 
 def learning_settings(cfg: LearningConfig) -> LearningSettings:
@@ -72,6 +80,15 @@ def pick_daily(
         seeded_rng(sub.platform, sub.workspace, sub.channel, local_date.isoformat()),
         settings,
         to_local,
+    )
+
+
+def channel_past(store: Store, platform: str, workspace: str, channel: str) -> ChannelPast:
+    """One channel's showings, votes and restorations (blocking: run it off the loop)."""
+    return ChannelPast(
+        store.channel_shown(platform, workspace, channel),
+        store.channel_votes(platform, workspace, channel),
+        store.channel_restorations(platform, workspace, channel),
     )
 
 
