@@ -15,15 +15,12 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.config import DeliveryConfig
 from bot.core.learning import DEFAULT_SETTINGS, LearningSettings
-from bot.core.learning_model import SubscriptionMode
-from bot.core.replies import Reply
 from bot.ports import Adapter, Clock, DeliveryObserver, Target, TipSource
 from bot.runtime.clock import SystemClock
 from bot.runtime.delivery.attempt import Poster, PostPolicy
+from bot.runtime.delivery.content import Contents
 from bot.runtime.delivery.leases import Leases, worker_id
 from bot.runtime.delivery.planning import plan_for
-from bot.runtime.delivery.quiz_delivery import QuizDaily, QuizPost
-from bot.runtime.delivery.reply_cache import ReplyCache
 from bot.runtime.delivery.results import (
     DeliveryResult,
     result_from_plan,
@@ -32,7 +29,7 @@ from bot.runtime.delivery.results import (
 )
 from bot.runtime.delivery.retries import gave_up_note
 from bot.runtime.delivery.store_calls import StoreCalls
-from bot.runtime.delivery.tip_choice import channel_past, pick_daily, tips_for_claim
+from bot.runtime.delivery.tip_choice import tips_for_claim
 from bot.runtime.store import (
     FAILED,
     PAUSED,
@@ -89,9 +86,8 @@ class Deliverer:
             rng=rng,
             observer=observer,
         )
-        self.replies = ReplyCache(tips)
         self.learning = learning
-        self.quizzes = QuizDaily(store)
+        self.contents = Contents(store, self.db, tips, learning)
         self._stopping = False
         self.last_pass_at: datetime | None = None
 
@@ -233,12 +229,6 @@ class Deliverer:
             log.error("delivery %s: database error, left for lease expiry: %s", d.key, e)
             return result_of(d, FAILED, d.tip_id, error="database unavailable")
 
-    async def choose_tip(self, sub: Subscription, d: Delivery) -> str | None:
-        """The row's tip when the claim chose none (or the chosen one left the corpus)."""
-        past = await self.db.run(channel_past, self.store, d.platform, d.workspace, d.channel)
-        pick = pick_daily(self.tips.corpus, sub, d.local_date, past, self.learning)
-        return pick.tip_id if pick is not None else None
-
     async def deliver(self, d: Delivery, sub: Subscription | None, at: datetime) -> DeliveryResult:
         """Post one claimed delivery and mark the outcome."""
         if sub is None:
@@ -272,36 +262,14 @@ class Deliverer:
             await self.db.retry(self.store.mark_final, d.id, status, note, 0, self.clock.now())
             return result_of(d, status, d.tip_id, attempts=d.attempts, error=note)
 
-        quiz: QuizPost | None = None
-        if sub.mode is SubscriptionMode.QUIZ:
-            quiz = await self.db.run(
-                self.quizzes.prepare, self.tips.corpus, d, sub, self.clock.now()
-            )
-        tip_id = d.tip_id  # normally chosen in the claim transaction (see tips_for_claim)
-        reply: Reply | None
-        if quiz is not None:
-            tip_id, reply = quiz.question.tip_id, quiz.reply
-        else:
-            reply = self.replies.reply_for(sub, tip_id) if tip_id else None
-        if quiz is not None and d.tip_id != quiz.question.tip_id:  # recorded before posting
-            lease_end = self.leases.end()
-            still_ours = await self.db.retry(
-                self.store.set_delivery_tip,
-                d.id,
-                quiz.question.tip_id,
-                self.worker,
-                lease_end,
-                self.clock.now(),
-            )
-            self.leases.note(d.id, lease_end)
-        elif reply is None:  # no tip matched at claim time, or the chosen tip left the corpus
-            tip_id = await self.choose_tip(sub, d)
-            reply = self.replies.reply_for(sub, tip_id) if tip_id else None
-            if tip_id is None or reply is None:
-                why = f"no tips match the topic filter {','.join(sub.topics) or '(all)'}"
-                await self.db.retry(self.store.mark_final, d.id, FAILED, why, 0, self.clock.now())
-                self.poster.failed(d.platform, "no_tips")
-                return result_of(d, FAILED, None, error=why)
+        c = await self.contents.for_row(d, sub, self.clock.now())
+        tip_id, reply = c.tip_id, c.reply
+        if tip_id is None or reply is None:
+            why = f"no tips match the topic filter {','.join(sub.topics) or '(all)'}"
+            await self.db.retry(self.store.mark_final, d.id, FAILED, why, 0, self.clock.now())
+            self.poster.failed(d.platform, "no_tips")
+            return result_of(d, FAILED, None, error=why)
+        if c.chosen_now:  # recorded before posting, so a reconciling claimer knows what went out
             lease_end = self.leases.end()
             still_ours = await self.db.retry(
                 self.store.set_delivery_tip, d.id, tip_id, self.worker, lease_end, self.clock.now()
@@ -313,15 +281,16 @@ class Deliverer:
             still_ours = await self.leases.ensure(d, 0.0)
         if not still_ours:
             return taken_over(d)
-        assert tip_id is not None and reply is not None  # each branch above set both
         if not d.prior_tip and at - d.due_at > self.late_after:
             found = await self.poster.find(adapter, target, d)
             if found is not None:
                 return await self.poster.sent(d, sub, tip_id, found, 0, at, reconciled=True)
         result = await self.poster.post(adapter, target, d, sub, tip_id, reply, at)
-        if quiz is not None and result.status == SENT and result.message_id:
+        if c.quiz is not None and result.status == SENT and result.message_id:
             # So the tally of answers can be updated in place on the posted message.
-            await self.db.retry(self.store.set_quiz_message_ref, quiz.posting_id, result.message_id)
+            await self.db.retry(
+                self.store.set_quiz_message_ref, c.quiz.posting_id, result.message_id
+            )
         return result
 
 
