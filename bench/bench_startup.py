@@ -6,16 +6,18 @@
 Side by side in one run, each in a pty (`pty.fork`), alternating so both see the same load:
 
 - `k8stip run`, typing `/k8stip secrets` once the banner says the console is ready, until the
-  tip's "Share with the channel" action is printed;
+  tip's "Share with the channel" action is printed (then, before it is stopped, its health
+  server must answer /healthz, so that the memory figure includes it);
 - errbot 6.2.1's Text backend (`errbot --text`), typing `!tryme` at its `>>>` prompt, until
   "works" is printed. errbot is installed by this script into a throwaway venv
   (`/tmp/errbot-venv`, `pip install errbot==6.2.1`); it is not a project dependency.
 
 Each figure is the median wall time over `--runs` and the peak RSS (ru_maxrss of the child,
 from `os.wait4`). Then, as plain processes: `k8stip deliver --json` with nothing due (the
-CronJob case) and `k8stip tip secrets`. The first start of each (schema creation, errbot's
-first run) is a warm-up and not counted. `--src` runs k8stip from another source tree (e.g. a
-`git archive main bot` export) with this venv's packages, to compare two commits.
+CronJob case: one subscription, due in six hours) and `k8stip tip secrets`. The first start
+of each (schema creation, errbot's first run) is a warm-up and not counted. `--src` runs
+k8stip from another source tree (e.g. a `git archive main bot` export) with this venv's
+packages, to compare two commits.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import pty
+import re
 import select
 import signal
 import statistics
@@ -30,7 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,10 +71,17 @@ def errbot_home(exe: Path, root: Path) -> Path:
 
 
 def pty_start(
-    argv: list[str], cwd: Path, env: dict[str, str], ready: bytes, command: bytes, answer: bytes
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    ready: bytes,
+    command: bytes,
+    answer: bytes,
+    after: Callable[[bytes], None] | None = None,
 ) -> Start:
     """Start `argv` in a pty; once `ready` is printed, type `command`; stop when `answer`
-    follows. The time runs from just before the fork to the answer."""
+    follows. The time runs from just before the fork to the answer. `after(output)` runs
+    before the process is stopped (and so counts in its peak memory)."""
     t0 = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # the child
@@ -98,11 +111,26 @@ def pty_start(
             if sent_at >= 0 and answer in out[sent_at:]:
                 elapsed = time.perf_counter() - t0
                 break
+        if after is not None:
+            after(out)
     finally:
         os.kill(pid, signal.SIGTERM)
         _, _, usage = os.wait4(pid, 0)
         os.close(fd)
     return Start(elapsed, usage.ru_maxrss / 1024)
+
+
+def health_answers(out: bytes) -> None:
+    """The health server, which `run` starts beside the console, answers /healthz: the
+    memory figure is that of a bot serving both, not one caught before aiohttp loaded."""
+    found = re.search(rb"health:\s+(http://\S+/healthz)", out)
+    if not found:
+        raise SystemExit(
+            "k8stip run printed no health URL:\n" + out[-600:].decode(errors="replace")
+        )
+    with urllib.request.urlopen(found.group(1).decode(), timeout=30) as resp:
+        if resp.status != 200:
+            raise SystemExit(f"/healthz answered {resp.status}")
 
 
 def plain(argv: list[str], cwd: Path, env: dict[str, str]) -> Start:
@@ -137,9 +165,14 @@ def main() -> None:
         home = errbot_home(errbot, root)
         work = root / "k8stip"
         work.mkdir()
+        # A daily console subscription six hours from now: every pass of the run finds
+        # something to look at (the subscription, its schedule) and nothing due.
+        later = (datetime.now(UTC) + timedelta(hours=6)).strftime("%H:%M")
         (work / "config.yaml").write_text(
             f"database: sqlite:///{work}/data/k8stip.db\ncorpus: {ROOT / 'tips'}\n"
             "health:\n  port: 0\n"
+            f"subscriptions:\n  - {{platform: console, channel: ops, time: '{later}', "
+            "timezone: UTC, days: daily}\n"
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith(("K8STIP_", "SLACK_"))}
         env = {k: v for k, v in env.items() if not k.startswith("DISCORD_")}
@@ -156,6 +189,7 @@ def main() -> None:
                 b"Type /k8stip help",
                 b"/k8stip secrets",
                 b"Share with the channel",
+                after=health_answers,
             )
 
         def errbot_run() -> Start:

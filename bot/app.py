@@ -2,9 +2,10 @@
 
 `run` is the bot (scheduler, adapters, health server); `deliver_once` one delivery pass (a
 Kubernetes CronJob can run it); both build their parts with `wire`. `migrate` creates or
-upgrades the schema; `status` prints the subscriptions. Each platform's `AdapterFactory`
-says which secrets it needs before its SDK loads, so a console-only install never loads
-slack-bolt or discord.py.
+upgrades the schema; `status` (`bot/status.py`) prints the subscriptions. Each platform's
+`AdapterFactory` says which secrets it needs before its SDK loads, so a console-only install
+never loads slack-bolt or discord.py; a deliver pass with nothing due loads neither the tips
+nor any adapter.
 
 `run` binds its ports before it opens the store, so a second bot on a taken port stops before
 it migrates anything; a database that cannot be reached stops every command with one
@@ -28,22 +29,21 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy.engine import make_url
 
 from bot import __version__
-from bot.adapters.console import ConsoleAdapter
 from bot.config import DATABASE_URL_ENV, Config, ConfigError, Secrets, load_secrets
-from bot.core.corpus import Topic
-from bot.core.invocation import Handler
 from bot.core.learning_model import SubscriptionMode
 from bot.core.schedules import parse_days, parse_timezone
-from bot.ports import Adapter, AdapterFactory, PlatformEvents
-from bot.runtime.delivery.tip_choice import learning_settings
 from bot.runtime.store import Store, SubscriptionSpec
 from bot.runtime.store.engine import DatabaseURLError, reaching
 from bot.startup import health_socket, port_message, port_problem
 
-if TYPE_CHECKING:  # imported where used: `migrate` and `status` need none of them
+if TYPE_CHECKING:  # imported where used: `migrate`, `status` and an idle pass need none
+    from bot.adapters.console import ConsoleAdapter
+    from bot.core.corpus import Topic
     from bot.core.engine import Engine
+    from bot.core.invocation import Handler
+    from bot.ports import Adapter, AdapterFactory, PlatformEvents
     from bot.runtime.delivery import Deliverer
-    from bot.runtime.health import Metrics
+    from bot.runtime.metrics import LateMetrics, Metrics
     from bot.runtime.router import Router
 
 log = logging.getLogger("bot.app")
@@ -178,18 +178,12 @@ ADAPTER_FACTORIES: Mapping[str, Callable[[], AdapterFactory]] = {
 }
 
 
-def build_adapters(
-    config: Config,
-    secrets: Secrets,
-    handle: Handler,
-    events: PlatformEvents,
-    console: ConsoleAdapter,
-    topics: Collection[Topic],
-) -> AdapterSet:
-    """The console adapter always; Slack and Discord when configured and credentialed.
-
-    `topics` (the engine's corpus, already loaded) feeds Discord's topic autocomplete."""
-    out = AdapterSet({"console": console})
+def platforms_to_run(config: Config, secrets: Secrets) -> tuple[list[AdapterFactory], list[str]]:
+    """The factories of the platforms that run here, and why each other one does not (for
+    the banner). A platform enabled in the config without its secrets is a ConfigError. Loads
+    no SDK."""
+    factories: list[AdapterFactory] = []
+    notes: list[str] = []
     for platform, load_factory in ADAPTER_FACTORIES.items():
         title = platform.capitalize()
         try:
@@ -197,12 +191,12 @@ def build_adapters(
         except ModuleNotFoundError as e:
             if e.name != f"bot.adapters.{platform}":
                 raise
-            out.notes.append(f"{title}: this build has no {platform} adapter")
+            notes.append(f"{title}: this build has no {platform} adapter")
             continue
         enabled = factory.enabled(config)
         missing = [n for n in factory.secrets_needed(config) if not secrets.get(n)]
         if enabled is False:
-            out.notes.append(f"{title}: off ({platform}.enabled: false in the config)")
+            notes.append(f"{title}: off ({platform}.enabled: false in the config)")
             continue
         if missing:
             if enabled:
@@ -215,8 +209,26 @@ def build_adapters(
                     ]
                 )
             also = "each also as NAME_FILE" if len(missing) > 1 else f"or {missing[0]}_FILE"
-            out.notes.append(f"{title}: off; set {' and '.join(missing)} ({also}) to turn it on")
+            notes.append(f"{title}: off; set {' and '.join(missing)} ({also}) to turn it on")
             continue
+        factories.append(factory)
+    return factories, notes
+
+
+def build_adapters(
+    config: Config,
+    secrets: Secrets,
+    handle: Handler,
+    events: PlatformEvents,
+    console: ConsoleAdapter,
+    topics: Collection[Topic],
+) -> AdapterSet:
+    """The console adapter always; Slack and Discord when configured and credentialed.
+
+    `topics` (the engine's corpus, already loaded) feeds Discord's topic autocomplete."""
+    factories, notes = platforms_to_run(config, secrets)
+    out = AdapterSet({"console": console}, notes)
+    for factory in factories:
         out.adapters[factory.platform] = factory.create(config, secrets, handle, events, topics)
     return out
 
@@ -234,22 +246,8 @@ class Wiring:
     deliverer: Deliverer
 
 
-async def wire(
-    config: Config,
-    secrets: Secrets,
-    *,
-    at: datetime,
-    console_out: TextIO,
-    interactive: bool,
-    metrics: Metrics | None = None,
-) -> Wiring:
-    """Open the store (config subscriptions synced as of `at`), load the corpus, and build
-    the router, the adapters and the deliverer. `metrics` observes commands and deliveries.
-    The store is closed again if any of it fails; otherwise closing it is the caller's."""
-    from bot.core.engine import Engine
-    from bot.runtime.delivery import Deliverer
-    from bot.runtime.router import Router
-
+async def open_synced_store(config: Config, at: datetime) -> Store:
+    """The store, opened and upgraded, with the config's subscriptions synced as of `at`."""
     store = await asyncio.to_thread(open_store, config)
     try:
         with reaching(config.database, database_key(config)):
@@ -259,6 +257,35 @@ async def wire(
                 at,
                 catch_up_window(config),
             )
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+async def wire(
+    config: Config,
+    secrets: Secrets,
+    *,
+    at: datetime,
+    console_out: TextIO,
+    interactive: bool,
+    metrics: Metrics | LateMetrics | None = None,
+    store: Store | None = None,
+) -> Wiring:
+    """Open the store (config subscriptions synced as of `at`) unless `store` is one so
+    opened, load the corpus, and build the router, the adapters and the deliverer. `metrics`
+    observes commands and deliveries. The store is closed again if any of it fails;
+    otherwise closing it is the caller's."""
+    from bot.adapters.console import ConsoleAdapter
+    from bot.core.engine import Engine
+    from bot.runtime.delivery import Deliverer
+    from bot.runtime.delivery.tip_choice import learning_settings
+    from bot.runtime.router import Router
+
+    if store is None:
+        store = await open_synced_store(config, at)
+    try:
         engine = Engine.from_config(config)
         router = Router(engine, store, config, observer=metrics)
         console = ConsoleAdapter(router.handle, out=console_out, interactive=interactive)
@@ -297,7 +324,7 @@ def parse_at(value: str | None, default_tz: str) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=parse_timezone(default_tz))
 
 
-def _setup_logging(config: Config, args: argparse.Namespace) -> None:
+def setup_logging(config: Config, args: argparse.Namespace) -> None:
     level = "DEBUG" if getattr(args, "debug", False) else config.log_level
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -311,7 +338,7 @@ def _setup_logging(config: Config, args: argparse.Namespace) -> None:
 
 
 def migrate(config: Config, args: argparse.Namespace) -> int:
-    _setup_logging(config, args)
+    setup_logging(config, args)
     store = open_store(config, upgrade=False)
     try:
         with reaching(config.database, database_key(config)):
@@ -328,21 +355,39 @@ def migrate(config: Config, args: argparse.Namespace) -> int:
 
 
 def deliver_once(config: Config, args: argparse.Namespace) -> int:
-    _setup_logging(config, args)
+    setup_logging(config, args)
     return asyncio.run(_deliver_once(config, args))
 
 
 async def _deliver_once(config: Config, args: argparse.Namespace) -> int:
+    from bot.runtime.delivery.planning import nothing_due
+
     as_json = bool(getattr(args, "json", False))
     at = parse_at(getattr(args, "at", None), config.timezone)
     now = datetime.now(UTC)
+    secrets = load_secrets()
+    platforms_to_run(config, secrets)  # a platform enabled without its secrets stops here
+    store = await open_synced_store(config, at or now)
+    try:
+        with reaching(config.database, database_key(config)):
+            idle = await asyncio.to_thread(
+                nothing_due, store, at or now, now, catch_up_window(config)
+            )
+    except BaseException:
+        store.close()
+        raise
+    if idle:  # what a full pass would print, without loading the tips or any adapter
+        store.close()
+        sys.stdout.write("[]\n" if as_json else "nothing due\n")
+        return EXIT_OK
     wired = await wire(
         config,
-        load_secrets(),
+        secrets,
         at=at or now,
         # With --json, standard output is one JSON document: console tips go to stderr.
         console_out=sys.stderr if as_json else sys.stdout,
         interactive=False,
+        store=store,
     )
     try:
         try:
@@ -398,80 +443,26 @@ def _print_results(results: Sequence[Any], out: TextIO) -> None:
     out.write(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "\n")
 
 
-# -- k8stip status ----------------------------------------------------------------------
-
-
-def status(config: Config, args: argparse.Namespace) -> int:
-    _setup_logging(config, args)
-    store = open_store(config)
-    try:
-        with reaching(config.database, database_key(config)):
-            store.sync_config_subscriptions(
-                config_subscriptions(config), datetime.now(UTC), catch_up_window(config)
-            )
-            rows = status_rows(store, datetime.now(UTC))
-    finally:
-        store.close()
-    if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return EXIT_OK
-    if not rows:
-        sys.stdout.write(
-            "no subscriptions; add `subscriptions:` to the config or run /k8stip subscribe\n"
-        )
-    for r in rows:
-        where = f"{r['platform']}:{r['workspace'] + '/' if r['workspace'] else ''}{r['channel']}"
-        state = f"PAUSED ({r['paused_reason']})" if r["paused"] else f"next {r['next_post']}"
-        last = r["last"]
-        last_text = f"; last {last['local_date']} {last['status']}" if last else ""
-        sys.stdout.write(
-            f"{where}  {r['schedule']}  [{r['topics'] or 'all'}]  {state}{last_text}\n"
-        )
-    return EXIT_OK
-
-
-def status_rows(store: Store, now: datetime) -> list[dict[str, Any]]:
-    rows = []
-    for sub in store.list_subscriptions():
-        _, due = sub.schedule.next_after(now)
-        last = store.last_delivery(sub.id)
-        rows.append(
-            {
-                "platform": sub.platform,
-                "workspace": sub.workspace,
-                "channel": sub.channel,
-                "schedule": sub.schedule.describe(),
-                "topics": ",".join(sub.topics),
-                "origin": sub.origin,
-                "paused": sub.paused,
-                "paused_reason": sub.paused_reason,
-                "next_post": due.astimezone(parse_timezone(sub.timezone)).isoformat(),
-                "last": None
-                if last is None
-                else {
-                    "local_date": last.local_date.isoformat(),
-                    "status": last.status,
-                    "tip_id": last.tip_id,
-                    "error": last.last_error,
-                },
-            }
-        )
-    return rows
-
-
 # -- k8stip run -------------------------------------------------------------------------
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
-    _setup_logging(config, args)
+    setup_logging(config, args)
     return asyncio.run(_run(config, args))
 
 
-async def _run(config: Config, args: argparse.Namespace) -> int:
-    from bot.runtime.health import HealthServer, Metrics, readiness
-    from bot.runtime.scheduler import DeliveryScheduler
+def _import_health_and_scheduler() -> None:
+    """The slowest imports of `run`, in a worker thread. Only these: as none of their modules
+    imports k8stip, this thread and the main one never wait on each other."""
+    import aiohttp.web  # noqa: F401
+    import apscheduler.schedulers.asyncio  # noqa: F401
+    import prometheus_client  # noqa: F401
 
-    metrics = Metrics()
+
+async def _run(config: Config, args: argparse.Namespace) -> int:
+    from bot.runtime.metrics import LateMetrics, Metrics
+
+    observer = LateMetrics()  # counts from the first command; Metrics comes with aiohttp
     interactive = sys.stdin.isatty() and not getattr(args, "no_console", False)
     secrets = load_secrets()
     # Ports before anything: a second bot on a taken port stops here, before the store opens.
@@ -486,7 +477,7 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             at=datetime.now(UTC),
             console_out=sys.stdout,
             interactive=interactive,
-            metrics=metrics,
+            metrics=observer,
         )
     except BaseException:
         if health_sock is not None:
@@ -494,15 +485,25 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         raise
     store = wired.store
     connected: dict[str, bool] = dict.fromkeys(wired.adapters, False)
+    # Imported while the adapters connect and the console greets (not earlier: two threads
+    # share one interpreter lock, and the console's start would wait for half of it).
+    late_imports = asyncio.create_task(asyncio.to_thread(_import_health_and_scheduler))
 
-    async def refresh_gauges() -> None:
-        total, paused = await asyncio.to_thread(store.subscription_counts)
-        metrics.subscriptions.set(total)
-        metrics.paused.set(paused)
+    async def start_health() -> Any:
+        """Serve health on the socket bound at start (earlier probes wait in its backlog)."""
+        await late_imports
+        metrics = Metrics()
+        observer.attach(metrics)
+        if health_sock is None:
+            return None
+        from bot.runtime.health import HealthServer, readiness
 
-    health = None
-    if health_sock is not None:
-        health = HealthServer(
+        async def refresh_gauges() -> None:
+            total, paused = await asyncio.to_thread(store.subscription_counts)
+            metrics.subscriptions.set(total)
+            metrics.paused.set(paused)
+
+        server = HealthServer(
             config.health.host,
             config.health.port,
             metrics,
@@ -511,7 +512,10 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             gauge_seconds=config.delivery.tick_seconds,
             sock=health_sock,
         )
-        await health.start()
+        await server.start()
+        return server
+
+    health_task = asyncio.create_task(start_health())
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -526,10 +530,20 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             raise  # stops k8stip with its one line, not a traceback
         except Exception:
             log.exception("%s: could not connect; daily posts still go out over REST", name)
+    # The health server comes up while the adapters connect (a Discord gateway can take seconds).
+    health_port = health_sock.getsockname()[1] if health_sock is not None else None
+    _banner(config, wired, health_port, health_note, interactive, sys.stderr)
+    await wired.console.greet()
+    try:
+        health = await health_task
+    except BaseException:
+        await _shutdown(None, wired.adapters, None, store)
+        raise
+    from bot.runtime.scheduler import DeliveryScheduler
+
+    # After the adapters have started, so that no pass posts through one not yet connected.
     scheduler = DeliveryScheduler(wired.deliverer, config.delivery.tick_seconds)
     scheduler.start()
-    _banner(config, wired, health, health_note, interactive, sys.stderr)
-    await wired.console.greet()
 
     await stop.wait()
     sys.stderr.write("k8stip: stopping…\n")
@@ -541,7 +555,8 @@ async def _shutdown(
     scheduler: Any, adapters: dict[str, Adapter], health: Any, store: Store
 ) -> None:
     """Everything stops within SHUTDOWN_SECONDS: a pass in flight gets most of it."""
-    await scheduler.shutdown(grace_seconds=SHUTDOWN_SECONDS - 3)
+    if scheduler is not None:
+        await scheduler.shutdown(grace_seconds=SHUTDOWN_SECONDS - 3)
     for name, adapter in adapters.items():
         try:
             await asyncio.wait_for(adapter.stop(), timeout=1.5)
@@ -555,7 +570,7 @@ async def _shutdown(
 def _banner(
     config: Config,
     wired: Wiring,
-    health: Any,
+    health_port: int | None,
     health_note: str,
     interactive: bool,
     out: TextIO,
@@ -572,8 +587,8 @@ def _banner(
         f"  active:  {active}",
     ]
     lines += [f"  missing: {note}" for note in wired.notes]
-    if health is not None:
-        lines.append(f"  health:  http://{config.health.host}:{health.port}/healthz{health_note}")
+    if health_port is not None:
+        lines.append(f"  health:  http://{config.health.host}:{health_port}/healthz{health_note}")
     lines.append(
         "  Type /k8stip help (Ctrl-C to quit)."
         if interactive

@@ -157,7 +157,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from bot.app import status
+    from bot.status import status
 
     return status(_config(args), args)
 

@@ -13,20 +13,13 @@ import itertools
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-)
 
+from bot.config_check import Bounds, Check, build
 from bot.core.loader import bundled_tips_dir
 from bot.core.schedules import parse_days, parse_time, parse_timezone
 from bot.core.yaml_lines import yaml_line_index
@@ -52,14 +45,10 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-class _Strict(BaseModel):
-    # Numbers must be finite: `1e300`, `.inf` and `.nan` pass a plain float check and fail
-    # much later (a timedelta overflow in the middle of a delivery pass).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-# 0 asks the OS for a free port (tests, and several bots on one machine).
-Port = Annotated[int, Field(ge=0, le=65535)]
+# The sections are frozen dataclasses checked by `bot/config_check.py` (every number finite,
+# unknown keys refused with the valid ones named). 0 asks the OS for a free port (tests, and
+# several bots on one machine).
+Port = Annotated[int, Bounds(ge=0, le=65535)]
 
 
 def _check_host(v: str) -> str:
@@ -75,94 +64,83 @@ def _check_host(v: str) -> str:
     return v
 
 
-Host = Annotated[str, AfterValidator(_check_host)]
-
-
-class SubscriptionConfig(_Strict):
-    """A subscription declared in config: config wins over chat changes for these."""
-
-    platform: Literal["slack", "discord", "console"]
-    workspace: str = ""
-    channel: str
-    time: str = "09:00"
-    timezone: str | None = None  # None: the top-level `timezone`
-    days: str | list[str] = "weekdays"
-    topics: list[str] = Field(default_factory=list)
-    mode: str = "tip"  # what it posts each day: a tip, or a quiz question
-
-    @field_validator("mode")
-    @classmethod
-    def _mode(cls, v: str) -> str:
-        if v in SUBSCRIPTION_MODES:
-            return v
-        close = difflib.get_close_matches(v.lower(), SUBSCRIPTION_MODES, n=1, cutoff=0.5)
-        hint = f"did you mean `{close[0]}`? " if close else ""
-        raise ValueError(f"{v!r} is not a mode; {hint}use `tip` or `quiz`")
-
-    @field_validator("time")
-    @classmethod
-    def _time(cls, v: str) -> str:
-        parse_time(v)
-        return v
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_timezone(v)
-        return v
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v: str | list[str]) -> str | list[str]:
-        parse_days(v)
-        return v
-
+Host = Annotated[str, Check(_check_host)]
+Time = Annotated[str, Check(parse_time)]
+Timezone = Annotated[str, Check(parse_timezone)]
+Days = Annotated[str | list[str], Check(parse_days)]
 
 SUBSCRIPTION_MODES = ("tip", "quiz")  # core.learning_model.SubscriptionMode's values
 
 
-class LearningConfig(_Strict):
+def _check_mode(v: str) -> None:
+    if v in SUBSCRIPTION_MODES:
+        return
+    close = difflib.get_close_matches(v.lower(), SUBSCRIPTION_MODES, n=1, cutoff=0.5)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    raise ValueError(f"{v!r} is not a mode; {hint}use `tip` or `quiz`")
+
+
+def _check_review_days(v: list[int]) -> None:
+    if not v:
+        raise ValueError("give at least one interval in days, like [30, 90, 180]")
+    if any(d < 1 or d > 3650 for d in v):
+        raise ValueError(
+            f"{v}: each interval is a whole number of days from 1 to 3650, like [30, 90, 180]"
+        )
+    if any(b <= a for a, b in itertools.pairwise(v)):
+        raise ValueError(f"{v}: the intervals must grow, like [30, 90, 180]")
+
+
+Mode = Annotated[str, Check(_check_mode)]
+ReviewDays = Annotated[list[int], Check(_check_review_days)]
+
+
+@dataclass(frozen=True)
+class SubscriptionConfig:
+    """A subscription declared in config: config wins over chat changes for these."""
+
+    platform: Literal["slack", "discord", "console"]
+    channel: str
+    workspace: str = ""
+    time: Time = "09:00"
+    timezone: Timezone | None = None  # None: the top-level `timezone`
+    days: Days = "weekdays"
+    topics: list[str] = field(default_factory=list)
+    mode: Mode = "tip"  # what it posts each day: a tip, or a quiz question
+
+
+@dataclass(frozen=True)
+class LearningConfig:
     """How a channel's votes steer its daily pick (bot/core/learning.py)."""
 
     # Days after a tip was found useful (then after each review) until it comes back.
-    review_days: list[int] = Field(default_factory=lambda: [30, 90, 180])
-
-    @field_validator("review_days")
-    @classmethod
-    def _review_days(cls, v: list[int]) -> list[int]:
-        if not v:
-            raise ValueError("give at least one interval in days, like [30, 90, 180]")
-        if any(d < 1 or d > 3650 for d in v):
-            raise ValueError(
-                f"{v}: each interval is a whole number of days from 1 to 3650, like [30, 90, 180]"
-            )
-        if any(b <= a for a, b in itertools.pairwise(v)):
-            raise ValueError(f"{v}: the intervals must grow, like [30, 90, 180]")
-        return v
+    review_days: ReviewDays = field(default_factory=lambda: [30, 90, 180])
 
 
-class SlackConfig(_Strict):
+@dataclass(frozen=True)
+class SlackConfig:
     enabled: bool | None = None  # None: on when its tokens are set
     mode: Literal["socket", "http"] = "socket"
     api_url: str = "https://slack.com/api/"
     http_host: Host = "0.0.0.0"  # HTTP mode: Slack must reach it; 127.0.0.1 behind a local proxy
     http_port: Port = 3000
-    admins: list[str] = Field(default_factory=list)  # user ids allowed to run admin commands
+    admins: list[str] = field(default_factory=list)  # user ids allowed to run admin commands
     oauth: bool = False  # multi-workspace install flow (HTTP mode)
     command: str = "/k8stip"
 
 
-class DiscordConfig(_Strict):
+@dataclass(frozen=True)
+class DiscordConfig:
     enabled: bool | None = None  # None: on when DISCORD_TOKEN is set
     api_url: str = "https://discord.com/api/v10"
-    shard_count: int | None = Field(default=None, ge=1, le=100_000)
-    shard_ids: list[Annotated[int, Field(ge=0)]] | None = None
-    dev_guild_ids: list[int] = Field(default_factory=list)
-    admins: list[str] = Field(default_factory=list)
+    shard_count: Annotated[int, Bounds(ge=1, le=100_000)] | None = None
+    shard_ids: list[Annotated[int, Bounds(ge=0)]] | None = None
+    dev_guild_ids: list[int] = field(default_factory=list)
+    admins: list[str] = field(default_factory=list)
 
 
-class HealthConfig(_Strict):
+@dataclass(frozen=True)
+class HealthConfig:
     enabled: bool = True
     # This machine only, unless asked: the container image sets K8STIP_HEALTH_HOST=0.0.0.0 and
     # the Kubernetes ConfigMap sets `health.host: 0.0.0.0`, where probes come from outside.
@@ -170,59 +148,44 @@ class HealthConfig(_Strict):
     port: Port = 8080
 
 
-class DeliveryConfig(_Strict):
+@dataclass(frozen=True)
+class DeliveryConfig:
     # Bounds: wide enough for any real install, narrow enough that no value overflows a
     # timedelta or turns a pass into a busy loop.
-    catch_up_hours: float = Field(default=6.0, ge=0, le=24 * 7)
-    max_attempts: int = Field(default=5, ge=1, le=100)
-    backoff_base_seconds: float = Field(default=1.0, gt=0, le=3600)
-    backoff_max_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)
-    tick_seconds: int = Field(default=30, ge=1, le=3600)
+    catch_up_hours: Annotated[float, Bounds(ge=0, le=24 * 7)] = 6.0
+    max_attempts: Annotated[int, Bounds(ge=1, le=100)] = 5
+    backoff_base_seconds: Annotated[float, Bounds(gt=0, le=3600)] = 1.0
+    backoff_max_seconds: Annotated[float, Bounds(gt=0, le=24 * 3600)] = 60.0
+    tick_seconds: Annotated[int, Bounds(ge=1, le=3600)] = 30
     # A claimed delivery whose process died becomes claimable again after this long.
-    lease_seconds: float = Field(default=300.0, ge=1, le=24 * 3600)
+    lease_seconds: Annotated[float, Bounds(ge=1, le=24 * 3600)] = 300.0
     # Posts in flight at once per process, and posts per second to one workspace/guild.
-    concurrency: int = Field(default=50, ge=1, le=10_000)
-    workspace_posts_per_second: float = Field(default=20.0, ge=0, le=10_000)
+    concurrency: Annotated[int, Bounds(ge=1, le=10_000)] = 50
+    workspace_posts_per_second: Annotated[float, Bounds(ge=0, le=10_000)] = 20.0
 
 
-class RateLimitConfig(_Strict):
-    commands_per_minute: int = Field(default=30, ge=0, le=100_000)
+@dataclass(frozen=True)
+class RateLimitConfig:
+    commands_per_minute: Annotated[int, Bounds(ge=0, le=100_000)] = 30
 
 
-class Config(_Strict):
+@dataclass(frozen=True)
+class Config:
     database: str = "sqlite:///data/k8stip.db"
     corpus: str | list[str] = "tips/"
-    timezone: str = "UTC"
-    default_time: str = "09:00"
-    default_days: str | list[str] = "weekdays"
-    subscriptions: list[SubscriptionConfig] = Field(default_factory=list)
-    slack: SlackConfig = Field(default_factory=SlackConfig)
-    discord: DiscordConfig = Field(default_factory=DiscordConfig)
-    health: HealthConfig = Field(default_factory=HealthConfig)
-    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
-    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
-    learning: LearningConfig = Field(default_factory=LearningConfig)
+    timezone: Timezone = "UTC"
+    default_time: Time = "09:00"
+    default_days: Days = "weekdays"
+    subscriptions: list[SubscriptionConfig] = field(default_factory=list)
+    slack: SlackConfig = field(default_factory=SlackConfig)
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
+    learning: LearningConfig = field(default_factory=LearningConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Where this config came from; set by `load_config`, used to resolve relative paths.
     source: str = "<defaults>"
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        parse_timezone(v)
-        return v
-
-    @field_validator("default_time")
-    @classmethod
-    def _time(cls, v: str) -> str:
-        parse_time(v)
-        return v
-
-    @field_validator("default_days")
-    @classmethod
-    def _days(cls, v: str | list[str]) -> str | list[str]:
-        parse_days(v)
-        return v
 
     @property
     def corpus_paths(self) -> list[Path]:
@@ -281,26 +244,6 @@ def load_secrets(environ: dict[str, str] | None = None) -> Secrets:
     return Secrets(values)
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
-    """The valid keys at `loc`'s parent, for 'did you mean' suggestions."""
-    current: Any = model
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = current.model_fields.get(part) if hasattr(current, "model_fields") else None
-        if field is None:
-            return []
-        ann = field.annotation
-        args = getattr(ann, "__args__", ())
-        candidates = [ann, *args, *(a for t in args for a in getattr(t, "__args__", ()))]
-        current = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-        if current is None:
-            return []
-    return [k for k in current.model_fields if k != "source"]
-
-
 def config_from_mapping(data: Any, source: str = "<defaults>", text: str = "") -> Config:
     """Validate a parsed config mapping; problems name file, line, key and the fix."""
     if data is None:
@@ -309,26 +252,23 @@ def config_from_mapping(data: Any, source: str = "<defaults>", text: str = "") -
         raise ConfigError(
             [f"{source}:1: the config must be a mapping of keys, like `timezone: UTC`"]
         )
+    config, found = build(Config, {**data, "source": source})
+    if config is not None:
+        return config
     lines = yaml_line_index(text) if text else {}
-    try:
-        return Config.model_validate({**data, "source": source})
-    except ValidationError as e:
-        problems = []
-        for err in e.errors():
-            loc = tuple(err["loc"])
-            line = lines.get(loc) or lines.get(loc[:-1]) or 1
-            dotted = ".".join(str(p) for p in loc)
-            if err["type"] == "extra_forbidden":
-                allowed = _allowed_keys(Config, loc)
-                close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
-                fix = (
-                    f"did you mean `{close[0]}`?" if close else f"valid keys: {', '.join(allowed)}"
-                )
-                problems.append(f"{source}:{line}: unknown key `{dotted}`; {fix}")
-            else:
-                msg = err["msg"].removeprefix("Value error, ")
-                problems.append(f"{source}:{line}: `{dotted}`: {msg}")
-        raise ConfigError(problems) from None
+    problems = []
+    for problem in found:
+        loc = problem.path
+        line = lines.get(loc) or lines.get(loc[:-1]) or 1
+        dotted = ".".join(str(p) for p in loc)
+        if problem.unknown:
+            allowed = list(problem.allowed)
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
+            fix = f"did you mean `{close[0]}`?" if close else f"valid keys: {', '.join(allowed)}"
+            problems.append(f"{source}:{line}: unknown key `{dotted}`; {fix}")
+        else:
+            problems.append(f"{source}:{line}: `{dotted}`: {problem.message}")
+    raise ConfigError(problems)
 
 
 # Environment variables that override a config key. For deployments where one config file is

@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from bot.core.corpus import Corpus, Tip, Topic
-from bot.core.engine import SearchResult, TipAnswer
-from bot.core.invocation import Handler
-from bot.core.replies import Reply, TipCard
-from bot.core.search import Hit, Understanding
-
-if TYPE_CHECKING:  # bot.config pulls in pydantic; the Protocols only name its types
+if TYPE_CHECKING:  # the Protocols only name these types: importing the ports loads no engine
     from bot.config import Config, Secrets
+    from bot.core.corpus import Corpus, Tip, Topic
+    from bot.core.engine import SearchResult, TipAnswer
+    from bot.core.invocation import Handler
+    from bot.core.replies import Reply, TipCard
+    from bot.core.search import Hit, Understanding
 
 
 @dataclass(frozen=True)

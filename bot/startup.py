@@ -11,6 +11,7 @@ import errno
 import socket
 
 from bot.config import Config, ConfigError
+from bot.config_check import keys_given
 
 __all__ = [
     "PortProblem",
@@ -102,7 +103,7 @@ def health_socket(config: Config, at_terminal: bool) -> tuple[socket.socket, str
     try:
         return bind_listener(host, port), ""
     except PortProblem as e:
-        explicit = "port" in config.health.model_fields_set
+        explicit = "port" in keys_given(config.health)
         if e.in_use and at_terminal and not explicit:
             try:
                 sock = bind_listener(host, 0)

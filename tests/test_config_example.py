@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
+from typing import Any, get_type_hints
 
 from bot.config import Config, SubscriptionConfig, load_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "config.example.yaml"
 
 
-def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+def keys(model: type[Any], prefix: str = "") -> list[str]:
     out = []
-    for name, field in model.model_fields.items():
+    hints = get_type_hints(model)
+    for name in (f.name for f in fields(model)):
         if name == "source":
             continue
         out.append(prefix + name)
-        ann: Any = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
+        ann: Any = hints[name]
+        if isinstance(ann, type) and is_dataclass(ann):
             out += keys(ann, f"{prefix}{name}.")
     return out
 

@@ -38,7 +38,7 @@ def test_review_days_from_the_config_reach_the_learning_rules(tmp_path: Path) ->
         ("[0, 30]", "from 1 to 3650"),
         ("[-5]", "from 1 to 3650"),
         ("[]", "at least one interval"),
-        ("thirty", "valid list"),
+        ("thirty", "must be"),
     ],
 )
 def test_bad_review_days_name_the_line_key_and_fix(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
+from typing import Any, get_type_hints
 
 from bot.config import ENV_VARS, Config
 
@@ -14,13 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def _config_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+def _config_keys(model: type[Any], prefix: str = "") -> set[str]:
     keys: set[str] = set()
-    for name, field in model.model_fields.items():
+    hints = get_type_hints(model)
+    for name in (f.name for f in fields(model)):
         if name == "source":  # set by load_config, not a key users write
             continue
-        ann: Any = field.annotation
-        nested = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        ann: Any = hints[name]
+        nested = ann if isinstance(ann, type) and is_dataclass(ann) else None
         if nested is not None and name != "subscriptions":
             keys |= _config_keys(nested, f"{prefix}{name}.")
         else:

@@ -28,8 +28,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from bot.core.concepts import Concepts, concept_word
+from bot.core.concepts import Concepts, concept_word, unknown_weight
 from bot.core.corpus import Corpus, Tip, Topic
+from bot.core.everyday import EVERYDAY, EVERYDAY_WEIGHT
 from bot.core.postings import numpy_installed, postings_of, warn_without_numpy
 from bot.core.textnorm import (
     STOPWORDS,
@@ -59,10 +60,6 @@ EXPANSION_WEIGHT = 0.4
 # topic named outright, and its tips' words join the question at this weight.
 CONCEPT_TOPIC_WEIGHT = 1.5
 CONCEPT_TERM_WEIGHT = 0.5
-# In a question whose concepts were recognised, a word no tip uses but the concepts do ("app",
-# "keep") counts this much against its coverage: it is everyday talk about Kubernetes, no
-# sign of another subject. "kafka" or "grafana" count in full.
-CONCEPT_UNKNOWN_WEIGHT = 0.5
 # A tip word inside a recognised phrasing ("power" in "lost power") counts this much.
 CONCEPT_IDIOM_WEIGHT = 0.5
 FOCUS_CANDIDATES = 50  # of a topic's best tips, how many are read for the part a request names
@@ -92,6 +89,7 @@ class Understanding:
     concepts: dict[str, float] = field(default_factory=dict)  # topic id -> concept strength
     concept_words: list[str] = field(default_factory=list)  # words only the taxonomy knows
     idiom_terms: set[str] = field(default_factory=set)  # tip words read as part of a concept
+    everyday_terms: set[str] = field(default_factory=set)  # tip words of everyday English
     # Alias phrases (stems) that name a part of their topic, not the topic itself: "role
     # binding" of rbac, "hpa" of scaling, "liveness probe" of probes; with their telling stems.
     subtopics: list[Part] = field(default_factory=list)
@@ -161,7 +159,7 @@ class SearchIndex:
     @functools.cached_property
     def concepts(self) -> Concepts:
         """Built on the first question that needs them: a topic request starts no slower."""
-        return Concepts(self.corpus.topics.values())
+        return Concepts(self.corpus.topics.values(), self.expansions, self.aliases.keys())
 
     def _stand_in(self, topic: Topic) -> list[str]:
         """Tip words that stand in for the topic's name: its first keyword's, keeping only the
@@ -262,6 +260,8 @@ class SearchIndex:
             known = [s] if s in self.postings else []
             known += foreign_known(self, r)
             u.terms.extend(known)
+            if r in EVERYDAY:
+                u.everyday_terms.update(known)
             if cov:
                 known_w += self.max_idf
                 total_w += self.max_idf
@@ -275,8 +275,9 @@ class SearchIndex:
                 total_w += w_
             else:
                 u.unknown.append(r)
-                everyday = u.concepts and concept_word(r) in self.concepts.stems
-                total_w += self.max_idf * (CONCEPT_UNKNOWN_WEIGHT if everyday else 1.0)
+                total_w += self.max_idf * unknown_weight(
+                    r, self.concepts.stems if u.concepts else ()
+                )
         u.topic_only = bool(u.topics) and uncovered == 0
         u.coverage = known_w / total_w if total_w else 0.0
         return u
@@ -374,6 +375,8 @@ def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:
     weighted: dict[str, float] = {}
     for t in u.terms + u.topic_terms:
         weight = CONCEPT_IDIOM_WEIGHT if t in u.idiom_terms else 1.0
+        if t in u.everyday_terms:  # "bad" in "a bad deploy" is not the "bad actor" tip
+            weight = min(weight, EVERYDAY_WEIGHT)
         weighted[t] = weighted.get(t, 0.0) + weight
     if not u.topic_only:
         for t in list(weighted):
@@ -396,10 +399,11 @@ def described(index: SearchIndex, u: Understanding) -> set[int]:
 
 
 def _familiar(index: SearchIndex, w: str) -> bool:
-    """Whether a word is known: to the corpus, a topic name, or a concept ("starving" is no
-    typo of "starting")."""
+    """Whether a word is known: everyday English, to the corpus, a topic name, or a concept
+    ("starving" is no typo of "starting")."""
     return (
-        stem(w) in index.known_stems
+        w in EVERYDAY  # "gets" is not a typo of "sets"
+        or stem(w) in index.known_stems
         or bool(foreign_known(index, w))
         or concept_word(w) in index.concepts.stems
     )

@@ -1,5 +1,5 @@
 """The health server: `/healthz` (alive), `/readyz` (store reachable and writable, adapters
-connected) and `/metrics` (Prometheus text format).
+connected) and `/metrics` (Prometheus text format, from `bot/runtime/metrics.py`).
 
 A scrape only renders the registry: the subscription gauges are refreshed on a timer (one
 COUNT … GROUP BY every `gauge_seconds`), so `/metrics` costs the same at 50 or 50,000
@@ -13,18 +13,12 @@ import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from bot.runtime.metrics import Metrics
 
 if TYPE_CHECKING:
     from bot.runtime.store import Store
@@ -34,67 +28,9 @@ log = logging.getLogger(__name__)
 # /readyz: the store's write probe may wait this long for a lock; the whole check this long.
 READY_WRITE_SECONDS, READY_SECONDS = 2.0, 3.0
 
+__all__ = ["HealthServer", "Metrics", "readiness", "store_health"]
+
 ReadyCheck = Callable[[], Awaitable[tuple[bool, dict[str, str]]]]
-
-
-class Metrics:
-    """Counters the delivery loop and the router report to; one registry per process."""
-
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry()
-        r = self.registry
-        self.tips_posted = Counter(
-            "k8stip_tips_posted", "Daily tips posted", ["platform"], registry=r
-        )
-        self.failures = Counter(
-            "k8stip_delivery_failures",
-            "Failed post attempts by reason (rate_limited, transient, ambiguous, permanent, …)",
-            ["platform", "reason"],
-            registry=r,
-        )
-        self.lag = Histogram(
-            "k8stip_delivery_lag_seconds",
-            "Seconds between a tip's scheduled time and its post",
-            ["platform"],
-            buckets=(1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 6 * 3600),
-            registry=r,
-        )
-        self.last_success = Gauge(
-            "k8stip_last_post_timestamp_seconds",
-            "Unix time of the last successful daily post",
-            ["platform"],
-            registry=r,
-        )
-        self.commands = Counter(
-            "k8stip_commands_handled", "Commands answered", ["platform", "command"], registry=r
-        )
-        self.paused = Gauge(
-            "k8stip_subscriptions_paused", "Subscriptions currently paused", registry=r
-        )
-        self.subscriptions = Gauge("k8stip_subscriptions", "Subscriptions in the store", registry=r)
-        self.auth_failures = Counter(
-            "k8stip_adapter_auth_failures",
-            "Calls the platform refused for the bot's credentials (an adapter outage)",
-            ["platform"],
-            registry=r,
-        )
-
-    def delivery_sent(self, platform: str, lag_seconds: float, at: datetime) -> None:
-        self.tips_posted.labels(platform).inc()
-        self.lag.labels(platform).observe(lag_seconds)
-        self.last_success.labels(platform).set(at.timestamp())
-
-    def delivery_failed(self, platform: str, reason: str) -> None:
-        self.failures.labels(platform, reason).inc()
-
-    def adapter_auth_failed(self, platform: str) -> None:
-        self.auth_failures.labels(platform).inc()
-
-    def command_handled(self, platform: str, command: str) -> None:
-        self.commands.labels(platform, command).inc()
-
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
 
 
 class HealthServer:

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.core.concepts import Concepts
 from bot.core.corpus import Corpus, Source, Tip, Topic
 from bot.core.engine import Engine
 from bot.core.loader import load_corpus
+from bot.core.textnorm import stem
 
 TOPICS = """\
 version: 1
@@ -152,3 +154,83 @@ def test_the_bundled_taxonomy_gives_every_topic_concepts() -> None:
     assert all(t.concepts for t in corpus.topics.values()), [
         t.id for t in corpus.topics.values() if not t.concepts
     ]
+
+
+def _topic(tid: str, *concepts: str, aliases: tuple[str, ...] = ()) -> Topic:
+    return Topic(tid, tid.title(), "A topic.", aliases=aliases or (tid,), concepts=concepts)
+
+
+def test_a_long_phrasing_matches_with_one_word_missing_at_half_strength() -> None:
+    """ "keep passwords out of the image" (three content words) is met by a question holding
+    two of them, one telling (used by no other topic), at half the weight of those words."""
+    concepts = Concepts(
+        [_topic("secrets", "keep passwords out of the image"), _topic("noise", "noisy neighbour")]
+    )
+    assert concepts.match("keep my passwords away".split()).strength == {"secrets": 1.0}
+    # Whole, the phrasing weighs 3 against noisy neighbour's 2; in part, 2 x 0.5 = 1.
+    whole = concepts.match("keep passwords out of the image noisy neighbour".split())
+    assert whole.strength == {"secrets": 1.0, "noise": 2 / 3}
+    partial = concepts.match("keep passwords noisy neighbour".split())
+    assert partial.strength == {"noise": 1.0, "secrets": 0.5}
+
+
+def test_a_partial_match_needs_a_telling_word() -> None:
+    """Two of "find my app by name" are "app" and "name", words other topics' phrasings use
+    too: not enough to say the question is about services."""
+    concepts = Concepts(
+        [
+            _topic("services", "find my app by name"),
+            _topic("apps", "app crashed"),
+            _topic("names", "stable names"),
+        ]
+    )
+    assert "services" not in concepts.match("name of my app".split()).strength
+    assert "services" in concepts.match("find my app".split()).strength  # "find" is telling
+
+
+def test_two_word_phrasings_need_both_words() -> None:
+    """Only phrasings of three words or more may miss one: "noisy neighbour" needs both."""
+    concepts = Concepts([_topic("quotas", "noisy neighbour")])
+    assert concepts.match("a noisy fan".split()).strength == {}
+
+
+def test_a_question_word_stands_for_its_expansions_synonyms() -> None:
+    """With `expansions` reboot -> restart, "reboot automatically" meets "restart
+    automatically"; a synonym alone never meets a phrasing ("stop" is not "not ready")."""
+    topics = [_topic("probes", "restart automatically", "not ready")]
+    synonyms = {stem("reboot"): [stem("restart")], stem("stop"): [stem("ready")]}
+    concepts = Concepts(topics, synonyms)
+    assert concepts.match("reboot it automatically".split()).strength == {"probes": 1.0}
+    assert concepts.match("stop everything".split()).strength == {}
+    assert Concepts(topics).match("reboot it automatically".split()).strength == {}
+
+
+def test_one_word_phrasings_that_name_a_topic_or_are_everyday_words_are_ignored() -> None:
+    """ "which node" is the scheduling topic's name, "what people do" one everyday word:
+    neither is read as a concept; "starving" still is."""
+    concepts = Concepts(
+        [_topic("pods", "which node", "what people do", "starving")], names={(stem("node"),)}
+    )
+    assert concepts.match("which node".split()).strength == {}
+    assert concepts.match("people".split()).strength == {}
+    assert concepts.match("starving".split()).strength == {"pods": 1.0}
+
+
+def test_everyday_words_count_little_against_coverage(tmp_path: Path) -> None:
+    """A question holding four everyday words no tip uses ("honestly", "usually", "notice",
+    "late") still finds the quota tip it describes (counted in full, they would sink it below
+    the coverage bar), while a question about something the corpus lacks ("kafka",
+    "rebalance") still gets nothing."""
+    engine = Engine(load_corpus([_corpus(tmp_path)]))
+    question = "honestly we usually notice it too late when one team starves the others"
+    assert [h.tip.id for h in engine.search(question).hits] == ["q-1"]
+    assert engine.search("kafka rebalance happens quickly").hits == []
+
+
+def test_an_everyday_word_is_not_read_as_a_typo() -> None:
+    """ "gets" is one edit from the alias word "sets" of another topic but is no typo."""
+    topics = {"sets": Topic("sets", "Sets", "Sets.", aliases=("sets", "replica sets"))}
+    tips = [Tip("s-1", "Replica sets keep copies running.", "s", ("sets",))]
+    engine = Engine(Corpus(tips=tips, sources={"s": Source("s", "Manual")}, topics=topics))
+    _, u = engine.index.search("it gets busy")
+    assert "gets" not in u.corrections

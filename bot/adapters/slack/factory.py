@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from bot.core.corpus import Topic
-from bot.core.invocation import Handler
-from bot.ports import Adapter, AdapterFactory, PlatformEvents
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `k8stip deliver` asks a factory without loading the core
     from bot.config import Config, Secrets
+    from bot.core.corpus import Topic
+    from bot.core.invocation import Handler
+    from bot.ports import Adapter, AdapterFactory, PlatformEvents
 
 
 class SlackFactory:

@@ -2,8 +2,14 @@
 
 Slack wants an answer within 3 seconds: a command waits up to `ack_budget` for the router,
 puts the answer in the acknowledgement when it is ready, and otherwise acknowledges at once
-and answers through the command's `response_url`. Also the two events that remove a
-workspace (`app_uninstalled`, `tokens_revoked`).
+and answers through the command's `response_url`. A button press is acked at once and answered
+through its `response_url`; a vote or a quiz answer only ever privately, and when the answer
+carries a `source_update` the message the button was on is edited for everyone
+(`source_edits.py`). Also the two events that remove a workspace (`app_uninstalled`,
+`tokens_revoked`).
+
+Payloads reach these handlers only after bolt (Socket Mode) or `http_guard`/bolt (HTTP mode)
+checked where they came from; their fields are still read defensively.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import messages
 from bot.adapters.slack.errors import api_error_code
-from bot.adapters.slack.render import action_kind, render
+from bot.adapters.slack.render import PRIVATE_KINDS, action_kind, render
+from bot.adapters.slack.source_edits import SourceEditor, SourceMessage, source_message
 from bot.core.invocation import Handler, Invocation
 from bot.core.replies import Reply, ReplyKind, Visibility
 from bot.ports import PlatformEvents
@@ -58,6 +65,7 @@ class Listeners:
         self._monotonic = monotonic
         self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._editor = SourceEditor()
 
     def attach(self, app: AsyncApp, command: str) -> None:
         app.command(command)(self._on_command)
@@ -123,8 +131,16 @@ class Listeners:
                 text=str(action.get("value", "")),
             )
         )
-        share = action_kind(str(action.get("action_id"))) == "share"
-        self._track(self._respond_when_ready(respond, answer, share=share))
+        kind = action_kind(str(action.get("action_id")))
+        self._track(
+            self._respond_when_ready(
+                respond,
+                answer,
+                share=kind == "share",
+                private=kind in PRIVATE_KINDS,
+                edit=(client, source_message(body)),
+            )
+        )
 
     def _track(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Run `work` in the background; `drain()` lets it finish (for up to a few seconds).
@@ -138,11 +154,22 @@ class Listeners:
         return task
 
     async def _respond_when_ready(
-        self, respond: Callable[..., Awaitable[Any]], answer: asyncio.Task[Reply], *, share: bool
+        self,
+        respond: Callable[..., Awaitable[Any]],
+        answer: asyncio.Task[Reply],
+        *,
+        share: bool,
+        private: bool = False,
+        edit: tuple[AsyncWebClient, SourceMessage | None] | None = None,
     ) -> None:
         reply = await answer
+        if reply.source_update is not None and edit is not None and edit[1] is not None:
+            # Its own task: the presser's answer doesn't wait for (or fail with) the edit.
+            update = render(reply.source_update, ephemeral=edit[1].ephemeral)
+            self._track(self._editor.edit(edit[0], respond, edit[1], update))
         try:
-            await respond(**self._payload(reply, share=share), replace_original=False)
+            payload = self._payload(reply, share=share, private=private)
+            await respond(**payload, replace_original=False)
         except (aiohttp.ClientError, TimeoutError) as e:
             log.warning("Slack: could not answer through response_url (%s)", type(e).__name__)
 
@@ -171,11 +198,15 @@ class Listeners:
             log.exception("Slack: the router failed on a command in %s/%s", team, channel)
             return Reply(kind=ReplyKind.ERROR, text=messages.HANDLER_FAILED)
 
-    def _payload(self, reply: Reply, *, share: bool = False) -> dict[str, Any]:
+    def _payload(
+        self, reply: Reply, *, share: bool = False, private: bool = False
+    ) -> dict[str, Any]:
         in_channel = share or reply.visibility is Visibility.CHANNEL
-        if reply.kind is ReplyKind.ERROR:
-            in_channel = False  # mistakes are told to the person who made them
-        rendered = render(reply, ephemeral=not in_channel)
+        if reply.kind is ReplyKind.ERROR or private:
+            # Mistakes are told to the person who made them; votes and quiz answers are
+            # acknowledged to the presser alone, never in the channel.
+            in_channel = False
+        rendered = render(reply, ephemeral=not in_channel, offer_share=not private)
         return {**rendered, "response_type": "in_channel" if in_channel else "ephemeral"}
 
     async def _is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:

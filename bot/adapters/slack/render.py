@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.core.replies import NOTE_LABEL, Action, Reply, ReplyKind, TipCard, Visibility
+from bot.core.replies import NOTE_LABEL, Action, QuizCard, Reply, ReplyKind, TipCard, Visibility
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks).
 SECTION_TEXT_MAX = 3000
@@ -27,9 +27,12 @@ FALLBACK_TEXT_MAX = 3000
 HEADER_MAX = 150
 
 # Every button k8stip renders has an action_id starting with this; the kind follows
-# ("k8stip:another:0", "k8stip:share:2") so a press can tell a share from a re-run.
+# ("k8stip:another:0", "k8stip:share:2", "k8stip:vote:4", "k8stip:quiz:1") so a press can tell
+# a share from a re-run, and a vote or a quiz answer (answered only privately) from both.
 ACTION_PREFIX = "k8stip:"
 ACTION_ID_RE = re.compile(r"^k8stip:(?P<kind>[a-z]+):\d+$")
+# Presses answered only to the presser, whatever the reply's visibility: they never post.
+PRIVATE_KINDS = frozenset({"vote", "quiz"})
 
 _ZWJ = "\u200d"
 _BROADCAST_RE = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
@@ -146,6 +149,10 @@ def _card_context(card: TipCard) -> dict[str, Any] | None:
     return {"type": "context", "elements": elements} if elements else None
 
 
+def _context_text(text: str) -> str:
+    return _mrkdwn_limited(text, CONTEXT_TEXT_MAX)
+
+
 def _note_context(card: TipCard) -> dict[str, Any] | None:
     """The reader's note under the tip: text from an export, so no links are made from it."""
     if not card.note.strip():
@@ -164,8 +171,9 @@ def _card_blocks(card: TipCard, share: Action | None, index: int) -> list[dict[s
 
 def fallback_text(reply: Reply) -> str:
     """The plain `text` of a message: notifications and screen readers read only this."""
-    # A tip reply's text is the tip (links kept); any other reply's text may echo a user.
-    parts = [mrkdwn(reply.text, links=reply.kind is ReplyKind.TIP)] if reply.text else []
+    # A tip or quiz reply's text is the corpus's (links kept); any other may echo a user.
+    corpus_text = reply.kind in (ReplyKind.TIP, ReplyKind.QUIZ)
+    parts = [mrkdwn(reply.text, links=corpus_text)] if reply.text else []
     for card in reply.cards:
         if card.text.strip() and card.text.strip() in reply.text:
             parts.append(mrkdwn(f"— {card.attribution}"))  # a tip reply's text is the tip
@@ -175,11 +183,46 @@ def fallback_text(reply: Reply) -> str:
     return _cut("\n".join(p for p in parts if p), FALLBACK_TEXT_MAX)
 
 
-def render(reply: Reply, *, ephemeral: bool | None = None) -> dict[str, Any]:
+def _actions_blocks(indexed: list[tuple[int, Action]]) -> list[dict[str, Any]]:
+    """Buttons in actions blocks of at most 25; `index` keeps every action_id unique."""
+    return [
+        {"type": "actions", "elements": [_button(a, i) for i, a in chunk]}
+        for chunk in (
+            indexed[n : n + BUTTONS_PER_ACTIONS_BLOCK]
+            for n in range(0, len(indexed), BUTTONS_PER_ACTIONS_BLOCK)
+        )
+    ]
+
+
+def _vote_tip(action: Action) -> str:
+    """The tip a vote button is about: the last word of `vote <kind> <tip id>`."""
+    words = action.command.split()
+    return words[-1] if len(words) >= 3 else ""
+
+
+def _quiz_blocks(quiz: QuizCard) -> list[dict[str, Any]]:
+    """The question (its term hidden as ______), where it comes from, the tally, the choices."""
+    blocks = [_section(_mrkdwn_limited(quiz.prompt or quiz.question_id, SECTION_TEXT_MAX))]
+    contexts = [p for p in (quiz.attribution, quiz.tally) if p.strip()]
+    blocks.extend(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _context_text(p)}]}
+        for p in contexts
+    )
+    blocks.extend(_actions_blocks(list(enumerate(quiz.choices))))
+    return blocks
+
+
+def render(
+    reply: Reply, *, ephemeral: bool | None = None, offer_share: bool = True
+) -> dict[str, Any]:
     """`{"text": ..., "blocks": [...]}` for chat.postMessage, an ack or a response_url.
 
     `ephemeral` defaults to the reply's own visibility. Ephemeral tip answers get a
-    "Share in channel" button; every search result gets its own "Share" button.
+    "Share in channel" button; every search result gets its own "Share" button. The feedback
+    buttons (kind "vote") go in their own row under the card they are about; the others
+    (Another / More / Share) in the last row. A quiz (`reply.quiz`) renders as its question
+    with one button per choice. `offer_share=False` adds no "Share in channel" of its own (the
+    private answer to a quiz press: sharing it would give the answer away to the channel).
     """
     if ephemeral is None:
         ephemeral = reply.visibility is Visibility.EPHEMERAL
@@ -187,8 +230,22 @@ def render(reply: Reply, *, ephemeral: bool | None = None) -> dict[str, Any]:
     actions = list(reply.actions)
     is_search = reply.kind is ReplyKind.SEARCH
     has_share = any(a.kind == "share" for a in actions)
+    quiz = reply.quiz if reply.kind is ReplyKind.QUIZ else None
 
-    if reply.kind is ReplyKind.TIP and reply.cards:
+    if offer_share and ephemeral and reply.kind is ReplyKind.TIP and reply.cards and not has_share:
+        actions.append(share_action(reply.cards[0]))
+    if not ephemeral:
+        # Nobody else can act on a share button in a channel message: it is already shared.
+        actions = [a for a in actions if a.kind != "share"]
+    # Quiz choices take action_ids 0..n-1; the reply's own buttons are numbered after them.
+    first = len(quiz.choices) if quiz is not None else 0
+    indexed = list(enumerate(actions, start=first))
+    votes = [(i, a) for i, a in indexed if a.kind == "vote"]
+    others = [(i, a) for i, a in indexed if a.kind != "vote"]
+
+    if quiz is not None:
+        blocks.extend(_quiz_blocks(quiz))
+    elif reply.kind is ReplyKind.TIP and reply.cards:
         # A tip speaks for itself; keep only what the text adds to it ("Today's tip:").
         extra = reply.text.replace(reply.cards[0].text, "").strip(" \n:—–-")
         if extra:
@@ -198,19 +255,17 @@ def render(reply: Reply, *, ephemeral: bool | None = None) -> dict[str, Any]:
     for i, card in enumerate(reply.cards):
         share = share_action(card, "Share") if (ephemeral and is_search) else None
         blocks.extend(_card_blocks(card, share, 100 + i))
+        # Each card's feedback row sits right under it; with one card, every vote is its own.
+        own = [v for v in votes if len(reply.cards) == 1 or _vote_tip(v[1]) == card.tip_id]
+        blocks.extend(_actions_blocks(own))
+        votes = [v for v in votes if v not in own]
         if is_search and i < len(reply.cards) - 1:
             blocks.append({"type": "divider"})
+    blocks.extend(_actions_blocks(votes))  # votes about no card shown (none in practice)
     if "".join(reply.lines).strip():
         lines = "\n".join(reply.lines)
         blocks.append(_section(_mrkdwn_limited(lines, SECTION_TEXT_MAX, links=False)))
-    if ephemeral and reply.kind is ReplyKind.TIP and reply.cards and not has_share:
-        actions.append(share_action(reply.cards[0]))
-    if not ephemeral:
-        # Nobody else can act on a share button in a channel message: it is already shared.
-        actions = [a for a in actions if a.kind != "share"]
-    if actions:
-        buttons = [_button(a, i) for i, a in enumerate(actions[:BUTTONS_PER_ACTIONS_BLOCK])]
-        blocks.append({"type": "actions", "elements": buttons})
+    blocks.extend(_actions_blocks(others))
     if len(blocks) > BLOCKS_MAX:
         blocks = blocks[:BLOCKS_MAX]
     return {"text": fallback_text(reply), "blocks": blocks}

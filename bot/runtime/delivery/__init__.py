@@ -33,13 +33,33 @@ One job per module:
 - `deliverer`: the pass that ties them together (`Deliverer`, `run_passes_until_done`).
 """
 
-from bot.ports import TipSource
-from bot.runtime.delivery.deliverer import Deliverer, run_passes_until_done
-from bot.runtime.delivery.leases import worker_id
-from bot.runtime.delivery.pacing import backoff_delay
-from bot.runtime.delivery.planning import plan_for
-from bot.runtime.delivery.results import DeliveryResult
-from bot.runtime.store import SENT
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.ports import TipSource
+    from bot.runtime.delivery.deliverer import Deliverer, run_passes_until_done
+    from bot.runtime.delivery.leases import worker_id
+    from bot.runtime.delivery.pacing import backoff_delay
+    from bot.runtime.delivery.planning import plan_for
+    from bot.runtime.delivery.results import DeliveryResult
+    from bot.runtime.store import SENT
+
+# Each name is imported from its module on first use, so that `planning` alone (what
+# `k8stip deliver` needs to see that nothing is due) loads without the deliverer, the core's
+# engine and the adapters' ports.
+_HOMES = {
+    "SENT": "bot.runtime.store",
+    "Deliverer": "bot.runtime.delivery.deliverer",
+    "DeliveryResult": "bot.runtime.delivery.results",
+    "TipSource": "bot.ports",
+    "backoff_delay": "bot.runtime.delivery.pacing",
+    "plan_for": "bot.runtime.delivery.planning",
+    "run_passes_until_done": "bot.runtime.delivery.deliverer",
+    "worker_id": "bot.runtime.delivery.leases",
+}
 
 __all__ = [
     "SENT",
@@ -51,3 +71,12 @@ __all__ = [
     "run_passes_until_done",
     "worker_id",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

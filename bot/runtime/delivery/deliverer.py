@@ -20,7 +20,7 @@ from bot.runtime.clock import SystemClock
 from bot.runtime.delivery.attempt import Poster, PostPolicy
 from bot.runtime.delivery.content import Contents
 from bot.runtime.delivery.leases import Leases, worker_id
-from bot.runtime.delivery.planning import plan_for
+from bot.runtime.delivery.planning import plan_for, planned_since
 from bot.runtime.delivery.results import (
     DeliveryResult,
     result_from_plan,
@@ -125,7 +125,7 @@ class Deliverer:
         subs = await self.db.run(self.store.list_subscriptions)
         planned = plan_for(subs, at, catch_up)
         if planned:
-            since = at - catch_up - timedelta(hours=27)
+            since = planned_since(at, catch_up)
             existing = await self.db.run(
                 self.store.existing_delivery_dates, since, {p.subscription.id for p in planned}
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.runtime.store import PAUSED, PLANNED, SKIPPED, PlannedDelivery, Subscription
+from bot.runtime.store import PAUSED, PLANNED, SKIPPED, PlannedDelivery, Store, Subscription
 
 
 def plan_for(subs: list[Subscription], at: datetime, catch_up: timedelta) -> list[PlannedDelivery]:
@@ -35,6 +35,25 @@ def plan_for(subs: list[Subscription], at: datetime, catch_up: timedelta) -> lis
             else:
                 out.append(PlannedDelivery(sub, local_date, due, PLANNED))
     return out
+
+
+def planned_since(at: datetime, catch_up: timedelta) -> datetime:
+    """Rows due after this instant may already hold a plan of `plan_for(…, at, catch_up)`."""
+    return at - catch_up - timedelta(hours=27)
+
+
+def nothing_due(store: Store, at: datetime, now: datetime, catch_up: timedelta) -> bool:
+    """True when a pass for `at` has nothing to do: no row it would plan is new, and no row
+    due by `at` is planned or claimed (what a pass claims is a subset of those). `k8stip
+    deliver` asks this first, and loads the tips and the adapters only when it is false."""
+    if any(open_ for open_, _ in store.open_deliveries_by_platform(at, now).values()):
+        return False
+    planned = plan_for(store.list_subscriptions(), at, catch_up)
+    if not planned:
+        return True
+    ids = {p.subscription.id for p in planned}
+    existing = store.existing_delivery_dates(planned_since(at, catch_up), ids)
+    return all((p.subscription.id, p.local_date) in existing for p in planned)
 
 
 def _hours(td: timedelta) -> str:

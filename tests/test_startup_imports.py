@@ -1,0 +1,87 @@
+"""What the quick commands load, in a fresh interpreter: `k8stip tip` and a `k8stip deliver`
+pass with nothing due (a Kubernetes CronJob's usual run) start in a fraction of a second
+because they never import what they don't use."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.core_support import ROOT, TIPS_DIR
+
+# Never needed by either command (pydantic is no longer a dependency at all).
+HEAVY: tuple[str, ...] = ("pydantic", "alembic", "aiohttp", "apscheduler", "prometheus_client")
+HEAVY += ("slack_bolt", "slack_sdk", "discord", "psycopg", "numpy")
+
+_PROBE = """
+import json, sys
+from bot.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _run(tmp_path: Path, *argv: str) -> tuple[int, list[str], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("K8STIP_", "SLACK_"))}
+    env = {k: v for k, v in env.items() if not k.startswith("DISCORD_")}
+    env["K8STIP_CONFIG"] = str(tmp_path / "config.yaml")
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    *printed, last = proc.stdout.splitlines()
+    probe = json.loads(last)
+    return probe["code"], probe["modules"], "\n".join(printed)
+
+
+def _loaded(modules: list[str], *prefixes: str) -> list[str]:
+    return [m for m in modules if m.split(".")[0] in prefixes or m.startswith(prefixes)]
+
+
+def _config(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        f"database: sqlite:///{tmp_path}/k8stip.db\ncorpus: {TIPS_DIR}\n"
+        "subscriptions:\n  - {platform: console, channel: ops, time: '09:00', days: daily}\n",
+        encoding="utf-8",
+    )
+
+
+def test_tip_loads_neither_the_store_nor_any_server(tmp_path: Path) -> None:
+    _config(tmp_path)
+    code, modules, printed = _run(tmp_path, "tip", "secrets")
+    assert code == 0 and "Secrets" in printed
+    assert _loaded(modules, *HEAVY, "sqlalchemy", "bot.runtime", "bot.app") == []
+
+
+def test_deliver_with_nothing_due_loads_no_tips_no_adapter_and_no_server(
+    tmp_path: Path,
+) -> None:
+    """Before the 09:00 post and after it went out, a pass loads nothing more than the store;
+    the pass at 09:05 loads the tips and the console adapter and posts it, once."""
+    _config(tmp_path)
+    assert _run(tmp_path, "migrate")[0] == 0  # creating the schema loads Alembic, once
+    light: tuple[str, ...] = (
+        *HEAVY,
+        "Stemmer",
+        "bot.core.engine",
+        "bot.core.search",
+        "bot.runtime.router",
+    )
+    light += ("bot.runtime.delivery.deliverer", "bot.adapters.console")
+    for at, expected, loads_tips in [
+        ("2026-03-03T08:00:00+00:00", [], False),  # the subscription starts now
+        ("2026-03-03T09:05:00+00:00", [("ops", "sent")], True),
+        ("2026-03-03T09:10:00+00:00", [], False),
+    ]:
+        code, modules, printed = _run(tmp_path, "deliver", "--json", "--at", at)
+        assert code == 0
+        assert [(r["channel"], r["status"]) for r in json.loads(printed)] == expected
+        assert bool(_loaded(modules, *light)) == loads_tips, at
+        assert _loaded(modules, *HEAVY) == []
