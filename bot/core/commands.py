@@ -31,6 +31,9 @@ class Param:
     placeholder: str
     required: tuple[Platform, ...] = ()
     description: str = ""
+    # Fixed values the option takes ("tip", "quiz"): Discord offers them as a list to pick
+    # from; typed platforms take the word as written.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,13 @@ COMMANDS: dict[str, CommandSpec] = {
                 _TIMEZONE,
                 _DAYS,
                 _TOPICS,
-                Param("mode", "quiz", (), "tip (the default) or quiz: a quiz question each day"),
+                Param(
+                    "mode",
+                    "quiz",
+                    (),
+                    "tip (the default) or quiz: a quiz question each day",
+                    choices=("tip", "quiz"),
+                ),
             ),
             discord="/k8stip-admin subscribe",
             discord_description="Post a tip in this channel every day",

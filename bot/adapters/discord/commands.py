@@ -13,16 +13,22 @@ import asyncio
 import inspect
 import logging
 import re
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec
 from zoneinfo import available_timezones
 
+import aiohttp
 import discord
 from discord import app_commands
 from rapidfuzz import fuzz
 
-from bot.adapters.discord.render import NO_MENTIONS, command_from_custom_id, render
-from bot.core.commands import COMMANDS, DISCORD_GROUPS, discord_commands
+from bot.adapters.discord.render import (
+    NO_MENTIONS,
+    command_from_custom_id,
+    keep_footer_marker,
+    render,
+)
+from bot.core.commands import COMMANDS, DISCORD_GROUPS, CommandSpec, Param
 from bot.core.corpus import Topic
 from bot.core.invocation import Handler, Invocation
 from bot.core.replies import Reply, ReplyKind, Visibility
@@ -33,6 +39,7 @@ P = ParamSpec("P")
 Suggest = Callable[[str], list[tuple[str, str]]]
 """`suggest(prefix) -> [(label, value)]`: topic choices for autocomplete, best first."""
 
+ADMIN_GROUP = "k8stip-admin"  # hidden from members without Manage Server
 MAX_CHOICES = 25  # Discord's limit for autocomplete answers
 CHOICE_MAX = 100  # a choice's name and value, each
 DEFER_AFTER_SECONDS = 2.0  # Discord drops an interaction not answered within 3 s
@@ -46,6 +53,10 @@ HANDLER_FAILED = "Something went wrong on our side answering that; try again in 
 NOT_IN_SERVER = "k8stip answers inside a server channel; run the command there."
 
 DAYS_CHOICES = ("weekdays", "daily", "weekends", "mon,wed,fri", "tue,thu")
+# Presses answered only to the presser, whatever visibility the reply asks for: a vote or a
+# quiz answer never posts in the channel (their commands: `wording.feedback_actions`,
+# `QuizCard.choices`).
+PRIVATE_PRESSES = frozenset({"vote", "quiz-answer"})
 
 
 def topic_suggester(topics: Iterable[Topic]) -> Suggest:
@@ -102,22 +113,6 @@ def _one_line(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
-def subscribe_text(
-    time: str | None,
-    timezone: str | None,
-    days: str | None,
-    topics: str | None,
-    mode: str | None = None,
-) -> str:
-    """`subscribe 09:00 Europe/Amsterdam weekdays rbac secrets quiz`, leaving out what is
-    unset (the mode is the last word, as typed on Slack; the handler checks it)."""
-    parts = ["subscribe", _one_line(time), _one_line(timezone)]
-    parts.append(re.sub(r"\s*,\s*", ",", _one_line(days)))
-    parts.extend(t for t in re.split(r"[,\s]+", _one_line(topics)) if t)
-    parts.append(_one_line(mode))
-    return " ".join(p for p in parts if p)
-
-
 class Answerer:
     """Turns interactions into Invocations, calls the handler, sends the rendered Reply."""
 
@@ -148,6 +143,10 @@ class Answerer:
         return bool(perms.manage_guild or perms.administrator)
 
     def invocation(self, interaction: discord.Interaction[Any], text: str) -> Invocation:
+        # A press names the message its button was on (a quiz answer finds its posting).
+        message = (
+            interaction.message if interaction.type is discord.InteractionType.component else None
+        )
         return Invocation(
             platform="discord",
             workspace=str(interaction.guild_id or ""),
@@ -156,6 +155,7 @@ class Answerer:
             text=text.strip(),
             is_admin=self.is_admin(interaction),
             user_name=interaction.user.display_name,
+            message_ref=str(message.id) if message is not None else "",
         )
 
     def choices(self, current: str) -> list[app_commands.Choice[str]]:
@@ -213,98 +213,205 @@ class Answerer:
             await interaction.followup.send(ephemeral=ephemeral, **kwargs)
 
     async def on_component(self, interaction: discord.Interaction[Any]) -> bool:
-        """Answer a press on a k8stip button (from any message, any age). False if not ours."""
+        """Answer a press on a k8stip button (from any message, any age). False if not ours.
+
+        Discord delivers the press over the authenticated gateway, but the custom id is
+        still whatever the message carried: an id that is not a k8stip command is left
+        alone without a word (`command_from_custom_id`)."""
         if interaction.type is not discord.InteractionType.component or not interaction.data:
             return False
         raw = interaction.data.get("custom_id")
         command = command_from_custom_id(raw) if isinstance(raw, str) else None
         if command is None:
             return False
-        await self.answer(interaction, command)
+        await self.answer_press(interaction, command)
         return True
 
+    async def answer_press(self, interaction: discord.Interaction[Any], command: str) -> None:
+        """A button press: the handler's reply goes to the presser (privately for votes and
+        quiz answers, whatever the reply says), and when the reply carries `source_update`
+        the message the button is on is edited in place for everyone.
 
-def _group(name: str, **kwargs: Any) -> app_commands.Group:
-    return app_commands.Group(
-        name=name, description=DISCORD_GROUPS[name], guild_only=True, **kwargs
-    )
+        Within Discord's 3 seconds the edit is the interaction's own response
+        (UPDATE_MESSAGE), with the private answer as a follow-up: one request acknowledges
+        and edits at once, on the interaction endpoints (not the channel's message-edit rate
+        limit, no Manage Messages or channel permission needed, works on ephemeral cards
+        too). A slow handler is acknowledged first without a visible message
+        (DEFERRED_UPDATE_MESSAGE); the edit then goes to `@original`, which for a press is
+        the button's message. A failed edit is logged once; the private answer still goes.
+        """
+        if interaction.guild_id is None:
+            await interaction.response.send_message(
+                NOT_IN_SERVER, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        task = asyncio.ensure_future(self.handle(self.invocation(interaction, command)))
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        if not done:
+            await interaction.response.defer()
+        try:
+            reply = await task
+        except Exception:
+            log.exception("handler failed for discord button %r", command[:100])
+            reply = Reply(ReplyKind.ERROR, HANDLER_FAILED)
+        private = (
+            reply.visibility is Visibility.EPHEMERAL or command.split(" ", 1)[0] in PRIVATE_PRESSES
+        )
+        if reply.source_update is not None:
+            await self._edit_source(interaction, reply.source_update)
+        kwargs = render(reply).send_kwargs()
+        if interaction.response.is_done():
+            await interaction.followup.send(ephemeral=private, **kwargs)
+        else:
+            await interaction.response.send_message(ephemeral=private, **kwargs)
+
+    async def _edit_source(self, interaction: discord.Interaction[Any], update: Reply) -> None:
+        message = render(update)
+        old = interaction.message
+        if old is not None and old.embeds:
+            keep_footer_marker(message.embeds, old.embeds[-1].footer.text)
+        try:
+            if interaction.response.is_done():
+                await interaction.edit_original_response(**message.edit_kwargs())
+            else:
+                await interaction.response.edit_message(**message.edit_kwargs())
+        except discord.HTTPException as e:
+            log.warning(
+                "could not update the message a k8stip button is on (%s %s); the presser "
+                "still gets the answer",
+                e.status,
+                e.code,
+            )
+        except (aiohttp.ClientError, TimeoutError) as e:
+            log.warning(
+                "could not update the message a k8stip button is on (%s); the presser "
+                "still gets the answer",
+                type(e).__name__,
+            )
+
+
+Table = Mapping[str, CommandSpec]
+Complete = Callable[
+    [discord.Interaction[Any], str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
+]
+
+
+def _group(name: str, groups: Mapping[str, str], **kwargs: Any) -> app_commands.Group:
+    return app_commands.Group(name=name, description=groups[name], guild_only=True, **kwargs)
 
 
 def _register(
     group: app_commands.Group,
     name: str,
     callback: Callable[Concatenate[discord.Interaction[Any], P], Coroutine[Any, Any, None]],
+    table: Table = COMMANDS,
 ) -> app_commands.Command[Any, P, None]:
-    """Add `callback` to `group` as the table's command `name`, with the table's description
-    and option descriptions. The callback's parameters are the options Discord shows; a
-    mismatch with the table (a name, or which are required) raises here, not in production."""
-    spec = COMMANDS[name]
+    """Add `callback` to `group` as the table's command `name`, with the table's description,
+    option descriptions and fixed choices. The callback's parameters are the options Discord
+    shows; a mismatch with the table (a name, or which are required) raises here, not in
+    production."""
+    spec = table[name]
     if spec.discord_group != group.name or not spec.discord_description:
         raise ValueError(f"{name!r} is not an app command of /{group.name} in the command table")
     # Discord's options are the callback's parameters after the interaction.
     params = list(inspect.signature(callback).parameters.values())[1:]
     ours = [(p.name, p.default is inspect.Parameter.empty) for p in params]
-    table = [(p.name, "discord" in p.required) for p in spec.params if p.name]
-    if ours != table:
-        raise ValueError(f"/{group.name} {spec.discord_name} options {ours} != table {table}")
-    described = app_commands.describe(**{p.name: p.description for p in spec.params if p.name})
+    table_options = [(p.name, "discord" in p.required) for p in spec.params if p.name]
+    if ours != table_options:
+        raise ValueError(
+            f"/{group.name} {spec.discord_name} options {ours} != table {table_options}"
+        )
+    options = [p for p in spec.params if p.name]
+    described = app_commands.describe(**{p.name: p.description for p in options})
+    fixed = {p.name: param_choices(p) for p in options if param_choices(p)}
+    if fixed:
+        callback = app_commands.choices(
+            **{n: [app_commands.Choice(name=c, value=c) for c in cs] for n, cs in fixed.items()}
+        )(callback)
     command: app_commands.Command[Any, P, None] = group.command(
         name=spec.discord_name, description=spec.discord_description
     )(described(callback))
     return command
 
 
-def build_commands(answerer: Answerer) -> list[app_commands.Group]:
-    """The two command groups, as `bot.core.commands.COMMANDS` declares them (names,
-    descriptions, options). Their descriptions are what Discord shows as help."""
-    k8stip = _group("k8stip")
+def param_choices(param: Param) -> tuple[str, ...]:
+    """The fixed values an option offers (Discord shows them as a list to pick from)."""
+    return tuple(str(c)[:CHOICE_MAX] for c in param.choices)[:MAX_CHOICES]
 
-    async def tip_(interaction: discord.Interaction[Any], query: str | None = None) -> None:
-        await answerer.answer(interaction, _one_line(query))
 
-    tip = _register(k8stip, "tip", tip_)
+def _normalise(option: str, value: str | None) -> str:
+    """An option's value as it would be typed: on one line; day lists without spaces
+    around commas; topic lists as words (commas or spaces)."""
+    line = _one_line(value)
+    if option == "days":
+        return re.sub(r"\s*,\s*", ",", line)
+    if option == "topics":
+        return " ".join(t for t in re.split(r"[,\s]+", line) if t)
+    return line
 
-    @tip.autocomplete("query")
-    async def tip_query(
+
+def command_text(spec: CommandSpec, values: Mapping[str, str | None]) -> str:
+    """What the same request is typed as after `/k8stip`: the command's word, then each
+    option given, in the table's order (the order its usage line shows)."""
+    parts = [spec.word] + [_normalise(p.name, values.get(p.name)) for p in spec.params if p.name]
+    return " ".join(p for p in parts if p)
+
+
+def subscribe_text(
+    time: str | None, timezone: str | None, days: str | None, topics: str | None
+) -> str:
+    """`subscribe 09:00 Europe/Amsterdam weekdays rbac secrets`, leaving out what is unset."""
+    values = {"time": time, "timezone": timezone, "days": days, "topics": topics}
+    return command_text(COMMANDS["subscribe"], values)
+
+
+def _table_callback(
+    spec: CommandSpec, answerer: Answerer, admin_only: bool
+) -> Callable[..., Coroutine[Any, Any, None]]:
+    """A callback whose parameters are the table's options for `spec` (required ones
+    without a default), answering with `command_text`."""
+
+    async def callback(interaction: discord.Interaction[Any], **values: str | None) -> None:
+        await answerer.answer(interaction, command_text(spec, values), admin_only=admin_only)
+
+    kind = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        inspect.Parameter(
+            "interaction", inspect.Parameter.POSITIONAL_ONLY, annotation=discord.Interaction
+        )
+    ]
+    for p in spec.params:
+        if not p.name:
+            continue
+        if "discord" in p.required:
+            params.append(inspect.Parameter(p.name, kind, annotation=str))
+        else:
+            params.append(inspect.Parameter(p.name, kind, annotation=str | None, default=None))
+    # discord.py reads the options from the signature, as if the function were written out.
+    callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return callback
+
+
+def _completers(answerer: Answerer) -> dict[str, Complete]:
+    """Autocomplete by option name, for whichever command has that option."""
+
+    async def topic(
         interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         return answerer.choices(current)
 
-    async def search(interaction: discord.Interaction[Any], query: str) -> None:
-        await answerer.answer(interaction, f"search {_one_line(query)}")
-
-    _register(k8stip, "search", search)
-
-    admin = _group("k8stip-admin", default_permissions=discord.Permissions(manage_guild=True))
-
-    async def subscribe_(
-        interaction: discord.Interaction[Any],
-        time: str,
-        timezone: str | None = None,
-        days: str | None = None,
-        topics: str | None = None,
-        mode: str | None = None,
-    ) -> None:
-        text = subscribe_text(time, timezone, days, topics, mode)
-        await answerer.answer(interaction, text, admin_only=True)
-
-    subscribe = _register(admin, "subscribe", subscribe_)
-
-    @subscribe.autocomplete("timezone")
-    async def subscribe_timezone(
+    async def timezone(
         interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         return _choices([(z, z) for z in timezone_choices(current)])
 
-    @subscribe.autocomplete("days")
-    async def subscribe_days(
+    async def days(
         interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         q = current.strip().lower()
         return _choices([(d, d) for d in DAYS_CHOICES if q in d] or [(current, current)])
 
-    @subscribe.autocomplete("topics")
-    async def subscribe_topics(
+    async def topics(
         interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         # Complete the last word; keep the ones already chosen.
@@ -315,27 +422,50 @@ def build_commands(answerer: Answerer) -> list[app_commands.Group]:
         ]
         return _choices(pairs)
 
-    def simple(group: app_commands.Group, name: str) -> None:
-        """A command without options: it runs as its own name. Everything in the admin group
-        is refused to non-admins (`default_permissions` only hides it)."""
-        admin_only = group is admin
+    return {
+        "query": topic,
+        "topic": topic,
+        "timezone": timezone,
+        "days": days,
+        "topics": topics,
+    }
 
-        async def run(interaction: discord.Interaction[Any]) -> None:
-            await answerer.answer(interaction, name, admin_only=admin_only)
 
-        _register(group, name, run)
+# Options named like a completed one that take free words instead: no suggestions.
+FREE_TEXT = frozenset({("search", "query")})
 
-    # Registration order is the order Discord lists them in; a new order re-registers once.
-    for name in ("topics", "help"):
-        simple(k8stip, name)
-    for name in ("unsubscribe", "pause", "resume", "status", "next"):
-        simple(admin, name)
-    for group in (k8stip, admin):
-        built = {c.name for c in group.commands}
-        declared = {c.discord_name for c in discord_commands(group.name)}
-        if built != declared:
-            raise ValueError(f"/{group.name}: built {sorted(built)}, table {sorted(declared)}")
-    return [k8stip, admin]
+
+def build_commands(
+    answerer: Answerer, table: Table = COMMANDS, groups: Mapping[str, str] = DISCORD_GROUPS
+) -> list[app_commands.Group]:
+    """The command groups, as the command table declares them: every entry with a
+    `discord_description` becomes an app command of its group, in table order, with the
+    table's options (strings; fixed choices where the table gives them), answered as the
+    same request typed after `/k8stip`. Descriptions are what Discord shows as help.
+
+    Everything in `k8stip-admin`, and every `admin` command, is refused to non-admins at run
+    time (`default_permissions` only hides the admin group)."""
+    built: list[app_commands.Group] = []
+    completers = _completers(answerer)
+    for group_name in groups:
+        extra: dict[str, Any] = {}
+        if group_name == ADMIN_GROUP:
+            extra["default_permissions"] = discord.Permissions(manage_guild=True)
+        group = _group(group_name, groups, **extra)
+        specs = [
+            c for c in table.values() if c.discord_description and c.discord_group == group_name
+        ]
+        for spec in specs:
+            admin_only = group_name == ADMIN_GROUP or spec.admin
+            command = _register(
+                group, spec.name, _table_callback(spec, answerer, admin_only), table
+            )
+            for p in spec.params:
+                complete = completers.get(p.name)
+                if complete and not param_choices(p) and (spec.name, p.name) not in FREE_TEXT:
+                    command.autocomplete(p.name)(complete)
+        built.append(group)
+    return built
 
 
 def timezone_choices(current: str, limit: int = MAX_CHOICES) -> list[str]:

@@ -13,7 +13,8 @@ from typing import Any
 
 import discord
 
-from bot.core.replies import NOTE_LABEL, Action, Reply, ReplyKind, TipCard
+from bot.core.quiz import BLANK
+from bot.core.replies import NOTE_LABEL, Action, QuizCard, Reply, ReplyKind, TipCard
 
 # One colour for every k8stip embed (Kubernetes blue).
 COLOUR = discord.Colour(0x326CE5)
@@ -31,6 +32,10 @@ BUTTON_LABEL_MAX = 80
 MAX_EMBEDS = 10
 EMBEDS_TOTAL_MAX = 6000  # Discord's limit for all embeds of one message together
 MAX_BUTTONS = 25
+BUTTONS_PER_ROW = 5  # Discord: at most 5 buttons in an action row, at most 5 rows
+MAX_ROWS = 5
+QUIZ_TITLE = "Kubernetes quiz"
+TALLY_LABEL = "Answers"
 
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -38,7 +43,12 @@ _STYLES = {
     "another": discord.ButtonStyle.primary,
     "more": discord.ButtonStyle.secondary,
     "share": discord.ButtonStyle.success,
+    "quiz": discord.ButtonStyle.primary,
+    "vote": discord.ButtonStyle.secondary,
 }
+# Buttons of one family share rows, and each family starts a row of its own: a tip card's
+# Another / More / Share above its three vote buttons, a quiz's choices above anything else.
+_FAMILY = {"vote": "vote", "quiz": "quiz"}
 
 
 def neutralise(text: str) -> str:
@@ -56,10 +66,13 @@ def custom_id(command: str) -> str:
 
 
 def command_from_custom_id(value: str) -> str | None:
-    """The command a k8stip button stands for, or None for someone else's component."""
-    if not value.startswith(CUSTOM_ID_PREFIX):
+    """The command a k8stip button stands for, or None for anything else: someone else's
+    component, or a custom id no k8stip button carries (longer than Discord allows, or with
+    control characters). Cheap and silent: it runs on every press, before anything logs."""
+    if len(value) > CUSTOM_ID_MAX or not value.startswith(CUSTOM_ID_PREFIX):
         return None
-    return value[len(CUSTOM_ID_PREFIX) :].strip() or None
+    command = value[len(CUSTOM_ID_PREFIX) :].strip()
+    return command if command and command.isprintable() else None
 
 
 def card_embed(card: TipCard, *, title: str | None = None) -> discord.Embed:
@@ -86,7 +99,25 @@ def card_embed(card: TipCard, *, title: str | None = None) -> discord.Embed:
         embed.add_field(
             name="Links", value=_clip("\n".join(card.links), FIELD_VALUE_MAX), inline=False
         )
-    embed.set_footer(text=_clip(card.attribution, FOOTER_MAX))
+    embed.set_footer(text=_clip(discord.utils.escape_mentions(card.attribution), FOOTER_MAX))
+    return embed
+
+
+def quiz_embed(quiz: QuizCard) -> discord.Embed:
+    """A quiz question as an embed: the prompt with its blank, the tally once anyone has
+    answered, footer 'Source · Chapter'. The blank is escaped: six underscores are markdown."""
+    prompt = discord.utils.escape_mentions(quiz.prompt)
+    prompt = prompt.replace(BLANK, discord.utils.escape_markdown(BLANK))
+    embed = discord.Embed(
+        title=QUIZ_TITLE,
+        description=_clip(prompt, EMBED_DESCRIPTION_MAX),
+        colour=COLOUR,
+    )
+    if quiz.tally:
+        embed.add_field(
+            name=TALLY_LABEL, value=_clip(neutralise(quiz.tally), FIELD_VALUE_MAX), inline=False
+        )
+    embed.set_footer(text=_clip(discord.utils.escape_mentions(quiz.attribution), FOOTER_MAX))
     return embed
 
 
@@ -118,6 +149,9 @@ def reply_embeds(reply: Reply) -> list[discord.Embed]:
 
 
 def _reply_embeds(reply: Reply) -> list[discord.Embed]:
+    if reply.quiz is not None:
+        # The question first; a card with it (yesterday's answer, revealed) follows.
+        return [quiz_embed(reply.quiz)] + [card_embed(c) for c in reply.cards[: MAX_EMBEDS - 1]]
     cards = reply.cards[:MAX_EMBEDS]
     if reply.kind is ReplyKind.SEARCH and len(cards) > 1:
         return [
@@ -143,10 +177,11 @@ def reply_content(reply: Reply) -> str | None:
     """Plain text above the embeds; None when the embeds already say it all."""
     if reply.kind in (ReplyKind.HELP, ReplyKind.TOPICS) and not reply.cards:
         return None
-    if reply.cards:
-        # A tip's text is its card; repeating it above would double it. Extra lines
-        # (e.g. "daily tips here are paused") still show.
-        head = () if reply.kind is ReplyKind.TIP else (reply.text,)
+    if reply.cards or reply.quiz is not None:
+        # A tip's text is its card, a quiz's its question; repeating it above would double
+        # it (and give the answer away). Extra lines (e.g. "daily tips here are paused")
+        # still show.
+        head = () if reply.kind in (ReplyKind.TIP, ReplyKind.QUIZ) else (reply.text,)
         text = "\n".join(neutralise(p) for p in (*head, *reply.lines) if p)
         return _clip(text, CONTENT_MAX) or None
     return _clip(_text_block(reply), CONTENT_MAX) or None
@@ -160,25 +195,56 @@ def action_button(action: Action) -> discord.ui.Button[discord.ui.View]:
     )
 
 
+def _rows(actions: tuple[Action, ...]) -> list[list[Action]]:
+    """The buttons in action rows: each family (quiz choices, vote buttons, the rest) in rows
+    of its own, in the order the families first appear; at most 5 buttons a row, 5 rows."""
+    families: dict[str, list[Action]] = {}
+    seen: set[str] = set()
+    for action in actions:
+        cid = custom_id(action.command)
+        if cid in seen:  # Discord rejects duplicate custom ids in one message
+            continue
+        seen.add(cid)
+        families.setdefault(_FAMILY.get(action.kind, "card"), []).append(action)
+    rows = [
+        family[i : i + BUTTONS_PER_ROW]
+        for family in families.values()
+        for i in range(0, len(family), BUTTONS_PER_ROW)
+    ]
+    return rows[:MAX_ROWS]
+
+
 def reply_view(reply: Reply) -> discord.ui.View | None:
-    """Buttons for the reply's actions, or None.
+    """Buttons for the reply's actions (a quiz's choices first), or None.
 
     The view is stopped before it is returned: discord.py would otherwise keep it in memory
     and route presses to it for a few minutes. Presses are answered from the custom id
     instead (see `command_from_custom_id`), the same way before and after a restart.
     """
-    if not reply.actions:
+    choices = reply.quiz.choices if reply.quiz is not None else ()
+    rows = _rows((*choices, *reply.actions))
+    if not rows:
         return None
     view = discord.ui.View(timeout=None)
-    seen: set[str] = set()
-    for action in reply.actions[:MAX_BUTTONS]:
-        button = action_button(action)
-        if button.custom_id in seen:  # Discord rejects duplicate custom ids in one message
-            continue
-        seen.add(button.custom_id or "")
-        view.add_item(button)
+    for number, row in enumerate(rows):
+        for action in row:
+            button = action_button(action)
+            button.row = number
+            view.add_item(button)
     view.stop()
     return view
+
+
+def keep_footer_marker(embeds: list[discord.Embed], old_footer: str | None) -> None:
+    """When a message is edited in place (a quiz tally), keep what its last footer carried
+    after the text we render (a daily post's delivery marker), so channel history still
+    recognises the post. Nothing when the old footer is not ours plus a suffix."""
+    if not embeds or not old_footer:
+        return
+    last = embeds[-1]
+    new = last.footer.text or ""
+    if new and old_footer.startswith(new) and len(old_footer) <= FOOTER_MAX:
+        last.set_footer(text=old_footer, icon_url=last.footer.icon_url)
 
 
 @dataclass(frozen=True)
@@ -195,6 +261,16 @@ class RenderedMessage:
         if self.view is not None:
             kwargs["view"] = self.view
         return kwargs
+
+    def edit_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `edit_message` / `edit_original_response`: the whole message
+        is replaced, so no content and no buttons are said explicitly (None clears them)."""
+        return {
+            "content": self.content,
+            "embeds": self.embeds,
+            "view": self.view,
+            "allowed_mentions": NO_MENTIONS,
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The message payload as Discord receives it (for golden tests and logs)."""

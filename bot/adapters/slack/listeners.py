@@ -129,6 +129,7 @@ class Listeners:
                 user=str(user.get("id", "")),
                 user_name=str(user.get("username") or user.get("name") or ""),
                 text=str(action.get("value", "")),
+                message_ref=source.ts if (source := source_message(body)) else "",
             )
         )
         kind = action_kind(str(action.get("action_id")))
@@ -182,6 +183,7 @@ class Listeners:
         user: str,
         user_name: str,
         text: str,
+        message_ref: str = "",
     ) -> Reply:
         try:
             invocation = Invocation(
@@ -192,6 +194,7 @@ class Listeners:
                 text=text,
                 is_admin=await self._is_admin(client, team, user),
                 user_name=user_name,
+                message_ref=message_ref,
             )
             return await self._handle(invocation)
         except Exception:

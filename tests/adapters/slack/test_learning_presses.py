@@ -195,6 +195,8 @@ async def test_a_quiz_answer_edits_the_posted_card_and_answers_the_presser_priva
     [update] = await fake.wait_for(lambda: fake.calls_to("chat.update"))
 
     assert learning.calls[0].text == RIGHT
+    # The router learns which message was pressed: the quiz answer finds its posting by it.
+    assert learning.calls[0].message_ref == ts
     assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
     assert answer["text"].startswith("Right: Secrets.")
     # The whole tip, to the presser only, and no button to give the answer away to the channel.
