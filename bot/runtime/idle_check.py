@@ -41,7 +41,6 @@ PLAN_LOOK_BACK = timedelta(hours=26)
 PLANNED_SINCE = timedelta(hours=27)
 OPEN_STATUSES = ("planned", "claimed")
 CONFIG_ORIGIN = "config"
-DEFAULT_MODE = "tip"  # SubscriptionMode.TIP: what the config's subscriptions are synced with
 
 
 def config_rows(config: Config) -> dict[tuple[str, str, str], tuple[str, ...]]:
@@ -53,7 +52,7 @@ def config_rows(config: Config) -> dict[tuple[str, str, str], tuple[str, ...]]:
             parse_timezone(s.timezone or config.timezone).key,
             days_to_text(parse_days(s.days)),
             ",".join(s.topics),
-            DEFAULT_MODE,
+            s.mode,
             CONFIG_ORIGIN,
         )
         for s in config.subscriptions

@@ -41,6 +41,7 @@ def _sub(rng: random.Random, channel: str) -> SubscriptionConfig:
         timezone=rng.choice([None, *ZONES]),
         days=rng.choice(DAYS),
         topics=rng.choice([[], ["secrets"], ["rbac", "secrets"]]),
+        mode=rng.choice(["tip", "tip", "quiz"]),
     )
 
 
