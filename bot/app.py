@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from bot import __version__
 from bot.config import DATABASE_URL_ENV, Config, ConfigError, Secrets, load_secrets
+from bot.core.learning_model import SubscriptionMode
 from bot.core.schedules import parse_days, parse_timezone
 from bot.runtime.store import Store, SubscriptionSpec
 from bot.runtime.store.engine import DatabaseURLError, reaching
@@ -119,6 +120,7 @@ def config_subscriptions(config: Config) -> list[SubscriptionSpec]:
             timezone=parse_timezone(s.timezone or config.timezone).key,
             days=parse_days(s.days),
             topics=tuple(s.topics),
+            mode=SubscriptionMode(s.mode),
         )
         for s in config.subscriptions
     ]
@@ -278,6 +280,7 @@ async def wire(
     from bot.adapters.console import ConsoleAdapter
     from bot.core.engine import Engine
     from bot.runtime.delivery import Deliverer
+    from bot.runtime.delivery.tip_choice import learning_settings
     from bot.runtime.router import Router
 
     if store is None:
@@ -294,7 +297,14 @@ async def wire(
             console,
             engine.corpus.topics.values(),
         )
-        deliverer = Deliverer(store, engine, built.adapters, config.delivery, observer=metrics)
+        deliverer = Deliverer(
+            store,
+            engine,
+            built.adapters,
+            config.delivery,
+            observer=metrics,
+            learning=learning_settings(config.learning),
+        )
     except BaseException:
         store.close()
         raise

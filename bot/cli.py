@@ -145,9 +145,34 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if _certainly_idle(config, args):  # what the full pass prints when nothing is due
+        sys.stdout.write("[]\n" if args.json else "nothing due\n")
+        return EXIT_OK
     from bot.app import deliver_once
 
-    return deliver_once(_config(args), args)
+    return deliver_once(config, args)
+
+
+def _certainly_idle(config: Config, args: argparse.Namespace) -> bool:
+    """A SQLite store that certainly has nothing due answers before SQLAlchemy loads (a
+    CronJob's usual run); any doubt, an enabled platform (its secrets are checked on the
+    full path) or an `--at` without an offset runs the full pass."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.runtime.idle_check import is_idle
+
+    if config.slack.enabled or config.discord.enabled:
+        return False
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return False  # the full path says what is wrong with it
+    else:
+        at = datetime.now(UTC)
+    catch_up = timedelta(hours=config.delivery.catch_up_hours)
+    return is_idle(config, at, catch_up) is True
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

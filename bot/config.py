@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import itertools
 import os
 import re
 from collections.abc import Mapping
@@ -19,7 +20,6 @@ from typing import Annotated, Any, Literal
 import yaml
 
 from bot.config_check import Bounds, Check, build
-from bot.core.loader import bundled_tips_dir
 from bot.core.schedules import parse_days, parse_time, parse_timezone
 from bot.core.yaml_lines import yaml_line_index
 
@@ -68,6 +68,31 @@ Time = Annotated[str, Check(parse_time)]
 Timezone = Annotated[str, Check(parse_timezone)]
 Days = Annotated[str | list[str], Check(parse_days)]
 
+SUBSCRIPTION_MODES = ("tip", "quiz")  # core.learning_model.SubscriptionMode's values
+
+
+def _check_mode(v: str) -> None:
+    if v in SUBSCRIPTION_MODES:
+        return
+    close = difflib.get_close_matches(v.lower(), SUBSCRIPTION_MODES, n=1, cutoff=0.5)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    raise ValueError(f"{v!r} is not a mode; {hint}use `tip` or `quiz`")
+
+
+def _check_review_days(v: list[int]) -> None:
+    if not v:
+        raise ValueError("give at least one interval in days, like [30, 90, 180]")
+    if any(d < 1 or d > 3650 for d in v):
+        raise ValueError(
+            f"{v}: each interval is a whole number of days from 1 to 3650, like [30, 90, 180]"
+        )
+    if any(b <= a for a, b in itertools.pairwise(v)):
+        raise ValueError(f"{v}: the intervals must grow, like [30, 90, 180]")
+
+
+Mode = Annotated[str, Check(_check_mode)]
+ReviewDays = Annotated[list[int], Check(_check_review_days)]
+
 
 @dataclass(frozen=True)
 class SubscriptionConfig:
@@ -80,6 +105,15 @@ class SubscriptionConfig:
     timezone: Timezone | None = None  # None: the top-level `timezone`
     days: Days = "weekdays"
     topics: list[str] = field(default_factory=list)
+    mode: Mode = "tip"  # what it posts each day: a tip, or a quiz question
+
+
+@dataclass(frozen=True)
+class LearningConfig:
+    """How a channel's votes steer its daily pick (bot/core/learning.py)."""
+
+    # Days after a tip was found useful (then after each review) until it comes back.
+    review_days: ReviewDays = field(default_factory=lambda: [30, 90, 180])
 
 
 @dataclass(frozen=True)
@@ -147,6 +181,7 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
+    learning: LearningConfig = field(default_factory=LearningConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Where this config came from; set by `load_config`, used to resolve relative paths.
     source: str = "<defaults>"
@@ -164,6 +199,10 @@ def _resolve_corpus_path(p: str) -> Path:
     if path.exists() or path.is_absolute():
         return path
     if p.rstrip("/") == "tips":
+        # Imported here: the loader (corpus model, YAML readers) costs every command that
+        # reads the config, and only this fallback needs it (`deliver` with nothing due not).
+        from bot.core.loader import bundled_tips_dir
+
         return bundled_tips_dir()
     return path
 

@@ -70,6 +70,7 @@ def test_deliver_with_nothing_due_loads_no_tips_no_adapter_and_no_server(
     light: tuple[str, ...] = (
         *HEAVY,
         "Stemmer",
+        "bot.core.loader",  # the config reads no tips: it needs the loader only for `tips/`
         "bot.core.engine",
         "bot.core.search",
         "bot.runtime.router",
@@ -85,3 +86,24 @@ def test_deliver_with_nothing_due_loads_no_tips_no_adapter_and_no_server(
         assert [(r["channel"], r["status"]) for r in json.loads(printed)] == expected
         assert bool(_loaded(modules, *light)) == loads_tips, at
         assert _loaded(modules, *HEAVY) == []
+
+
+def test_deliver_with_nothing_due_on_sqlite_answers_before_sqlalchemy_loads(
+    tmp_path: Path,
+) -> None:
+    """The CronJob case on SQLite: once a pass has planned what was due, the next pass with
+    nothing due answers from the idle check (bot/runtime/idle_check.py) without importing
+    SQLAlchemy or asyncio; a pass whose post is due still runs in full and posts it."""
+    _config(tmp_path)
+    assert _run(tmp_path, "migrate")[0] == 0
+    at = "2026-03-03T08:00:00+00:00"  # the subscription is synced (from now), nothing due
+    assert _run(tmp_path, "deliver", "--json", "--at", at)[0] == 0
+    for at, expected, full in [
+        ("2026-03-03T08:30:00+00:00", [], False),
+        ("2026-03-03T09:05:00+00:00", [("ops", "sent")], True),
+        ("2026-03-03T09:10:00+00:00", [], False),
+    ]:
+        code, modules, printed = _run(tmp_path, "deliver", "--json", "--at", at)
+        assert code == 0
+        assert [(r["channel"], r["status"]) for r in json.loads(printed)] == expected
+        assert bool(_loaded(modules, "sqlalchemy", "asyncio", "bot.app")) == full, at

@@ -50,6 +50,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from bot.core.corpus import URL_RE, Corpus, Tip
 from bot.core.quiz_terms import (
@@ -472,3 +473,10 @@ def render_quiz_text(question: Question, reveal: bool = False) -> str:
     attribution = f"{question.source} · {question.chapter}" if question.chapter else question.source
     lines.append(f"  — {attribution}")
     return "\n".join(lines)
+
+
+def reveal_line(answer: str, asked_on: date, today: date) -> str:
+    """The line a quiz channel's daily post reveals the previous question's answer with."""
+    if (today - asked_on).days == 1:
+        return f"Yesterday's answer: {answer}"
+    return f"The answer to the quiz of {asked_on:%a %d %b}: {answer}"

@@ -8,11 +8,12 @@ changed there, not from chat.
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import datetime
 
 from bot.core.invocation import Invocation
-from bot.core.picker import choose_daily_tip
+from bot.core.learning_model import SubscriptionMode
 from bot.core.replies import Reply, ReplyKind, Visibility
 from bot.core.schedules import (
     describe_days,
@@ -23,11 +24,18 @@ from bot.core.schedules import (
 )
 from bot.core.wording import CONFIG_OWNED, error, info
 from bot.runtime.command_context import CommandContext, CommandHandler
+from bot.runtime.delivery.tip_choice import channel_past, learning_settings, pick_daily
 from bot.runtime.store import Subscription, SubscriptionSpec
 
 SUBSCRIBE_EXAMPLE = ("09:00", "Europe/Amsterdam", "weekdays", "security")
 _TIME_LIKE = re.compile(r"^\d{1,2}[:.h]\d{2}$|^\d{1,2}:\d{1,2}$|^\d{1,2}(am|pm)$", re.I)
 MANUAL_PAUSE_PREFIX = "paused by "
+# The mode word of `subscribe` (any position): what the channel gets each day.
+MODE_WORDS = {
+    "tip": SubscriptionMode.TIP,
+    "tips": SubscriptionMode.TIP,
+    "quiz": SubscriptionMode.QUIZ,
+}
 
 
 def local_when(due: datetime, tz: str) -> str:
@@ -69,7 +77,7 @@ class SubscriptionCommands:
         verb = "Changed" if existing else "Subscribed"
         return Reply(
             ReplyKind.INFO,
-            f"{verb}: a tip {_when(sub)} in this channel ({topics}). "
+            f"{verb}: {_what(sub)} {_when(sub)} in this channel ({topics}). "
             f"Next: {local_when(due, sub.timezone)}.",
             visibility=Visibility.CHANNEL,
         )
@@ -80,10 +88,13 @@ class SubscriptionCommands:
         time = existing.time if existing else self.ctx.config.default_time
         tz = existing.timezone if existing else self.ctx.config.timezone
         days = existing.days if existing else parse_days(self.ctx.config.default_days)
+        mode = existing.mode if existing else SubscriptionMode.TIP
         topic_words: list[str] = []
         for word in args:
             low = word.lower()
-            if _TIME_LIKE.match(word) or (":" in word and any(ch.isdigit() for ch in word)):
+            if low in MODE_WORDS:
+                mode = MODE_WORDS[low]
+            elif _TIME_LIKE.match(word) or (":" in word and any(ch.isdigit() for ch in word)):
                 time = _normalise_time(word)
             elif "/" in word or low in ("utc", "gmt"):
                 tz = parse_timezone("UTC" if low in ("utc", "gmt") else word).key
@@ -95,14 +106,16 @@ class SubscriptionCommands:
         if topic_words:
             topics, unknown = self.ctx.engine.resolve_topics(topic_words)
             if unknown:
+                modes = [m for u in unknown for m in difflib.get_close_matches(u.lower(), ["quiz"])]
+                hint = " Did you mean `quiz`?" if modes else ""
                 raise ValueError(
                     f"{', '.join(repr(u) for u in unknown)}: not a time, timezone, day or "
-                    f"topic (see {self.ctx.example(inv, 'topics')})"
+                    f"topic (see {self.ctx.example(inv, 'topics')}).{hint}"
                 )
         elif existing is not None:
             topics = list(existing.topics)
         return SubscriptionSpec(
-            inv.platform, inv.workspace, inv.channel, time, tz, tuple(days), tuple(topics)
+            inv.platform, inv.workspace, inv.channel, time, tz, tuple(days), tuple(topics), mode
         )
 
     async def cmd_unsubscribe(self, inv: Invocation, args: list[str]) -> Reply:
@@ -154,6 +167,7 @@ class SubscriptionCommands:
             f"Schedule: {_when(sub)}"
             + (" (from the config file)" if sub.origin == "config" else ""),
             f"Topics: {topics}",
+            f"Mode: {sub.mode.value} ({_what(sub)} each time)",
         ]
         if sub.paused:
             resume = self.ctx.example(inv, "resume")
@@ -173,22 +187,37 @@ class SubscriptionCommands:
         if sub is None:
             return self.ctx.not_subscribed(inv)
         local_date, due = sub.schedule.next_after(self.ctx.clock.now())
-        history = await self.ctx.db(
-            self.ctx.store.channel_history, inv.platform, inv.workspace, inv.channel
-        )
-        tip_id = choose_daily_tip(self.ctx.engine.corpus, sub, local_date.isoformat(), history)
-        tip = self.ctx.engine.corpus.by_id.get(tip_id) if tip_id else None
-        if tip is None:
-            return error(f"No tips match this channel's topics ({', '.join(sub.topics)}).")
         when = local_when(due, sub.timezone)
         note = "paused, so it won't post" if sub.paused else f"posts {when}"
+        if sub.mode is SubscriptionMode.QUIZ:
+            return info(
+                f"Next ({note}): a quiz question. Which one depends on the channel's answers "
+                "until then: a question most missed comes back first."
+            )
+        past = await self.ctx.db(
+            channel_past, self.ctx.store, inv.platform, inv.workspace, inv.channel
+        )
+        corpus = self.ctx.engine.corpus
+        pick = pick_daily(
+            corpus, sub, local_date, past, learning_settings(self.ctx.config.learning)
+        )
+        tip = corpus.by_id.get(pick.tip_id) if pick is not None else None
+        if pick is None or tip is None:
+            return error(f"No tips match this channel's topics ({', '.join(sub.topics)}).")
         return Reply(
             ReplyKind.TIP,
             f"Preview ({note}): {tip.text}",
             cards=(self.ctx.engine.card(tip),),
             visibility=Visibility.EPHEMERAL,
-            lines=("Tips shown in this channel before then can change the pick.",),
+            lines=(
+                f"Why: {pick.explanation}.",
+                "Tips shown and votes cast in this channel before then can change the pick.",
+            ),
         )
+
+
+def _what(sub: Subscription) -> str:
+    return "a quiz question" if sub.mode is SubscriptionMode.QUIZ else "a tip"
 
 
 def _when(sub: Subscription) -> str:

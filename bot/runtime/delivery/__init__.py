@@ -27,7 +27,9 @@ One job per module:
 - `marks`: sent marks, group-committed. `reply_cache`: rendered daily replies per corpus.
 - `leases`: our claims and their renewal; `store_calls`: store calls off the event loop,
   retried while the database is down.
-- `tip_choice`: the tips a claimed batch posts. `results`: `DeliveryResult`.
+- `tip_choice`: the tips a claimed batch posts, learnt from the channel's votes;
+  `content`: what a claimed row posts; `quiz_delivery`: a quiz-mode channel's daily question.
+  `results`: `DeliveryResult`.
 - `deliverer`: the pass that ties them together (`Deliverer`, `run_passes_until_done`).
 """
 

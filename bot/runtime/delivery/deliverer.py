@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import DeliveryConfig
-from bot.core.picker import choose_daily_tip
+from bot.core.learning import DEFAULT_SETTINGS, LearningSettings
 from bot.ports import Adapter, Clock, DeliveryObserver, Target, TipSource
 from bot.runtime.clock import SystemClock
 from bot.runtime.delivery.attempt import Poster, PostPolicy
+from bot.runtime.delivery.content import Contents
 from bot.runtime.delivery.leases import Leases, worker_id
 from bot.runtime.delivery.planning import plan_for, planned_since
-from bot.runtime.delivery.reply_cache import ReplyCache
 from bot.runtime.delivery.results import (
     DeliveryResult,
     result_from_plan,
@@ -34,6 +34,7 @@ from bot.runtime.store import (
     FAILED,
     PAUSED,
     PLANNED,
+    SENT,
     SKIPPED,
     Delivery,
     Store,
@@ -49,7 +50,8 @@ class Deliverer:
     """Runs delivery passes for the platforms it has adapters for.
 
     `clock`, `rng` and `worker` default to the wall clock, a fresh random source and this
-    host and process; tests pass their own.
+    host and process; tests pass their own. `learning`: how votes steer the daily pick
+    (`learning.*` in the config).
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class Deliverer:
         worker: str | None = None,
         *,
         observer: DeliveryObserver | None = None,
+        learning: LearningSettings = DEFAULT_SETTINGS,
     ) -> None:
         self.store = store
         self.tips = tips
@@ -83,7 +86,8 @@ class Deliverer:
             rng=rng,
             observer=observer,
         )
-        self.replies = ReplyCache(tips)
+        self.learning = learning
+        self.contents = Contents(store, self.db, tips, learning)
         self._stopping = False
         self.last_pass_at: datetime | None = None
 
@@ -143,7 +147,7 @@ class Deliverer:
         platforms = list(self.adapters)
         window = max(1, self.settings.concurrency)
         refill = max(1, window // 2)
-        choose = tips_for_claim(self.tips.corpus, subs_by_id)
+        choose = tips_for_claim(self.tips.corpus, subs_by_id, self.learning)
         results: list[DeliveryResult] = []
         buffer: deque[Delivery] = deque()
         pending: set[asyncio.Task[DeliveryResult]] = set()
@@ -225,9 +229,6 @@ class Deliverer:
             log.error("delivery %s: database error, left for lease expiry: %s", d.key, e)
             return result_of(d, FAILED, d.tip_id, error="database unavailable")
 
-    def choose_tip(self, sub: Subscription, local_date: str, history: list[str]) -> str | None:
-        return choose_daily_tip(self.tips.corpus, sub, local_date, history)
-
     async def deliver(self, d: Delivery, sub: Subscription | None, at: datetime) -> DeliveryResult:
         """Post one claimed delivery and mark the outcome."""
         if sub is None:
@@ -261,19 +262,14 @@ class Deliverer:
             await self.db.retry(self.store.mark_final, d.id, status, note, 0, self.clock.now())
             return result_of(d, status, d.tip_id, attempts=d.attempts, error=note)
 
-        tip_id = d.tip_id  # normally chosen in the claim transaction (see tips_for_claim)
-        reply = self.replies.reply_for(sub, tip_id) if tip_id else None
-        if reply is None:  # no tip matched at claim time, or the chosen tip left the corpus
-            history = await self.db.run(
-                self.store.channel_history, d.platform, d.workspace, d.channel
-            )
-            tip_id = self.choose_tip(sub, d.local_date.isoformat(), history)
-            reply = self.replies.reply_for(sub, tip_id) if tip_id else None
-            if tip_id is None or reply is None:
-                why = f"no tips match the topic filter {','.join(sub.topics) or '(all)'}"
-                await self.db.retry(self.store.mark_final, d.id, FAILED, why, 0, self.clock.now())
-                self.poster.failed(d.platform, "no_tips")
-                return result_of(d, FAILED, None, error=why)
+        c = await self.contents.for_row(d, sub, self.clock.now())
+        tip_id, reply = c.tip_id, c.reply
+        if tip_id is None or reply is None:
+            why = f"no tips match the topic filter {','.join(sub.topics) or '(all)'}"
+            await self.db.retry(self.store.mark_final, d.id, FAILED, why, 0, self.clock.now())
+            self.poster.failed(d.platform, "no_tips")
+            return result_of(d, FAILED, None, error=why)
+        if c.chosen_now:  # recorded before posting, so a reconciling claimer knows what went out
             lease_end = self.leases.end()
             still_ours = await self.db.retry(
                 self.store.set_delivery_tip, d.id, tip_id, self.worker, lease_end, self.clock.now()
@@ -285,12 +281,17 @@ class Deliverer:
             still_ours = await self.leases.ensure(d, 0.0)
         if not still_ours:
             return taken_over(d)
-        assert tip_id is not None  # both branches above set it
         if not d.prior_tip and at - d.due_at > self.late_after:
             found = await self.poster.find(adapter, target, d)
             if found is not None:
                 return await self.poster.sent(d, sub, tip_id, found, 0, at, reconciled=True)
-        return await self.poster.post(adapter, target, d, sub, tip_id, reply, at)
+        result = await self.poster.post(adapter, target, d, sub, tip_id, reply, at)
+        if c.quiz is not None and result.status == SENT and result.message_id:
+            # So the tally of answers can be updated in place on the posted message.
+            await self.db.retry(
+                self.store.set_quiz_message_ref, c.quiz.posting_id, result.message_id
+            )
+        return result
 
 
 async def run_passes_until_done(

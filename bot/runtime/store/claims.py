@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Engine, and_, bindparam, or_, select, update
 from sqlalchemy.engine import Row
 
-from bot.runtime.store.history import channel_histories
+from bot.runtime.store.history import channel_shown_rows
 from bot.runtime.store.records import (
     CLAIMED,
     FAILED,
@@ -24,6 +24,7 @@ from bot.runtime.store.records import (
     PLANNED,
     SENT,
     SKIPPED,
+    ChannelPast,
     ChooseTips,
     Delivery,
     DeliveryStatus,
@@ -31,6 +32,7 @@ from bot.runtime.store.records import (
 )
 from bot.runtime.store.schema import deliveries
 from bot.runtime.store.times import to_db
+from bot.runtime.store.votes import channels_restorations, channels_votes
 
 
 class ClaimQueries:
@@ -53,8 +55,9 @@ class ClaimQueries:
         has come by `now`), and claimed ones whose lease ran out before `now` (their claimer
         died). Committed before anything is posted.
 
-        `choose(rows, histories)` picks tips for the claimed rows that have none yet, in the
-        same transaction, from each channel's history (one query for the whole batch).
+        `choose(rows, pasts)` picks tips for the claimed rows that have none yet, in the same
+        transaction, from each channel's history, votes and restorations (one query each for
+        the whole batch).
         """
         d = deliveries.c
         claimable = or_(
@@ -99,8 +102,14 @@ class ClaimQueries:
                 .distinct()
                 .cte("k")
             )
-            histories = channel_histories(conn, channels)
-            picks = {k: v for k, v in choose(need, histories).items() if v}
+            shown = channel_shown_rows(conn, channels)
+            votes = channels_votes(conn, channels)
+            restored = channels_restorations(conn, channels)
+            pasts = {
+                key: ChannelPast(shown.get(key, []), votes.get(key, []), restored.get(key, []))
+                for key in {*shown, *votes, *restored}
+            }
+            picks = {k: v for k, v in choose(need, pasts).items() if v}
             if picks:
                 conn.execute(
                     update(deliveries)

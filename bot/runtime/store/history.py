@@ -7,12 +7,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, String, and_, insert, literal, select, union_all
+from sqlalchemy import (
+    Connection,
+    Date,
+    Engine,
+    String,
+    and_,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.sql.expression import CTE
 
-from bot.runtime.store.records import SENT, ChannelKey
+from bot.runtime.store.records import SENT, ChannelKey, ShownRow
 from bot.runtime.store.schema import deliveries, tip_history
-from bot.runtime.store.times import to_db
+from bot.runtime.store.times import aware, to_db
 
 
 class HistoryQueries:
@@ -41,12 +52,17 @@ class HistoryQueries:
     ) -> list[str]:
         """Tip ids shown in a channel (daily posts and requests), oldest first."""
         with self.engine.connect() as conn:
-            channels = select(
-                literal(platform, String).label("platform"),
-                literal(workspace, String).label("workspace"),
-                literal(channel, String).label("channel"),
-            ).cte("k")
+            channels = _one_channel(platform, workspace, channel)
             return channel_histories(conn, channels, limit).get((platform, workspace, channel), [])
+
+    def channel_shown(
+        self, platform: str, workspace: str, channel: str, limit: int = 5000
+    ) -> list[ShownRow]:
+        """`channel_history` with each showing's local date (daily posts) and instant."""
+        with self.engine.connect() as conn:
+            return channel_shown_rows(conn, _one_channel(platform, workspace, channel), limit).get(
+                (platform, workspace, channel), []
+            )
 
 
 def channel_histories(
@@ -54,7 +70,17 @@ def channel_histories(
 ) -> dict[ChannelKey, list[str]]:
     """Tip history for the channels `channels` lists (platform, workspace, channel columns),
     in one query: sent daily posts and tips shown on request, oldest first, at most `limit`
-    per channel (the most recent).
+    per channel (the most recent)."""
+    return {
+        k: [s.tip_id for s in rows] for k, rows in channel_shown_rows(conn, channels, limit).items()
+    }
+
+
+def channel_shown_rows(
+    conn: Connection, channels: CTE, limit: int = 5000
+) -> dict[ChannelKey, list[ShownRow]]:
+    """`channel_histories` with each showing's local date (daily posts) and instant, for
+    the learning rules, which count days.
 
     The channels come as a table joined on equality, so both databases look each one up by
     index. `(platform, workspace, channel) IN (<list>)` made them read every sent row instead
@@ -68,6 +94,7 @@ def channel_histories(
             d.workspace,
             d.channel,
             d.tip_id,
+            d.local_date.label("day"),
             d.posted_at.label("ts"),
             literal(0).label("o"),
         )
@@ -79,7 +106,13 @@ def channel_histories(
         .where(d.status == SENT)
     )
     shown = select(
-        h.platform, h.workspace, h.channel, h.tip_id, h.shown_at.label("ts"), h.id.label("o")
+        h.platform,
+        h.workspace,
+        h.channel,
+        h.tip_id,
+        null().cast(Date).label("day"),
+        h.shown_at.label("ts"),
+        h.id.label("o"),
     ).join_from(
         tip_history,
         channels,
@@ -87,8 +120,18 @@ def channel_histories(
     )
     both = union_all(posts, shown).subquery()
     q = select(both).order_by(both.c.ts, both.c.o)
-    out: dict[tuple[str, str, str], list[str]] = {}
+    out: dict[tuple[str, str, str], list[ShownRow]] = {}
     for r in conn.execute(q):
         if r.tip_id is not None:
-            out.setdefault((r.platform, r.workspace, r.channel), []).append(r.tip_id)
+            out.setdefault((r.platform, r.workspace, r.channel), []).append(
+                ShownRow(r.tip_id, r.day, aware(r.ts) if r.ts is not None else None)
+            )
     return {k: v[-limit:] for k, v in out.items()}
+
+
+def _one_channel(platform: str, workspace: str, channel: str) -> CTE:
+    return select(
+        literal(platform, String).label("platform"),
+        literal(workspace, String).label("workspace"),
+        literal(channel, String).label("channel"),
+    ).cte("k")

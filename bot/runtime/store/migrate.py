@@ -13,7 +13,6 @@ Alembic is imported only when there is something to upgrade: `is_at_head` reads 
 
 from __future__ import annotations
 
-import ast
 import functools
 import threading
 from collections.abc import Iterator
@@ -23,8 +22,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from bot.runtime.schema_head import text_head
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-VERSIONS_DIR = MIGRATIONS_DIR / "versions"
 VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 
 # A fixed key for PostgreSQL's advisory lock: replicas starting together on an empty database
@@ -131,36 +131,9 @@ def _alembic_current_revision(conn: Connection) -> str | None:
 @functools.cache
 def bundled_head() -> str:
     """The newest bundled revision: the one no script names as its `down_revision`. Read
-    from the scripts' text, so Alembic stays unloaded; `alembic_head` is Alembic's answer,
-    which a test holds this to."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in sorted(VERSIONS_DIR.glob("*.py")):
-        values = _module_strings(path, ("revision", "down_revision"))
-        if "revision" not in values:
-            continue  # __init__.py
-        revisions.add(str(values["revision"]))
-        down = values.get("down_revision")
-        if isinstance(down, str):
-            parents.add(down)
-        elif isinstance(down, tuple | list):  # a merge revision
-            parents.update(str(d) for d in down)
-    heads = revisions - parents
-    if len(heads) != 1:
-        return alembic_head()  # branches: Alembic's rules
-    return heads.pop()
-
-
-def _module_strings(path: Path, names: tuple[str, ...]) -> dict[str, object]:
-    """The literal values assigned to `names` at the top level of a Python file."""
-    found: dict[str, object] = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if isinstance(target, ast.Name) and target.id in names and node.value:
-                    found[target.id] = ast.literal_eval(node.value)
-    return found
+    from the scripts' text (`bot/runtime/schema_head.py`), so Alembic stays unloaded;
+    `alembic_head` is Alembic's answer, which a test holds this to."""
+    return text_head() or alembic_head()  # None: the scripts branch, Alembic's rules
 
 
 def alembic_head() -> str:

@@ -8,7 +8,7 @@ its string (`DeliveryStatus.SENT == "sent"`), binds to SQL as that string and pr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
-from bot.core.learning_model import SubscriptionMode
+from bot.core.learning_model import Restoration, SubscriptionMode, Vote
 from bot.core.schedules import Schedule, days_from_text
 from bot.runtime.store.times import aware, from_db
 
@@ -274,5 +274,27 @@ class ForgetCounts:
 
 
 ChannelKey = tuple[str, str, str]  # platform, workspace, channel
-# (claimed rows without a tip, channel histories) -> {delivery id: tip id}
-ChooseTips = Callable[[list["Delivery"], dict[ChannelKey, list[str]]], dict[int, str | None]]
+
+
+@dataclass(frozen=True)
+class ShownRow:
+    """A tip a channel was shown: a daily post (with its local date) or a request (`local_date`
+    None: the runtime converts `at` to the channel's timezone)."""
+
+    tip_id: str
+    local_date: date | None
+    at: datetime | None  # UTC, aware
+
+
+@dataclass
+class ChannelPast:
+    """What a channel's daily pick reads: its showings (oldest first), current votes and
+    restorations. The claim fills one per channel of a batch; a pick appends to `shown`."""
+
+    shown: list[ShownRow] = field(default_factory=list)
+    votes: list[Vote] = field(default_factory=list)
+    restorations: list[Restoration] = field(default_factory=list)
+
+
+# (claimed rows without a tip, each channel's past) -> {delivery id: tip id}
+ChooseTips = Callable[[list["Delivery"], dict[ChannelKey, ChannelPast]], dict[int, str | None]]

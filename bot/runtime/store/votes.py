@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, case, delete, func, select
+from sqlalchemy import Connection, CursorResult, Engine, and_, case, delete, func, select
+from sqlalchemy.sql.expression import CTE
 
 from bot.core.learning_model import Restoration, Vote, VoteKind
 from bot.runtime.store.dialect_insert import dialect_insert, one_writer
@@ -199,3 +200,44 @@ class VoteQueries:
                 )
             )
             return ForgetCounts(votes=gone_votes.rowcount, answers=gone_answers.rowcount)
+
+
+def channels_votes(conn: Connection, channels: CTE) -> dict[ChannelKey, list[Vote]]:
+    """Every current vote of the channels `channels` lists (platform, workspace, channel
+    columns), oldest first in each: one query for a claimed batch."""
+    v, k = votes.c, channels.c
+    q = (
+        select(votes)
+        .join_from(
+            votes,
+            channels,
+            and_(v.platform == k.platform, v.workspace == k.workspace, v.channel == k.channel),
+        )
+        .order_by(v.at, v.id)
+    )
+    found: dict[ChannelKey, list[Vote]] = {}
+    for r in conn.execute(q):
+        m = r._mapping
+        found.setdefault((m["platform"], m["workspace"], m["channel"]), []).append(_vote(m))
+    return found
+
+
+def channels_restorations(conn: Connection, channels: CTE) -> dict[ChannelKey, list[Restoration]]:
+    """The latest restore of each restored tip in the channels `channels` lists."""
+    r, k = restorations.c, channels.c
+    q = (
+        select(restorations)
+        .join_from(
+            restorations,
+            channels,
+            and_(r.platform == k.platform, r.workspace == k.workspace, r.channel == k.channel),
+        )
+        .order_by(r.at, r.id)
+    )
+    found: dict[ChannelKey, list[Restoration]] = {}
+    for row in conn.execute(q):
+        m = row._mapping
+        found.setdefault((m["platform"], m["workspace"], m["channel"]), []).append(
+            Restoration(tip_id=m["tip_id"], by=m["restored_by"], at=aware(m["at"]))
+        )
+    return found

@@ -23,7 +23,7 @@ TABLE: dict[str, CommandSpec] = {
         "subscribe",
         SUBSCRIBE.summary,
         admin=True,
-        params=(*SUBSCRIBE.params, MODE),
+        params=(*(p for p in SUBSCRIBE.params if p.name != "mode"), MODE),
         discord=SUBSCRIBE.discord,
         discord_description=SUBSCRIBE.discord_description,
     ),

@@ -1,0 +1,182 @@
+"""Start-up as instruction counts: what each quick command executes, whatever the load.
+
+    python -m bench.callgrind_startup                    # this checkout
+    python -m bench.callgrind_startup --src /tmp/old     # another source tree (e.g. main)
+    python -m bench.callgrind_startup --run --errbot     # also `run` and errbot to the answer
+
+Wall time on a shared machine moves 5-20x with the load; the instructions a start executes do
+not. Each case runs once under `valgrind --tool=callgrind` and prints the total Ir (instructions
+read) that `callgrind_annotate` reports, counted over every thread of the process:
+
+- `k8stip tip secrets`;
+- `k8stip deliver --json` with nothing due (one console subscription, due in six hours; the
+  schema is created by `k8stip migrate` first, outside the count);
+- with `--run`: `k8stip run` in a pty, typing `/k8stip secrets` once the console greets, then
+  stopped (SIGTERM) when the answer is printed. Its count includes what the worker thread
+  that loads aiohttp/APScheduler did meanwhile, and the shutdown;
+- with `--errbot`: errbot 6.2.1's Text backend the same way (`!tryme`), from the throwaway venv
+  that `bench.bench_startup` installs (`/tmp/errbot-venv`).
+
+Under callgrind a start takes 50-100x longer; a pty case may take minutes on a loaded machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PTY_SECONDS = 1200.0
+
+
+def valgrind(out: Path) -> list[str]:
+    return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "-q"]
+
+
+def total_ir(out: Path) -> int:
+    """The `PROGRAM TOTALS` line of callgrind_annotate (summed over the per-thread files)."""
+    files = sorted(str(p) for p in out.parent.glob(out.name + "*"))
+    text = subprocess.run(
+        ["callgrind_annotate", *files], capture_output=True, text=True, check=True
+    ).stdout
+    found = re.search(r"^([\d,]+)\s+(?:\(100\.0%\)\s+)?PROGRAM TOTALS", text, re.M)
+    if not found:
+        found = re.search(r"^Ir\s*\n[-\s]*\n?([\d,]+)", text, re.M)
+    if not found:
+        raise SystemExit(f"no total in callgrind_annotate output:\n{text[:600]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def plain(argv: list[str], cwd: Path, env: dict[str, str], out: Path) -> int:
+    proc = subprocess.run([*valgrind(out), *argv], cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[-3:])} exited {proc.returncode}:\n{proc.stderr[-600:]}")
+    return total_ir(out)
+
+
+def in_pty(
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    out: Path,
+    ready: bytes,
+    command: bytes,
+    answer: bytes,
+) -> int:
+    """Start `argv` under callgrind in a pty, type `command` once `ready` shows, stop it
+    (SIGTERM, which both bots handle by exiting) once `answer` follows."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.chdir(cwd)
+            full = [*valgrind(out), *argv]
+            os.execvpe(full[0], full, env)
+        finally:
+            os._exit(127)
+    buf, sent_at = b"", -1
+    deadline = time.monotonic() + PTY_SECONDS
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise SystemExit(f"no answer:\n{buf[-600:].decode(errors='replace')}")
+            try:
+                buf += os.read(fd, 65536)
+            except OSError:
+                raise SystemExit(f"exited:\n{buf[-600:].decode(errors='replace')}") from None
+            if sent_at < 0 and ready in buf:
+                os.write(fd, command + b"\r")
+                sent_at = len(buf)
+            if sent_at >= 0 and answer in buf[sent_at:]:
+                break
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        while True:  # drain the terminal so the child is never blocked writing to it
+            try:
+                if select.select([fd], [], [], 1.0)[0] and os.read(fd, 65536):
+                    continue
+            except OSError:
+                pass
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+        os.close(fd)
+    return total_ir(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--src", type=Path, help="run k8stip from this source tree instead")
+    ap.add_argument("--run", action="store_true", help="also `k8stip run` to the first answer")
+    ap.add_argument("--errbot", action="store_true", help="also errbot --text to `!tryme`")
+    ap.add_argument("--errbot-venv", type=Path, default=Path("/tmp/errbot-venv"))
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="k8stip-callgrind-") as tmp:
+        root = Path(tmp)
+        work = root / "k8stip"
+        work.mkdir()
+        later = (datetime.now(UTC) + timedelta(hours=6)).strftime("%H:%M")
+        (work / "config.yaml").write_text(
+            f"database: sqlite:///{work}/data/k8stip.db\ncorpus: {ROOT / 'tips'}\n"
+            "health:\n  port: 0\n"
+            f"subscriptions:\n  - {{platform: console, channel: ops, time: '{later}', "
+            "timezone: UTC, days: daily}\n"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("K8STIP_", "SLACK_"))}
+        env = {k: v for k, v in env.items() if not k.startswith("DISCORD_")}
+        env["K8STIP_CONFIG"] = str(work / "config.yaml")
+        if args.src:
+            env["PYTHONPATH"] = str(args.src.resolve())
+        k8stip = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+        subprocess.run([*k8stip, "migrate"], cwd=work, env=env, check=True, capture_output=True)
+        subprocess.run([*k8stip, "deliver"], cwd=work, env=env, check=True, capture_output=True)
+
+        results: list[tuple[str, int]] = []
+        outs = root / "callgrind"  # not beside errbot's home folder, which is root/errbot
+        outs.mkdir()
+
+        def show(name: str, ir: int) -> None:
+            results.append((name, ir))
+            print(f"  {name:<40} {ir:>15,} Ir", flush=True)
+
+        show("k8stip tip secrets", plain([*k8stip, "tip", "secrets"], work, env, outs / "tip"))
+        show(
+            "k8stip deliver --json (nothing due)",
+            plain([*k8stip, "deliver", "--json"], work, env, outs / "deliver"),
+        )
+        if args.run:
+            ir = in_pty(
+                [*k8stip, "run"], work, env, outs / "run",
+                b"Type /k8stip help", b"/k8stip secrets", b"Share with the channel",
+            )  # fmt: skip
+            show("k8stip run to /k8stip secrets", ir)
+        if args.errbot:
+            from bench.bench_startup import ensure_errbot, errbot_home, pty_start
+
+            exe = ensure_errbot(args.errbot_venv)
+            home = errbot_home(exe, root)
+            # errbot's first start sets up its data folder: a warm-up, not counted
+            pty_start([str(exe), "--text"], home, dict(os.environ), b">>>", b"!tryme", b"works")
+            ir = in_pty(
+                [str(exe), "--text"], home, dict(os.environ), outs / "errbot",
+                b">>>", b"!tryme", b"works",
+            )  # fmt: skip
+            show("errbot --text to !tryme", ir)
+        named = dict(results)
+        if "k8stip run to /k8stip secrets" in named and "errbot --text to !tryme" in named:
+            ratio = named["k8stip run to /k8stip secrets"] / named["errbot --text to !tryme"]
+            print(f"  run/errbot instruction ratio {ratio:.2f} (target <= 0.8 of the time)")
+
+
+if __name__ == "__main__":
+    main()
