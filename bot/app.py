@@ -496,12 +496,13 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         observer.attach(metrics)
         if health_sock is None:
             return None
-        from bot.runtime.health import HealthServer, readiness
+        from bot.runtime.health import HealthServer, learning_counts, readiness
 
         async def refresh_gauges() -> None:
             total, paused = await asyncio.to_thread(store.subscription_counts)
             metrics.subscriptions.set(total)
             metrics.paused.set(paused)
+            (await asyncio.to_thread(learning_counts, store)).report(metrics)
 
         server = HealthServer(
             config.health.host,

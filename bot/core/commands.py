@@ -25,7 +25,8 @@ TYPED: tuple[Platform, ...] = ("slack", "console")
 class Param:
     """One argument of a command: its Discord option `name` ("" when there is no such option
     there) and that option's `description`, the `placeholder` usage lines show, and the
-    platforms where it must be given."""
+    platforms where it must be given. `choices`: the only values it takes (Discord offers
+    them as a list to pick from)."""
 
     name: str
     placeholder: str
@@ -81,6 +82,7 @@ _DAYS = Param(
     "daily, weekdays, weekends, or a list such as mon,wed,fri",
 )
 _TOPICS = Param("topics", "topic …", (), "Only these topics, e.g. 'rbac secrets' (default: all)")
+_TIP_ID = Param("tip", "tip id", EVERYWHERE, "The tip's id, as the retired command lists it")
 
 # Table order is help order (after `tip`) and the order the router lists its commands.
 COMMANDS: dict[str, CommandSpec] = {
@@ -188,6 +190,64 @@ COMMANDS: dict[str, CommandSpec] = {
             discord_description="When the next tip will be posted here",
         ),
         CommandSpec(
+            "quiz",
+            "quiz",
+            "A quiz question made from a tip, for the whole channel to answer",
+            params=(Param("topic", "topic", (), "A topic, e.g. rbac (default: any)"),),
+            discord="/k8stip quiz",
+            discord_description="A quiz question for the channel, on a topic or any",
+        ),
+        CommandSpec(
+            "stats",
+            "stats",
+            "Your votes, quizzes answered, share right and streak, only to you",
+            discord="/k8stip stats",
+            discord_description="Your votes, quiz answers and streak (only you see them)",
+        ),
+        # Anyone sees the board once it is on; turning it on or off is checked in the
+        # handler, since the same word does both.
+        CommandSpec(
+            "leaderboard",
+            "leaderboard",
+            "This channel's top ten by right quiz answers over 30 days, once turned on",
+            params=(
+                Param(
+                    "setting",
+                    "on|off",
+                    (),
+                    "on or off: show the board in this channel (admins only)",
+                    ("on", "off"),
+                ),
+            ),
+            discord="/k8stip leaderboard",
+            discord_description="The channel's quiz leaderboard (admins turn it on or off)",
+        ),
+        CommandSpec(
+            "forget",
+            "forget",
+            "Delete your votes and quiz answers everywhere",
+            params=(Param("confirm", "me", EVERYWHERE, "Choose me to confirm", ("me",)),),
+            discord="/k8stip forget",
+            discord_description="Delete your votes and quiz answers everywhere",
+        ),
+        CommandSpec(
+            "retired",
+            "retired",
+            "The tips this channel's votes retired, and how to restore one",
+            admin=True,
+            discord="/k8stip-admin retired",
+            discord_description="Tips this channel's votes retired from its daily posts",
+        ),
+        CommandSpec(
+            "restore",
+            "restore",
+            "Put a retired tip back in this channel's daily posts",
+            admin=True,
+            params=(_TIP_ID,),
+            discord="/k8stip-admin restore",
+            discord_description="Put a retired tip back in this channel's daily posts",
+        ),
+        CommandSpec(
             "another",
             "another",
             "Another tip from this channel's rotation, optionally within topics (the button)",
@@ -208,6 +268,24 @@ COMMANDS: dict[str, CommandSpec] = {
             "share",
             'Post that tip to the whole channel (the "Share" button)',
             params=(Param("", "tip id", TYPED),),
+            button=True,
+        ),
+        CommandSpec(
+            "vote",
+            "vote",
+            'Your feedback on that tip in this channel (the "Useful", "Not useful" and '
+            '"Knew it" buttons)',
+            params=(
+                Param("", "useful|not_useful|knew_it", TYPED),
+                Param("", "tip id", TYPED),
+            ),
+            button=True,
+        ),
+        CommandSpec(
+            "quiz-answer",
+            "quiz-answer",
+            "Answer a quiz question (its choice buttons)",
+            params=(Param("", "question id", TYPED), Param("", "choice", TYPED)),
             button=True,
         ),
     )

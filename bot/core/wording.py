@@ -8,6 +8,9 @@ Button commands (an `Action.command` is run exactly like `/k8stip <command>`):
 - `another [topic …]`  another tip from the channel's rotation (optionally within topics)
 - `more <topic>`       a tip on that topic
 - `share <tip_id>`     post that tip to the whole channel
+- `vote <kind> <tip_id>` the member's feedback on that tip in this channel (answered privately)
+- `quiz-answer <question id> <index>` a quiz choice (answered privately; the card's tally
+  is edited in place)
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ def tip_actions(
         actions.append(Action(f"More on {title}", _fit(f"more {card.topics[0]}"), "more"))
     if share:
         actions.append(Action("Share with the channel", _fit(f"share {card.tip_id}"), "share"))
-    return tuple(actions)
+    # Every tip card, daily or asked for, carries the feedback row the channel learns from.
+    return (*actions, *feedback_actions(card.tip_id))
 
 
 def feedback_actions(tip_id: str) -> tuple[Action, ...]:
@@ -135,6 +139,9 @@ def usage(platform: str, command: str, slash: str = "/k8stip") -> str:
             continue
         required = platform in p.required
         shown = p.placeholder
+        if required and not on_discord and p.choices == (shown,):
+            parts.append(shown)  # a word typed as it is ("forget me")
+            continue
         if on_discord:
             shown = f"{p.name}:{'…' if shown == p.name else shown}"
         elif required:

@@ -3,7 +3,9 @@ connected) and `/metrics` (Prometheus text format, from `bot/runtime/metrics.py`
 
 A scrape only renders the registry: the subscription gauges are refreshed on a timer (one
 COUNT … GROUP BY every `gauge_seconds`), so `/metrics` costs the same at 50 or 50,000
-subscriptions and any number of scrapers cannot load the store.
+subscriptions and any number of scrapers cannot load the store. The learning gauges (votes by
+kind, quiz answers right and wrong, retired tips; `learning_counts`) are refreshed with them;
+their labels are fixed words, never a query, a tip's text or a member.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bot.core.learning import retired_tips, tally
+from bot.core.learning_model import VoteKind
 from bot.runtime.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -28,9 +33,43 @@ log = logging.getLogger(__name__)
 # /readyz: the store's write probe may wait this long for a lock; the whole check this long.
 READY_WRITE_SECONDS, READY_SECONDS = 2.0, 3.0
 
-__all__ = ["HealthServer", "Metrics", "readiness", "store_health"]
+__all__ = [
+    "HealthServer",
+    "LearningCounts",
+    "Metrics",
+    "learning_counts",
+    "readiness",
+    "store_health",
+]
 
 ReadyCheck = Callable[[], Awaitable[tuple[bool, dict[str, str]]]]
+
+
+@dataclass(frozen=True)
+class LearningCounts:
+    """What the learning gauges show."""
+
+    votes: dict[VoteKind, int]
+    right: int
+    wrong: int
+    retired: int  # (channel, tip) pairs retired now
+
+    def report(self, metrics: Metrics) -> None:
+        metrics.set_learning(
+            {k.value: n for k, n in self.votes.items()}, self.right, self.wrong, self.retired
+        )
+
+
+def learning_counts(store: Store) -> LearningCounts:
+    """Votes by kind and answers by result (one GROUP BY each), and the retired tips of every
+    channel that has a `not_useful` vote (the rule needs one). Blocking: run it in a thread."""
+    right, wrong = store.quiz_answer_counts()
+    retired = 0
+    for key in store.channels_with_votes(VoteKind.NOT_USEFUL):
+        retired += len(
+            retired_tips(tally(store.channel_votes(*key), store.channel_restorations(*key)))
+        )
+    return LearningCounts(store.vote_counts_by_kind(), right, wrong, retired)
 
 
 class HealthServer:

@@ -7,7 +7,7 @@ worker thread, and until then `LateMetrics` holds what the router and the delive
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -52,6 +52,20 @@ class Metrics:
             "k8stip_subscriptions_paused", "Subscriptions currently paused", registry=r
         )
         self.subscriptions = Gauge("k8stip_subscriptions", "Subscriptions in the store", registry=r)
+        self.votes = Gauge(
+            "k8stip_votes", "Current feedback votes on tips, by kind", ["kind"], registry=r
+        )
+        self.quiz_answers = Gauge(
+            "k8stip_quiz_answers",
+            "Quiz answers stored, by result (right, wrong)",
+            ["result"],
+            registry=r,
+        )
+        self.retired_tips = Gauge(
+            "k8stip_retired_tips",
+            "Tips retired by votes, counted once per channel that retired them",
+            registry=r,
+        )
         self.auth_failures = Counter(
             "k8stip_adapter_auth_failures",
             "Calls the platform refused for the bot's credentials (an adapter outage)",
@@ -72,6 +86,15 @@ class Metrics:
 
     def command_handled(self, platform: str, command: str) -> None:
         self.commands.labels(platform, command).inc()
+
+    def set_learning(self, votes: Mapping[str, int], right: int, wrong: int, retired: int) -> None:
+        """The learning gauges: votes by kind (its value), answers right and wrong, retired
+        tips (`health.learning_counts` reads them from the store)."""
+        for kind, n in votes.items():
+            self.votes.labels(kind).set(n)
+        self.quiz_answers.labels("right").set(right)
+        self.quiz_answers.labels("wrong").set(wrong)
+        self.retired_tips.set(retired)
 
     def render(self) -> bytes:
         from prometheus_client import generate_latest

@@ -4,9 +4,12 @@
 other words are a question (`engine.tip`), never an error. The named commands, their help
 text, who may run them and how each platform types them are declared once, in
 `bot.core.commands.COMMANDS`; the router binds a handler to each (the subscription ones live in
-`bot.runtime.subscription_commands`), so every hint names the asking platform's syntax.
-Buttons carry a command (`another …`, `more <topic>`, `share <tip_id>`) and are routed
-exactly like typed commands. Raw user text stays raw here: adapters neutralise mentions and
+`bot.runtime.subscription_commands`, votes, progress and retirements in
+`bot.runtime.learning_commands`, the quiz in `bot.runtime.quiz_commands`), so every hint names
+the asking platform's syntax. Buttons carry a command (`another …`, `more <topic>`,
+`share <tip_id>`, `vote <kind> <tip_id>`, `quiz-answer <question> <index>`) and are routed
+exactly like typed commands. A topic request draws the tips this channel's votes retired only
+when nothing else answers. Raw user text stays raw here: adapters neutralise mentions and
 markup.
 """
 
@@ -16,11 +19,12 @@ import difflib
 import random
 from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config import Config
 from bot.core.commands import COMMANDS, CommandSpec
 from bot.core.invocation import Invocation
+from bot.core.learning import prefer_unretired
 from bot.core.picker import pick, rotation_state
 from bot.core.replies import Reply, ReplyKind, TipCard, Visibility
 from bot.core.wording import (
@@ -37,11 +41,14 @@ from bot.core.wording import (
 from bot.ports import Clock, CommandObserver, TipEngine
 from bot.runtime.clock import SystemClock
 from bot.runtime.command_context import CommandContext, CommandHandler
+from bot.runtime.learning_commands import LearningCommands, channel_retired
+from bot.runtime.quiz_commands import QuizCommands
 from bot.runtime.store import Store
 from bot.runtime.subscription_commands import MANUAL_PAUSE_PREFIX, SubscriptionCommands
 
-# The commands that leave a channel's pause alone, or report it themselves: no notice after.
-_NO_PAUSED_NOTICE = ("pause", "resume", "status")
+# The commands that leave a channel's pause alone, or report it themselves, and the presses
+# and the quiz (posted to the whole channel, or a card edited in place): no notice after.
+_NO_PAUSED_NOTICE = ("pause", "resume", "status", "quiz", "quiz-answer", "vote")
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,8 @@ class Router:
         self.rng = rng or random.Random()
         self.observer = observer
         self._recent: dict[tuple[str, str, str], deque[float]] = defaultdict(deque)
+        self.learning = LearningCommands(self.ctx)
+        self.quiz = QuizCommands(self.ctx, self.rng)
         self.commands = bind(
             {
                 "help": self.cmd_help,
@@ -102,6 +111,8 @@ class Router:
                 "more": self.cmd_more,
                 "share": self.cmd_share,
                 **SubscriptionCommands(self.ctx).handlers(),
+                **self.learning.handlers(),
+                **self.quiz.handlers(),
             }
         )
 
@@ -150,14 +161,7 @@ class Router:
         if sub is None or not sub.paused or sub.paused_reason.startswith(MANUAL_PAUSE_PREFIX):
             return reply
         notice = paused_notice(inv.platform, sub.paused_reason, slash=self.ctx.slash(inv))
-        return Reply(
-            reply.kind,
-            reply.text,
-            reply.cards,
-            reply.actions,
-            reply.visibility,
-            (*reply.lines, notice),
-        )
+        return replace(reply, lines=(*reply.lines, notice))
 
     # -- tips ---------------------------------------------------------------------------
 
@@ -185,7 +189,17 @@ class Router:
             sub = await self.ctx.subscription(inv)
             topics = list(sub.topics) if sub else []
             candidates = [t.id for t in self.ctx.engine.corpus.tips_for_topics(topics)]
-        tip_id = pick(candidates, history, self.rng)
+        # Tips this channel's votes retired answer a request only when nothing else does.
+        retired: list[str] = await self.ctx.db_or(
+            "read the channel's votes",
+            [],
+            channel_retired,
+            self.ctx.store,
+            inv.platform,
+            inv.workspace,
+            inv.channel,
+        )
+        tip_id = pick(prefer_unretired(candidates, set(retired)), history, self.rng)
         tip = self.ctx.engine.corpus.by_id.get(tip_id) if tip_id else None
         if tip is None:
             return error(NO_TIPS)

@@ -48,6 +48,8 @@ def test_admin_is_a_flag_and_help_names_the_platforms_admins() -> None:
         "pause",
         "resume",
         "next",
+        "retired",
+        "restore",
     }
     assert COMMANDS["pause"].help_summary("workspace admins") == (
         "Pause the daily tip here, keeping its schedule (workspace admins)."
@@ -75,7 +77,7 @@ def test_discords_registered_names_and_descriptions_come_from_the_table() -> Non
 
 def test_buttons_borrow_an_app_command_and_register_none() -> None:
     buttons = [c for c in COMMANDS.values() if c.button]
-    assert {c.name for c in buttons} == {"another", "more", "share"}
+    assert {c.name for c in buttons} == {"another", "more", "share", "vote", "quiz-answer"}
     assert all(not c.discord_description for c in buttons)
     assert {c.discord for c in buttons} <= {"", "/k8stip tip"}
 

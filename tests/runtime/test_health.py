@@ -16,16 +16,17 @@ import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.config import DeliveryConfig
+from bot.core.learning_model import VoteKind
 from bot.ports import TransientError
 from bot.runtime.delivery import Deliverer
-from bot.runtime.health import HealthServer, Metrics, readiness, store_health
+from bot.runtime.health import HealthServer, Metrics, learning_counts, readiness, store_health
 from bot.runtime.store import Store, SubscriptionSpec
 from bot.startup import bind_listener, port_problem
 from tests.core_support import ROOT
@@ -389,3 +390,39 @@ async def test_a_store_whose_write_lock_is_held_is_not_ready_and_the_probe_retur
         finally:
             other.execute("ROLLBACK")
             other.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_learning_gauges_count_votes_answers_and_retired_tips(
+    kind: str, tmp_path: Path
+) -> None:
+    """Votes by kind, answers right and wrong, and tips retired (once per channel that retired
+    them, restorations honoured); labels are fixed words, never a member or a tip."""
+    now = datetime(2026, 3, 27, tzinfo=UTC)
+    metrics = Metrics()
+    with fresh_store(kind, tmp_path) as store:
+        learning_counts(store).report(metrics)
+        text = metrics.render().decode()
+        assert 'k8stip_votes{kind="useful"} 0.0' in text and "k8stip_retired_tips 0.0" in text
+        for channel in ("C1", "C2"):
+            for member in ("U1", "U2"):
+                store.record_vote(
+                    "slack", "T1", channel, "tip-a", member, VoteKind.NOT_USEFUL, False, now
+                )
+        store.record_vote("slack", "T1", "C3", "tip-b", "U7", VoteKind.NOT_USEFUL, True, now)
+        store.record_vote("slack", "T1", "C3", "tip-c", "U7", VoteKind.USEFUL, False, now)
+        store.record_vote("slack", "T1", "C3", "tip-c", "U8", VoteKind.KNEW_IT, False, now)
+        store.restore_tip("slack", "T1", "C2", "tip-a", "A1", now + timedelta(minutes=1))
+        posting = store.record_quiz_posting("slack", "T1", "C1", "q", "tip-a", "t", now.date(), now)
+        store.record_quiz_answer(posting, "U1", "x", True, now, "<@U1>")
+        store.record_quiz_answer(posting, "U2", "y", False, now)
+        store.record_quiz_answer(posting, "U3", "y", False, now)
+        learning_counts(store).report(metrics)
+    text = metrics.render().decode()
+    assert 'k8stip_votes{kind="not_useful"} 5.0' in text
+    assert 'k8stip_votes{kind="useful"} 1.0' in text
+    assert 'k8stip_votes{kind="knew_it"} 1.0' in text
+    assert 'k8stip_quiz_answers{result="right"} 1.0' in text
+    assert 'k8stip_quiz_answers{result="wrong"} 2.0' in text
+    assert "k8stip_retired_tips 2.0" in text  # tip-a in C1 (C2 restored it), tip-b in C3
+    assert not re.search(r"U\d|tip-|C\d", text)

@@ -51,8 +51,16 @@ async def test_every_command_has_help_text(router: Router) -> None:
         "resume",
         "status",
         "next",
+        "quiz",
+        "stats",
+        "leaderboard",
+        "forget",
+        "retired",
+        "restore",
     ):
         assert any(line.startswith(f"/k8stip {name}") for line in reply.lines), name
+    assert "/k8stip forget me — Delete your votes and quiz answers everywhere." in reply.lines
+    assert not any(line.startswith(("/k8stip vote", "/k8stip quiz-answer")) for line in reply.lines)
     one = await router.handle(inv("help subscribe"))
     assert one.text.startswith("/k8stip subscribe [HH:MM]")
 

@@ -49,11 +49,30 @@ def test_pressing_another_button_replaces_the_vote_and_says_what_it_replaced(sto
     assert vote(store, "U1", KNEW_IT, at=later) is NOT_USEFUL
 
 
+def test_pressing_the_same_button_again_keeps_the_votes_time(store: Store) -> None:
+    """A repeat is not a new vote: a useful tip's review schedule counts from the first press;
+    another kind is a new vote, from its press."""
+    vote(store, "U1", USEFUL, admin=False)
+    assert vote(store, "U1", USEFUL, at=NOW + timedelta(days=5)) is USEFUL
+    assert store.channel_votes(*CH) == [Vote("tip-1", "U1", USEFUL, False, NOW)]
+    vote(store, "U1", KNEW_IT, at=NOW + timedelta(days=6))
+    assert store.channel_votes(*CH)[0].at == NOW + timedelta(days=6)
+
+
 def test_the_same_button_twice_counts_once(store: Store) -> None:
     assert vote(store, "U1", USEFUL) is None
     assert vote(store, "U1", USEFUL) is USEFUL
     assert [v.kind for v in store.channel_votes(*CH)] == [USEFUL]
     assert store.vote_counts_by_kind()[USEFUL] == 1
+
+
+def test_the_channels_with_a_kind_of_vote_are_listed_once_each(store: Store) -> None:
+    vote(store, "U1", NOT_USEFUL)
+    vote(store, "U2", NOT_USEFUL)
+    vote(store, "U1", USEFUL, channel=("slack", "T1", "C2"))
+    vote(store, "U1", NOT_USEFUL, channel=("discord", "G1", "C9"))
+    assert store.channels_with_votes(NOT_USEFUL) == [("discord", "G1", "C9"), CH]
+    assert store.channels_with_votes(KNEW_IT) == []
 
 
 def test_a_tip_id_longer_than_its_column_is_refused_alike_on_both_databases(

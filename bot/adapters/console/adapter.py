@@ -1,8 +1,10 @@
 """The console adapter: the terminal as a chat platform, with no account needed.
 
 Daily tips for `platform: console` subscriptions print here; with stdin a terminal, lines
-typed as `/k8stip …` are answered. With stdin not a terminal (docker, CI) it only prints:
-no prompt, no busy loop on a closed stdin.
+typed as `/k8stip …` are answered. Buttons print as the commands they run (a quiz's choices
+as `/k8stip quiz-answer <question> <n>`, which answers the channel's latest posting of that
+question, since a terminal has no message to press). With stdin not a terminal (docker, CI)
+it only prints: no prompt, no busy loop on a closed stdin.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 from typing import TextIO
 
 from bot.core.invocation import Handler, Invocation
-from bot.core.replies import NOTE_LABEL, Reply, TipCard
+from bot.core.replies import NOTE_LABEL, Action, QuizCard, Reply, TipCard
 from bot.ports import Target
 
 log = logging.getLogger(__name__)
@@ -42,9 +44,28 @@ def render_card(card: TipCard) -> list[str]:
     return lines
 
 
+def _buttons(actions: tuple[Action, ...] | list[Action]) -> str:
+    return "   ".join(f"[{clean(a.label)}: {COMMAND_PREFIX} {a.command}]" for a in actions)
+
+
+def render_quiz(card: QuizCard) -> list[str]:
+    """A quiz card: the prompt, each choice numbered with the command that answers it, the
+    tip's attribution and the tally."""
+    lines = [clean(card.prompt)]
+    lines += [
+        f"  {n}. {clean(a.label)}   [{COMMAND_PREFIX} {a.command}]"
+        for n, a in enumerate(card.choices, start=1)
+    ]
+    lines.append(f"  — {clean(card.attribution)}")
+    lines.append(f"  {clean(card.tally) if card.tally else 'No answers yet'}")
+    return lines
+
+
 def render_text(reply: Reply) -> str:
     """A Reply as plain text: the message, its cards, extra lines, then the buttons as the
-    commands they run."""
+    commands they run (the feedback buttons on a line of their own)."""
+    if reply.quiz is not None:
+        return "\n".join(["Quiz", *render_quiz(reply.quiz), *(clean(x) for x in reply.lines)])
     out: list[str] = []
     header = reply.text
     if reply.cards and len(reply.cards) == 1 and reply.cards[0].text in header:
@@ -57,10 +78,12 @@ def render_text(reply: Reply) -> str:
             lines[0] = f"{n}. {lines[0]}"
         out += lines
     out += [clean(line) for line in reply.lines]
-    if reply.actions:
-        out.append(
-            "  " + "   ".join(f"[{a.label}: {COMMAND_PREFIX} {a.command}]" for a in reply.actions)
-        )
+    others = [a for a in reply.actions if a.kind != "vote"]
+    votes = [a for a in reply.actions if a.kind == "vote"]
+    if others:
+        out.append("  " + _buttons(others))
+    if votes:
+        out.append("  Feedback: " + _buttons(votes))
     return "\n".join(out)
 
 
@@ -146,6 +169,10 @@ class ConsoleAdapter:
         )
         reply = await self.handle(inv)
         self._write(render_text(reply))
+        update = reply.source_update
+        if update is not None and update.quiz is not None and update.quiz.tally:
+            # The terminal cannot edit what it printed: say what the card now reads.
+            self._write(f"  (quiz card now: {clean(update.quiz.tally)})")
         return reply
 
     async def post(self, target: Target, reply: Reply, delivery_id: str) -> str:

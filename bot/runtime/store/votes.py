@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, and_, delete, func, select
+from sqlalchemy import Connection, CursorResult, Engine, and_, case, delete, func, select
 from sqlalchemy.sql.expression import CTE
 
 from bot.core.learning_model import Restoration, Vote, VoteKind
@@ -77,7 +77,11 @@ class VoteQueries:
                     "previous_kind": votes.c.kind,
                     "kind": stmt.excluded.kind,
                     "admin": stmt.excluded.admin,
-                    "at": stmt.excluded.at,
+                    # A press that repeats the kind is not a new vote: keep its time, so a
+                    # useful tip's review schedule (counted from the vote) does not restart.
+                    "at": case(
+                        (votes.c.kind == stmt.excluded.kind, votes.c.at), else_=stmt.excluded.at
+                    ),
                 },
             ).returning(votes.c.previous_kind)
             previous = conn.execute(stmt).scalar_one()
@@ -113,6 +117,19 @@ class VoteQueries:
             for kind, n in conn.execute(q):
                 counts[_KIND_BY_TEXT[kind]] = int(n)
         return counts
+
+    def channels_with_votes(self, kind: VoteKind) -> list[ChannelKey]:
+        """The channels holding at least one vote of `kind` (metrics: only channels with a
+        `not_useful` vote can have retired a tip)."""
+        v = votes.c
+        q = (
+            select(v.platform, v.workspace, v.channel)
+            .where(v.kind == kind.value)
+            .distinct()
+            .order_by(v.platform, v.workspace, v.channel)
+        )
+        with self.engine.connect() as conn:
+            return [(r.platform, r.workspace, r.channel) for r in conn.execute(q)]
 
     def member_vote_count(self, platform: str, member: str) -> int:
         """How many votes a member has now, every channel of the platform (`/k8stip stats`)."""

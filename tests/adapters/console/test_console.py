@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from bot.app import waiting_notes
 from bot.cli import main
 from bot.config import config_from_mapping
 from bot.core.engine import Engine
-from bot.core.replies import TipCard
+from bot.core.replies import Action, QuizCard, Reply, ReplyKind, TipCard, Visibility
 from bot.core.wording import daily_reply
 from bot.ports import Target
 from bot.runtime.router import Router
@@ -36,6 +37,9 @@ def test_a_daily_tip_renders_as_plain_text_with_its_buttons_as_commands() -> Non
         "  — The Book · Ch. 3 Pods",
         "  Topics: Probes",
         "  [Another tip: /k8stip another]   [More on Probes: /k8stip more probes]",
+        "  Feedback: [👍 Useful: /k8stip vote useful t1]"
+        "   [👎 Not useful: /k8stip vote not_useful t1]"
+        "   [✅ Knew it: /k8stip vote knew_it t1]",
     ]
 
 
@@ -210,3 +214,60 @@ def test_migrate_and_status(
     assert main(["--config", str(cfg), "status", "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["schedule"] == "09:00 Europe/Amsterdam, daily" and row["origin"] == "config"
+
+
+def test_a_quiz_card_shows_its_prompt_numbered_choices_with_commands_source_and_tally() -> None:
+    card = QuizCard(
+        question_id="t1~configmap",
+        tip_id="t1",
+        prompt="Mount a ______ as a volume.",
+        choices=(
+            Action("ConfigMap", "quiz-answer t1~configmap 0", "quiz"),
+            Action("StatefulSet", "quiz-answer t1~configmap 1", "quiz"),
+            Action("Ingress", "quiz-answer t1~configmap 2", "quiz"),
+        ),
+        source="The Book",
+        chapter="Ch. 3 Pods",
+        tally="2 answered · 1 right",
+    )
+    reply = Reply(ReplyKind.QUIZ, "fallback", quiz=card, visibility=Visibility.CHANNEL)
+    assert render_text(reply).splitlines() == [
+        "Quiz",
+        "Mount a ______ as a volume.",
+        "  1. ConfigMap   [/k8stip quiz-answer t1~configmap 0]",
+        "  2. StatefulSet   [/k8stip quiz-answer t1~configmap 1]",
+        "  3. Ingress   [/k8stip quiz-answer t1~configmap 2]",
+        "  — The Book · Ch. 3 Pods",
+        "  2 answered · 1 right",
+    ]
+    fresh = Reply(ReplyKind.QUIZ, "fallback", quiz=replace(card, tally=""))
+    assert render_text(fresh).splitlines()[-1] == "  No answers yet"
+
+
+async def test_a_quiz_typed_at_the_terminal_is_answered_by_typing_its_choice(
+    store: Store,
+) -> None:
+    """The console has no message to press: a typed `quiz-answer` answers the channel's
+    latest posting of that question, and the new tally is printed."""
+    out = io.StringIO()
+    console = ConsoleAdapter(router_for(store).handle, out=out, interactive=True)
+    asked = await console.answer("/k8stip quiz rbac")
+    assert asked is not None and asked.quiz is not None
+    printed = out.getvalue()
+    assert printed.startswith("Quiz\n") and "______" in printed
+    first = asked.quiz.choices[0].command
+    assert f"  1. {asked.quiz.choices[0].label}   [/k8stip {first}]" in printed
+    answered = await console.answer(f"/k8stip {first}")
+    assert answered is not None and answered.text.startswith(("Right: ", "Not quite: "))
+    assert "Feedback: [👍 Useful: /k8stip vote useful " in out.getvalue()
+    assert (
+        out.getvalue()
+        .rstrip()
+        .endswith(
+            "(quiz card now: 1 answered · 1 right)"
+            if answered.text.startswith("Right")
+            else "(quiz card now: 1 answered · 0 right)"
+        )
+    )
+    voted = await console.answer(f"/k8stip vote useful {asked.quiz.tip_id}")
+    assert voted is not None and voted.text == "Counted: 👍 Useful"

@@ -120,7 +120,16 @@ async def test_registers_both_command_groups_globally(
     assert scope is None
     by_name = {c["name"]: c for c in body}
     assert set(by_name) == {"k8stip", "k8stip-admin"}
-    assert {o["name"] for o in by_name["k8stip"]["options"]} == {"tip", "search", "topics", "help"}
+    assert {o["name"] for o in by_name["k8stip"]["options"]} == {
+        "tip",
+        "search",
+        "topics",
+        "help",
+        "quiz",
+        "stats",
+        "leaderboard",
+        "forget",
+    }
     admin = by_name["k8stip-admin"]
     assert {o["name"] for o in admin["options"]} == {
         "subscribe",
@@ -129,6 +138,8 @@ async def test_registers_both_command_groups_globally(
         "resume",
         "status",
         "next",
+        "retired",
+        "restore",
     }
     assert str(admin["default_member_permissions"]) == ADMIN_BIT
     assert by_name["k8stip"]["default_member_permissions"] is None

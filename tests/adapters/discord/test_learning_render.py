@@ -23,7 +23,7 @@ from bot.adapters.discord.render import (
     render,
 )
 from bot.core.replies import Action, QuizCard, Reply, ReplyKind, TipCard, Visibility, tally_line
-from bot.core.wording import feedback_actions, tip_actions
+from bot.core.wording import tip_actions
 from tests.adapters.discord.test_render import check_golden
 from tests.fakes.discord_router import SOURCE, tip_card
 
@@ -37,7 +37,7 @@ def voted_tip(card: TipCard | None = None) -> Reply:
         ReplyKind.TIP,
         card.text,
         cards=(card,),
-        actions=(*tip_actions(card, share=True), *feedback_actions(card.tip_id)),
+        actions=tip_actions(card, share=True),  # the three votes come with them
         visibility=Visibility.CHANNEL,
     )
 

@@ -60,6 +60,11 @@ async def command(fake: FakeSlack, text: str, user: str = "U_MEMBER") -> dict[st
     return payload
 
 
+def _buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every button of a message, whichever actions row it is in."""
+    return [b for block in blocks if block["type"] == "actions" for b in block["elements"]]
+
+
 async def test_a_topic_command_gets_a_real_tip_card_with_working_buttons(
     fake: FakeSlack, adapter: SlackAdapter, engine: Engine
 ) -> None:
@@ -68,19 +73,19 @@ async def test_a_topic_command_gets_a_real_tip_card_with_working_buttons(
     tip_section, context = payload["blocks"][0], payload["blocks"][1]
     assert tip_section["type"] == "section"
     assert context["elements"][0]["text"].startswith("Hands-On Kubernetes on Azure, 2nd ed. · Ch.")
-    buttons = {b["action_id"].split(":")[1]: b["value"] for b in payload["blocks"][-1]["elements"]}
-    assert set(buttons) == {"another", "more", "share"}
+    buttons = {b["action_id"].split(":")[1]: b["value"] for b in _buttons(payload["blocks"])}
+    assert set(buttons) == {"another", "more", "share", "vote"}  # vote: the feedback row
     tip_id = buttons["share"].removeprefix("share ")
     assert "secrets" in engine.corpus.by_id[tip_id].topics
 
     rid, url = fake.response_url()
-    action = next(b for b in payload["blocks"][-1]["elements"] if b["value"] == buttons["share"])
+    action = next(b for b in _buttons(payload["blocks"]) if b["value"] == buttons["share"])
     await fake.push("interactive", block_actions(action["action_id"], action["value"], url))
     [shared] = await fake.wait_for(lambda: fake.responses_for(rid))
     assert shared["response_type"] == "in_channel"
     tip_text = mrkdwn(engine.corpus.by_id[tip_id].text)[:40]
     assert any(b.get("text", {}).get("text", "").startswith(tip_text) for b in shared["blocks"])
-    assert "share" not in {b["action_id"].split(":")[1] for b in shared["blocks"][-1]["elements"]}
+    assert "share" not in {b["action_id"].split(":")[1] for b in _buttons(shared["blocks"])}
 
 
 async def test_only_admins_may_subscribe_and_at_here_is_escaped(
@@ -173,8 +178,9 @@ async def test_k8stip_deliver_posts_with_metadata_once(fake: FakeSlack, tmp_path
         block.validate_json()
     assert blocks[0]["text"]["text"] == "*Kubernetes tip of the day*"
     assert blocks[2]["elements"][0]["text"].startswith("Hands-On Kubernetes on Azure, 2nd ed.")
-    kinds = {b["action_id"].split(":")[1] for b in blocks[-1]["elements"]}
-    assert kinds == {"another", "more"}  # no "Share" on a message the channel already sees
+    kinds = {b["action_id"].split(":")[1] for b in _buttons(blocks)}
+    # No "Share" on a message the channel already sees; the feedback buttons are there.
+    assert kinds == {"another", "more", "vote"}
 
     again = await _deliver(config)
     out, err = await again.communicate()
