@@ -46,6 +46,66 @@ ADMIN_CACHE_SECONDS = 300.0
 _ACTION_RE = re.compile(r"^k8stip:")
 
 
+class AdminCheck:
+    """Who is an admin: `slack.admins`, else users.info, cached; one lookup in flight per
+    (team, user), as a member's vote and quiz presses arrive together."""
+
+    def __init__(
+        self,
+        admins: list[str],
+        monotonic: Callable[[], float],
+        track: Callable[[Coroutine[Any, Any, bool]], asyncio.Task[bool]],
+    ) -> None:
+        self._admins = admins
+        self._monotonic = monotonic
+        self._track = track
+        self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._admin_lookups: dict[tuple[str, str], asyncio.Task[bool]] = {}
+
+    async def is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:
+        """Workspace admins and owners, plus the user ids in `slack.admins`."""
+        if user in self._admins:
+            return True
+        key = (team, user)
+        cached = self._admin_cache.get(key)
+        if cached is not None and cached[1] > self._monotonic():
+            return cached[0]
+        lookup = self._admin_lookups.get(key)
+        if lookup is None:
+            lookup = self._track(self._look_up_admin(client, key))
+            self._admin_lookups[key] = lookup
+            lookup.add_done_callback(lambda _: self._admin_lookups.pop(key, None))
+        # Shielded: one press giving up must not cancel the lookup the others wait on.
+        return await asyncio.shield(lookup)
+
+    async def _look_up_admin(self, client: AsyncWebClient, key: tuple[str, str]) -> bool:
+        """One users.info; the answer is cached, a failure means non-admin (and is not cached)."""
+        user = key[1]
+        try:
+            resp = await client.users_info(user=user)
+        except SlackApiError as e:
+            log.warning(
+                "Slack: users.info failed (%s); treating %s as a non-admin",
+                api_error_code(e) or "error",
+                user,
+            )
+            return False
+        except (aiohttp.ClientError, TimeoutError) as e:
+            log.warning(
+                "Slack: users.info failed (%s); treating %s as a non-admin", type(e).__name__, user
+            )
+            return False
+        info = resp.get("user") or {}
+        is_admin = bool(
+            info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner")
+        )
+        now = self._monotonic()
+        if len(self._admin_cache) > 10_000:
+            self._admin_cache = {k: v for k, v in self._admin_cache.items() if v[1] > now}
+        self._admin_cache[key] = (is_admin, now + ADMIN_CACHE_SECONDS)
+        return is_admin
+
+
 class SessionRespond:
     """bolt's `respond` over a shared aiohttp session (bolt's opens a new one per answer)."""
 
@@ -76,10 +136,7 @@ class Listeners:
         self._store = store
         self._ack_budget = ack_budget
         self._monotonic = monotonic
-        self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
-        # One users.info in flight per (team, user): a member's vote and quiz presses arrive
-        # together, and without this each one looked the member up.
-        self._admin_lookups: dict[tuple[str, str], asyncio.Task[bool]] = {}
+        self._admins_check = AdminCheck(admins, monotonic, self._track)
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._editor = SourceEditor()
@@ -221,7 +278,7 @@ class Listeners:
                 channel=channel,
                 user=user,
                 text=text,
-                is_admin=await self._is_admin(client, team, user),
+                is_admin=await self._admins_check.is_admin(client, team, user),
                 user_name=user_name,
                 message_ref=message_ref,
             )
@@ -240,49 +297,6 @@ class Listeners:
             in_channel = False
         rendered = render(reply, ephemeral=not in_channel, offer_share=not private)
         return {**rendered, "response_type": "in_channel" if in_channel else "ephemeral"}
-
-    async def _is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:
-        """Workspace admins and owners, plus the user ids in `slack.admins`."""
-        if user in self._admins:
-            return True
-        key = (team, user)
-        cached = self._admin_cache.get(key)
-        if cached is not None and cached[1] > self._monotonic():
-            return cached[0]
-        lookup = self._admin_lookups.get(key)
-        if lookup is None:
-            lookup = self._track(self._look_up_admin(client, key))
-            self._admin_lookups[key] = lookup
-            lookup.add_done_callback(lambda _: self._admin_lookups.pop(key, None))
-        # Shielded: one press giving up must not cancel the lookup the others wait on.
-        return await asyncio.shield(lookup)
-
-    async def _look_up_admin(self, client: AsyncWebClient, key: tuple[str, str]) -> bool:
-        """One users.info; the answer is cached, a failure means non-admin (and is not cached)."""
-        user = key[1]
-        try:
-            resp = await client.users_info(user=user)
-        except SlackApiError as e:
-            log.warning(
-                "Slack: users.info failed (%s); treating %s as a non-admin",
-                api_error_code(e) or "error",
-                user,
-            )
-            return False
-        except (aiohttp.ClientError, TimeoutError) as e:
-            log.warning(
-                "Slack: users.info failed (%s); treating %s as a non-admin", type(e).__name__, user
-            )
-            return False
-        info = resp.get("user") or {}
-        is_admin = bool(
-            info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner")
-        )
-        now = self._monotonic()
-        if len(self._admin_cache) > 10_000:
-            self._admin_cache = {k: v for k, v in self._admin_cache.items() if v[1] > now}
-        self._admin_cache[key] = (is_admin, now + ADMIN_CACHE_SECONDS)
-        return is_admin
 
     # ----- uninstall -------------------------------------------------------------------------
 

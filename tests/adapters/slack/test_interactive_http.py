@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -63,7 +64,7 @@ async def test_presses_reuse_one_connection_for_web_api_calls_and_response_urls(
     try:
         for m in members:  # one after the other: each a users.info and a response_url post
             rid, _ = await press(fake, USEFUL, kind="vote", user=m)
-            await fake.wait_for(lambda rid=rid: fake.responses_for(rid))
+            await fake.wait_for(partial(fake.responses_for, rid))
     finally:
         await adapter.stop()
     lookups = fake.calls_to("users.info")
@@ -117,7 +118,7 @@ async def test_concurrent_presses_of_a_new_member_share_one_users_info(
     await fake.wait_for(lambda: fake.calls_to("users.info"))
     held.set()
     for rid in rids:
-        await fake.wait_for(lambda rid=rid: fake.responses_for(rid))
+        await fake.wait_for(partial(fake.responses_for, rid))
     assert [c.args["user"] for c in fake.calls_to("users.info")] == ["U_NEW"]
     assert [(c.user, c.is_admin) for c in learning.calls] == [("U_NEW", False)] * 8
 
@@ -131,7 +132,7 @@ async def test_a_failed_shared_lookup_makes_every_waiter_a_non_admin_and_is_not_
     await fake.wait_for(lambda: fake.calls_to("users.info"))
     held.set()
     for rid in rids:
-        await fake.wait_for(lambda rid=rid: fake.responses_for(rid))
+        await fake.wait_for(partial(fake.responses_for, rid))
     assert [c.is_admin for c in learning.calls] == [False] * 3
     assert len(fake.calls_to("users.info")) == 1
     # The failure was not remembered: the next press asks again, and now sees an admin.
