@@ -40,6 +40,12 @@ class Call:
     peer: str = ""  # the client's address:port: one per TCP connection
 
 
+def _peer(request: web.Request) -> str:
+    """The client's address:port: one per TCP connection."""
+    peername = request.transport.get_extra_info("peername") if request.transport else None
+    return f"{peername[0]}:{peername[1]}" if peername else ""
+
+
 @dataclass
 class Fault:
     status: int = 200
@@ -74,6 +80,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []  # (response_url id, body)
+        self.response_peers: list[str] = []  # the client's address:port of each response
         self.acks: dict[str, dict[str, Any]] = {}  # envelope_id -> ack message
         self.faults: dict[str, list[Fault]] = {}
         self.channels: dict[str, Channel] = {}
@@ -220,6 +227,7 @@ class FakeSlack:
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
+        self.response_peers.append(_peer(request))
         self.responses.append((request.match_info["rid"], body))
         await self._notify()
         return web.Response(text="ok")
@@ -241,9 +249,7 @@ class FakeSlack:
                 args.update(parse_qsl(raw.decode(), keep_blank_values=True))
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
-        peername = request.transport.get_extra_info("peername") if request.transport else None
-        peer = f"{peername[0]}:{peername[1]}" if peername else ""
-        self.calls.append(Call(method, args, token, request.method, peer))
+        self.calls.append(Call(method, args, token, request.method, _peer(request)))
         await self._notify()
 
         fault = self.faults.get(method, []).pop(0) if self.faults.get(method) else None

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -69,6 +70,11 @@ class SlackAdapter:
         )
         self.app: AsyncApp = bolt.app
         self._store, self._states = bolt.store, bolt.states
+        self._http_timeout = http_timeout
+        # From start() to stop(): one aiohttp session (connection pool) for the interactive
+        # Web API calls (users.info, chat.update, bolt's auth.test / OAuth calls) and the
+        # response_url answers. Without it slack-sdk opens a session per call.
+        self._session: aiohttp.ClientSession | None = None
         self._tables_ready = False
         self._listeners = Listeners(
             handle,
@@ -129,6 +135,14 @@ class SlackAdapter:
 
     async def start(self) -> None:
         await self._ensure_tables()
+        if self._session is None or self._session.closed:
+            # slack-sdk takes the timeout from the session it is given.
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._http_timeout)
+            )
+        # bolt builds each request's client from this one, session included.
+        self.app.client.session = self._session
+        self._listeners.use_session(self._session)
         if self._socket is not None:
             await self._socket.start()
         if self._http is not None:
@@ -143,6 +157,11 @@ class SlackAdapter:
         if self._http is not None:
             await self._http.stop()
         await self._poster.close()
+        self._listeners.use_session(None)
+        self.app.client.session = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def _ensure_tables(self) -> None:
         """Create slack-sdk's installation tables if missing (OAuth mode; once per process).

@@ -24,6 +24,8 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook import WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import messages
 from bot.adapters.slack.errors import api_error_code
@@ -42,6 +44,77 @@ log = logging.getLogger("k8stip.slack")
 
 ADMIN_CACHE_SECONDS = 300.0
 _ACTION_RE = re.compile(r"^k8stip:")
+
+
+class AdminCheck:
+    """Who is an admin: `slack.admins`, else users.info, cached; one lookup in flight per
+    (team, user), as a member's vote and quiz presses arrive together."""
+
+    def __init__(
+        self,
+        admins: list[str],
+        monotonic: Callable[[], float],
+        track: Callable[[Coroutine[Any, Any, bool]], asyncio.Task[bool]],
+    ) -> None:
+        self._admins = admins
+        self._monotonic = monotonic
+        self._track = track
+        self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._admin_lookups: dict[tuple[str, str], asyncio.Task[bool]] = {}
+
+    async def is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:
+        """Workspace admins and owners, plus the user ids in `slack.admins`."""
+        if user in self._admins:
+            return True
+        key = (team, user)
+        cached = self._admin_cache.get(key)
+        if cached is not None and cached[1] > self._monotonic():
+            return cached[0]
+        lookup = self._admin_lookups.get(key)
+        if lookup is None:
+            lookup = self._track(self._look_up_admin(client, key))
+            self._admin_lookups[key] = lookup
+            lookup.add_done_callback(lambda _: self._admin_lookups.pop(key, None))
+        # Shielded: one press giving up must not cancel the lookup the others wait on.
+        return await asyncio.shield(lookup)
+
+    async def _look_up_admin(self, client: AsyncWebClient, key: tuple[str, str]) -> bool:
+        """One users.info; the answer is cached, a failure means non-admin (and is not cached)."""
+        user = key[1]
+        try:
+            resp = await client.users_info(user=user)
+        except SlackApiError as e:
+            log.warning(
+                "Slack: users.info failed (%s); treating %s as a non-admin",
+                api_error_code(e) or "error",
+                user,
+            )
+            return False
+        except (aiohttp.ClientError, TimeoutError) as e:
+            log.warning(
+                "Slack: users.info failed (%s); treating %s as a non-admin", type(e).__name__, user
+            )
+            return False
+        info = resp.get("user") or {}
+        is_admin = bool(
+            info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner")
+        )
+        now = self._monotonic()
+        if len(self._admin_cache) > 10_000:
+            self._admin_cache = {k: v for k, v in self._admin_cache.items() if v[1] > now}
+        self._admin_cache[key] = (is_admin, now + ADMIN_CACHE_SECONDS)
+        return is_admin
+
+
+class SessionRespond:
+    """bolt's `respond` over a shared aiohttp session (bolt's opens a new one per answer)."""
+
+    def __init__(self, response_url: str, session: aiohttp.ClientSession) -> None:
+        self.response_url = response_url
+        self._client = AsyncWebhookClient(url=response_url, session=session)
+
+    async def __call__(self, **message: Any) -> WebhookResponse:
+        return await self._client.send_dict({k: v for k, v in message.items() if v is not None})
 
 
 class Listeners:
@@ -63,9 +136,22 @@ class Listeners:
         self._store = store
         self._ack_budget = ack_budget
         self._monotonic = monotonic
-        self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._admins_check = AdminCheck(admins, monotonic, self._track)
+        self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._editor = SourceEditor()
+
+    def use_session(self, session: aiohttp.ClientSession | None) -> None:
+        """Send response_url answers over `session` (the adapter's, while it runs); with None,
+        over bolt's `respond`, which opens a session (a new connection) per answer."""
+        self._session = session
+
+    def _responder(self, respond: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        url = getattr(respond, "response_url", None)
+        session = self._session
+        if session is None or session.closed or not isinstance(url, str) or not url:
+            return respond
+        return SessionRespond(url, session)
 
     def attach(self, app: AsyncApp, command: str) -> None:
         app.command(command)(self._on_command)
@@ -104,7 +190,7 @@ class Listeners:
             await ack(**self._payload(task.result()))
             return
         await ack()
-        self._track(self._respond_when_ready(respond, task, share=False))
+        self._track(self._respond_when_ready(self._responder(respond), task, share=False))
 
     async def _on_action(
         self,
@@ -135,7 +221,7 @@ class Listeners:
         kind = action_kind(str(action.get("action_id")))
         self._track(
             self._respond_when_ready(
-                respond,
+                self._responder(respond),
                 answer,
                 share=kind == "share",
                 private=kind in PRIVATE_KINDS,
@@ -192,7 +278,7 @@ class Listeners:
                 channel=channel,
                 user=user,
                 text=text,
-                is_admin=await self._is_admin(client, team, user),
+                is_admin=await self._admins_check.is_admin(client, team, user),
                 user_name=user_name,
                 message_ref=message_ref,
             )
@@ -211,37 +297,6 @@ class Listeners:
             in_channel = False
         rendered = render(reply, ephemeral=not in_channel, offer_share=not private)
         return {**rendered, "response_type": "in_channel" if in_channel else "ephemeral"}
-
-    async def _is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:
-        """Workspace admins and owners, plus the user ids in `slack.admins`."""
-        if user in self._admins:
-            return True
-        now = self._monotonic()
-        cached = self._admin_cache.get((team, user))
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        try:
-            resp = await client.users_info(user=user)
-        except SlackApiError as e:
-            log.warning(
-                "Slack: users.info failed (%s); treating %s as a non-admin",
-                api_error_code(e) or "error",
-                user,
-            )
-            return False
-        except (aiohttp.ClientError, TimeoutError) as e:
-            log.warning(
-                "Slack: users.info failed (%s); treating %s as a non-admin", type(e).__name__, user
-            )
-            return False
-        info = resp.get("user") or {}
-        is_admin = bool(
-            info.get("is_admin") or info.get("is_owner") or info.get("is_primary_owner")
-        )
-        if len(self._admin_cache) > 10_000:
-            self._admin_cache = {k: v for k, v in self._admin_cache.items() if v[1] > now}
-        self._admin_cache[(team, user)] = (is_admin, now + ADMIN_CACHE_SECONDS)
-        return is_admin
 
     # ----- uninstall -------------------------------------------------------------------------
 
