@@ -11,10 +11,11 @@ every tally is computed from them, so deleting a member's rows drops their votes
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, Engine, and_, case, delete, func, select
+from sqlalchemy import Connection, CursorResult, Engine, Row, and_, case, delete, func, select
 from sqlalchemy.sql.expression import CTE
 
 from bot.core.learning_model import Restoration, Vote, VoteKind
@@ -22,6 +23,8 @@ from bot.runtime.store.dialect_insert import dialect_insert, one_writer
 from bot.runtime.store.records import ChannelKey, ForgetCounts
 from bot.runtime.store.schema import check_fits, quiz_answers, restorations, votes
 from bot.runtime.store.times import aware, to_db
+
+T = TypeVar("T")
 
 _KIND_BY_TEXT: dict[str, VoteKind] = {k.value: k for k in VoteKind}
 
@@ -34,6 +37,19 @@ def _vote(m: Any) -> Vote:
         admin=bool(m["admin"]),
         at=aware(m["at"]),
     )
+
+
+def _restoration(m: Any) -> Restoration:
+    return Restoration(tip_id=m["tip_id"], by=m["restored_by"], at=aware(m["at"]))
+
+
+def _by_channel(rows: Iterable[Row[Any]], record: Callable[[Any], T]) -> dict[ChannelKey, list[T]]:
+    """Rows of a votes-like table as records, grouped by channel, in the rows' order."""
+    found: dict[ChannelKey, list[T]] = {}
+    for r in rows:
+        m = r._mapping
+        found.setdefault((m["platform"], m["workspace"], m["channel"]), []).append(record(m))
+    return found
 
 
 class VoteQueries:
@@ -102,12 +118,8 @@ class VoteQueries:
         """A tip's current votes in every channel, oldest first in each (an admin page)."""
         v = votes.c
         q = select(votes).where(v.tip_id == tip_id).order_by(v.at, v.id)
-        found: dict[ChannelKey, list[Vote]] = {}
         with self.engine.connect() as conn:
-            for r in conn.execute(q):
-                m = r._mapping
-                found.setdefault((m["platform"], m["workspace"], m["channel"]), []).append(_vote(m))
-        return found
+            return _by_channel(conn.execute(q), _vote)
 
     def vote_counts_by_kind(self) -> dict[VoteKind, int]:
         """Current votes of each kind, every kind present (0 when none): one GROUP BY."""
@@ -179,10 +191,7 @@ class VoteQueries:
             .order_by(r.at, r.id)
         )
         with self.engine.connect() as conn:
-            return [
-                Restoration(tip_id=m["tip_id"], by=m["restored_by"], at=aware(m["at"]))
-                for m in (row._mapping for row in conn.execute(q))
-            ]
+            return [_restoration(row._mapping) for row in conn.execute(q)]
 
     # -- forgetting ---------------------------------------------------------------------
 
@@ -215,11 +224,7 @@ def channels_votes(conn: Connection, channels: CTE) -> dict[ChannelKey, list[Vot
         )
         .order_by(v.at, v.id)
     )
-    found: dict[ChannelKey, list[Vote]] = {}
-    for r in conn.execute(q):
-        m = r._mapping
-        found.setdefault((m["platform"], m["workspace"], m["channel"]), []).append(_vote(m))
-    return found
+    return _by_channel(conn.execute(q), _vote)
 
 
 def channels_restorations(conn: Connection, channels: CTE) -> dict[ChannelKey, list[Restoration]]:
@@ -234,10 +239,4 @@ def channels_restorations(conn: Connection, channels: CTE) -> dict[ChannelKey, l
         )
         .order_by(r.at, r.id)
     )
-    found: dict[ChannelKey, list[Restoration]] = {}
-    for row in conn.execute(q):
-        m = row._mapping
-        found.setdefault((m["platform"], m["workspace"], m["channel"]), []).append(
-            Restoration(tip_id=m["tip_id"], by=m["restored_by"], at=aware(m["at"]))
-        )
-    return found
+    return _by_channel(conn.execute(q), _restoration)
