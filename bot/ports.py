@@ -26,13 +26,33 @@ if TYPE_CHECKING:  # the Protocols only name these types: importing the ports lo
     from bot.core.search import Hit, Understanding
 
 
+DIRECT_PREFIX = "dm:"
+"""A personal subscription's channel is "dm:<member id>": the adapter opens (or reuses) the
+direct-message conversation with that member (Slack `conversations.open`, Discord
+`POST /users/@me/channels`) and posts there."""
+
+
 @dataclass(frozen=True)
 class Target:
-    """Where a daily post goes."""
+    """Where a daily post (or a notice) goes."""
 
     platform: str
     workspace: str
     channel: str
+
+    @property
+    def direct_to(self) -> str:
+        """The member a direct message goes to ("" when the target is a channel)."""
+        return self.channel.removeprefix(DIRECT_PREFIX) if self.is_direct else ""
+
+    @property
+    def is_direct(self) -> bool:
+        return self.channel.startswith(DIRECT_PREFIX)
+
+
+def direct_target(platform: str, workspace: str, member: str) -> Target:
+    """The target that reaches `member` by direct message."""
+    return Target(platform, workspace, DIRECT_PREFIX + member)
 
 
 class PostError(Exception):
@@ -90,6 +110,16 @@ class Adapter(Protocol):
 
     async def find_posted(self, target: Target, delivery_id: str) -> str | None:
         """The message id of an earlier post carrying `delivery_id`, or None if none is seen."""
+
+
+class Notifier(Protocol):
+    """Protocol: posts a notice outside any command's answer: a new suggestion to the review
+    channel, "your tip was approved" to its author by direct message (`direct_target`).
+    app.py builds it from the running adapters; best effort (a failure is logged by the
+    caller's metrics, never raised to the member whose command caused it)."""
+
+    async def notify(self, target: Target, reply: Reply) -> bool:
+        """Post `reply` to `target`; False when that platform is not running or refused."""
 
 
 class PlatformEvents(Protocol):

@@ -33,6 +33,16 @@ class Invocation:
     # message ts, Discord message id), "" for typed commands. A quiz answer finds its posting
     # by it; it is never shown or logged.
     message_ref: str = ""
+    # A submitted form's values (`bot.core.replies.Form`): (field name, value) pairs, each
+    # value cut to its field's max_length by the adapter; () for commands and presses.
+    fields: tuple[tuple[str, str], ...] = ()
+    # The channel is the member's direct-message conversation with the bot (Slack IM,
+    # Discord DM): there is no channel subscription to read, and replies are private anyway.
+    direct: bool = False
+
+    def field(self, name: str) -> str:
+        """A submitted form field's value ("" when absent)."""
+        return next((value for key, value in self.fields if key == name), "")
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_QUERY_CHARS:

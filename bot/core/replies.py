@@ -15,6 +15,10 @@ class Visibility(Enum):
 
     EPHEMERAL = "ephemeral"
     CHANNEL = "channel"
+    # In the thread of the message that carried the pressed button (`Invocation.message_ref`):
+    # Slack posts with `thread_ts`; Discord opens (or reuses) a thread on that message where
+    # the bot may, otherwise replies to it. Without a message_ref, adapters treat it as CHANNEL.
+    THREAD = "thread"
 
 
 class ReplyKind(Enum):
@@ -93,6 +97,38 @@ class QuizCard:
 
 
 @dataclass(frozen=True)
+class FormField:
+    """One input of a form: `name` is the key its value comes back under
+    (`Invocation.fields`), `value` the text it starts with."""
+
+    name: str
+    label: str
+    value: str = ""
+    multiline: bool = False
+    max_length: int = 1000
+    required: bool = True
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A small form a button opens (a Slack modal, a Discord modal; the console shows the
+    typed command instead). Submitting it is the same as running `/k8stip <command>` with
+    the fields' values in `Invocation.fields`. `command` stays under 100 characters (it
+    travels in Slack's `private_metadata` and Discord's `custom_id`); at most 5 fields
+    (Discord's limit), labels under 45 characters."""
+
+    title: str  # under 24 characters (Slack's modal title limit)
+    command: str
+    fields: tuple[FormField, ...]
+    submit: str = "Save"
+
+
+# Neutral mention tokens: what `Reply.mention` holds and the store keeps.
+MENTION_KINDS = ("role", "group", "user")
+
+
+@dataclass(frozen=True)
 class Reply:
     """An answer to one invocation (or a daily post)."""
 
@@ -108,3 +144,11 @@ class Reply:
     # change for everyone (a quiz card's tally): the adapter edits that message in place to
     # read as `source_update`, and still sends this reply itself (privately) to the presser.
     source_update: Reply | None = None
+    # Set on the answer to a button press that opens a form instead of answering: the adapter
+    # opens it (Slack `views.open` with the press's trigger_id, a Discord modal response) and
+    # sends nothing else. `text` stays the fallback the console prints.
+    form: Form | None = None
+    # The one role, user group or user this post may ping, as "role:<id>" (Discord role),
+    # "group:<id>" (Slack user group) or "user:<id>"; "" pings nobody. Adapters put the
+    # mention first in the message and allow exactly that one (every other mention stays off).
+    mention: str = ""

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -55,6 +56,17 @@ subscriptions = Table(
     Column("active_from", DateTime, nullable=True),
     # SubscriptionMode: what it posts each day, "tip" | "quiz". Migration 0004.
     Column("mode", String(8), nullable=False, default="tip", server_default="tip"),
+    # Migration 0005. "every N days" schedules: N, counted from `anchor_date` (a local date
+    # the cycle posts on); None: the `days` weekday set alone decides.
+    Column("every_days", Integer, nullable=True),
+    Column("anchor_date", Date, nullable=True),
+    # A snoozed (personal) subscription posts nothing before this instant.
+    Column("snoozed_until", DateTime, nullable=True),
+    # The one role or user group a daily post may ping ("" none): "role:<id>" (Discord),
+    # "group:<id>" (Slack user group) or "user:<id>".
+    Column("mention", String(160), nullable=False, default="", server_default=""),
+    # A personal subscription's member (its channel is "dm:<member>"); "" for a channel's.
+    Column("member", String(128), nullable=False, default="", server_default=""),
     UniqueConstraint("platform", "workspace", "channel"),
 )
 
@@ -215,9 +227,71 @@ channel_settings = Table(
     Column("workspace", String(64), nullable=False),
     Column("channel", String(128), nullable=False),
     Column("leaderboard", Boolean, nullable=False),
+    # Answers to buttons on a daily post go into that post's thread. Migration 0005.
+    Column("threads", Boolean, nullable=False, default=False, server_default=false()),
     Column("updated_by", String(128), nullable=False),
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("platform", "workspace", "channel"),
+)
+
+# -- what members tell k8stip (migration 0005) ---------------------------------------------
+
+# A member's suggested tip: pending until an admin approves (it becomes a community tip) or
+# rejects it. Approval is `UPDATE … WHERE status = 'pending'`: of two replicas approving at
+# once, exactly one changes the row.
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(128), nullable=False),  # where it was suggested
+    Column("member", String(128), nullable=False),  # platform user id
+    Column("member_name", String(128), nullable=False),  # display name, never pinged
+    Column("text", Text, nullable=False),
+    Column("topics", Text, nullable=False),  # topic ids, "secrets,rbac"
+    Column("status", String(16), nullable=False),  # "pending" | "approved" | "rejected"
+    Column("created_at", DateTime, nullable=False),
+    Column("decided_by", String(128), nullable=True),
+    Column("decided_by_name", String(128), nullable=True),
+    Column("decided_at", DateTime, nullable=True),
+    Column("reason", Text, nullable=True),  # a rejection's reason, shown to the author
+    Column("tip_id", String(128), nullable=True),  # the community tip it became
+    Index(None, "status", "created_at"),
+    Index(None, "platform", "member", "status"),
+)
+
+# The "Community" source: approved suggestions, searchable and in rotation on every replica.
+community_tips = Table(
+    "community_tips",
+    metadata,
+    Column("tip_id", String(128), primary_key=True),
+    Column("suggestion_id", Integer, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("topics", Text, nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("author_name", String(128), nullable=False),
+    Column("approved_by_name", String(128), nullable=False),
+    Column("approved_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# What members asked for: `/k8stip request …` ("request") and searches that found nothing
+# ("unanswered"). Counted once per member per `key` (the normalised query) when listed.
+tip_requests = Table(
+    "tip_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(128), nullable=False),
+    Column("member", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index(None, "kind", "at"),
 )
 
 
