@@ -5,7 +5,8 @@ other words are a question (`engine.tip`), never an error. The named commands, t
 text, who may run them and how each platform types them are declared once, in
 `bot.core.commands.COMMANDS`; the router binds a handler to each (the subscription ones live in
 `bot.runtime.subscription_commands`, votes, progress and retirements in
-`bot.runtime.learning_commands`, the quiz in `bot.runtime.quiz_commands`), so every hint names
+`bot.runtime.learning_commands`, the quiz in `bot.runtime.quiz_commands`, threads and mentions in
+`bot.runtime.channel_commands`), so every hint names
 the asking platform's syntax. Buttons carry a command (`another …`, `more <topic>`,
 `share <tip_id>`, `vote <kind> <tip_id>`, `quiz-answer <question> <index>`) and are routed
 exactly like typed commands. A topic request draws the tips this channel's votes retired only
@@ -39,6 +40,7 @@ from bot.core.wording import (
     usage,
 )
 from bot.ports import Clock, CommandObserver, TipEngine
+from bot.runtime.channel_commands import ChannelCommands
 from bot.runtime.clock import SystemClock
 from bot.runtime.command_context import CommandContext, CommandHandler
 from bot.runtime.learning_commands import LearningCommands, channel_retired
@@ -102,6 +104,7 @@ class Router:
         self._recent: dict[tuple[str, str, str], deque[float]] = defaultdict(deque)
         self.learning = LearningCommands(self.ctx)
         self.quiz = QuizCommands(self.ctx, self.rng)
+        self.channel = ChannelCommands(self.ctx)
         self.commands = bind(
             {
                 "help": self.cmd_help,
@@ -113,6 +116,7 @@ class Router:
                 **SubscriptionCommands(self.ctx).handlers(),
                 **self.learning.handlers(),
                 **self.quiz.handlers(),
+                **self.channel.handlers(),
             }
         )
 
@@ -137,6 +141,7 @@ class Router:
             what = command.summary.lower()
             return error(not_admin(inv.platform, what, slash=self.ctx.slash(inv)))
         reply = await command.run(inv, words[1:])
+        reply = await self.channel.threaded(inv, command.name, reply)
         if inv.is_admin and command.name not in _NO_PAUSED_NOTICE:
             reply = await self._with_paused_notice(inv, reply)
         return reply

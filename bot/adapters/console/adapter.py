@@ -18,7 +18,8 @@ import threading
 from typing import TextIO
 
 from bot.core.invocation import Handler, Invocation
-from bot.core.replies import NOTE_LABEL, Action, QuizCard, Reply, TipCard
+from bot.core.mentions import split_token
+from bot.core.replies import NOTE_LABEL, Action, QuizCard, Reply, TipCard, Visibility
 from bot.ports import Target
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,26 @@ def render_quiz(card: QuizCard) -> list[str]:
     return lines
 
 
+def _lead(reply: Reply) -> list[str]:
+    """What opens a message: where an answer goes when it is for a daily post's thread, and
+    the one name a daily post pings (as text: the terminal pings nobody)."""
+    lead = []
+    if reply.visibility is Visibility.THREAD:
+        lead.append("(in thread of the daily tip)")
+    parts = split_token("console", reply.mention) if reply.mention else None
+    if parts is not None:
+        lead.append(f"@{parts[1]}")
+    return lead
+
+
 def render_text(reply: Reply) -> str:
     """A Reply as plain text: the message, its cards, extra lines, then the buttons as the
     commands they run (the feedback buttons on a line of their own)."""
+    lead = _lead(reply)
     if reply.quiz is not None:
-        return "\n".join(["Quiz", *render_quiz(reply.quiz), *(clean(x) for x in reply.lines)])
-    out: list[str] = []
+        quiz = ["Quiz", *render_quiz(reply.quiz), *(clean(x) for x in reply.lines)]
+        return "\n".join([*lead, *quiz])
+    out: list[str] = list(lead)
     header = reply.text
     if reply.cards and len(reply.cards) == 1 and reply.cards[0].text in header:
         header = header.replace(reply.cards[0].text, "").rstrip(": ").strip()

@@ -372,7 +372,7 @@ class DiscordAdapter:
             content=message.content,
             embeds=message.embeds,
             view=message.view if message.view is not None else discord.utils.MISSING,
-            allowed_mentions=NO_MENTIONS,
+            allowed_mentions=message.allowed_mentions,  # none, or the subscription's mention
             nonce=delivery_nonce(delivery_id),
         )
         try:

@@ -28,6 +28,7 @@ from bot.adapters.discord.render import (
     keep_footer_marker,
     render,
 )
+from bot.adapters.discord.threads import answer_in_thread
 from bot.core.commands import COMMANDS, DISCORD_GROUPS, CommandSpec, Param
 from bot.core.corpus import Topic
 from bot.core.invocation import Handler, Invocation
@@ -259,6 +260,11 @@ class Answerer:
         )
         if reply.source_update is not None:
             await self._edit_source(interaction, reply.source_update)
+        if reply.visibility is Visibility.THREAD and not private:
+            # In the daily post's thread (threads on); privately when that can't be done.
+            if await answer_in_thread(interaction, render(reply)):
+                return
+            private = True
         kwargs = render(reply).send_kwargs()
         if interaction.response.is_done():
             await interaction.followup.send(ephemeral=private, **kwargs)
@@ -350,6 +356,14 @@ def _normalise(option: str, value: str | None) -> str:
     return line
 
 
+def option_text(value: object) -> str | None:
+    """An option's value as the router reads it: a role as its mention (`<@&id>`), which the
+    mention command parses; anything else as the string it is."""
+    if isinstance(value, discord.Role | discord.Object):
+        return f"<@&{value.id}>"
+    return value if isinstance(value, str) or value is None else str(value)
+
+
 def command_text(spec: CommandSpec, values: Mapping[str, str | None]) -> str:
     """What the same request is typed as after `/k8stip`: the command's word, then each
     option given, in the table's order (the order its usage line shows)."""
@@ -371,8 +385,9 @@ def _table_callback(
     """A callback whose parameters are the table's options for `spec` (required ones
     without a default), answering with `command_text`."""
 
-    async def callback(interaction: discord.Interaction[Any], **values: str | None) -> None:
-        await answerer.answer(interaction, command_text(spec, values), admin_only=admin_only)
+    async def callback(interaction: discord.Interaction[Any], **values: Any) -> None:
+        typed = {name: option_text(value) for name, value in values.items()}
+        await answerer.answer(interaction, command_text(spec, typed), admin_only=admin_only)
 
     kind = inspect.Parameter.KEYWORD_ONLY
     params = [
@@ -383,10 +398,13 @@ def _table_callback(
     for p in spec.params:
         if not p.name:
             continue
+        annotation: Any = discord.Role if p.kind == "role" else str
         if "discord" in p.required:
-            params.append(inspect.Parameter(p.name, kind, annotation=str))
+            params.append(inspect.Parameter(p.name, kind, annotation=annotation))
         else:
-            params.append(inspect.Parameter(p.name, kind, annotation=str | None, default=None))
+            params.append(
+                inspect.Parameter(p.name, kind, annotation=annotation | None, default=None)
+            )
     # discord.py reads the options from the signature, as if the function were written out.
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return callback

@@ -5,7 +5,8 @@ puts the answer in the acknowledgement when it is ready, and otherwise acknowled
 and answers through the command's `response_url`. A button press is acked at once and answered
 through its `response_url`; a vote or a quiz answer only ever privately, and when the answer
 carries a `source_update` the message the button was on is edited for everyone
-(`source_edits.py`). Also the two events that remove a workspace (`app_uninstalled`,
+(`source_edits.py`). An answer for a daily post's thread (`Visibility.THREAD`) is posted there
+(`threads.py`). Also the two events that remove a workspace (`app_uninstalled`,
 `tokens_revoked`).
 
 Payloads reach these handlers only after bolt (Socket Mode) or `http_guard`/bolt (HTTP mode)
@@ -18,6 +19,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
@@ -31,6 +33,7 @@ from bot.adapters.slack import messages
 from bot.adapters.slack.errors import api_error_code
 from bot.adapters.slack.render import PRIVATE_KINDS, action_kind, render
 from bot.adapters.slack.source_edits import SourceEditor, SourceMessage, source_message
+from bot.adapters.slack.threads import post_in_thread
 from bot.core.invocation import Handler, Invocation
 from bot.core.replies import Reply, ReplyKind, Visibility
 from bot.ports import PlatformEvents
@@ -254,6 +257,14 @@ class Listeners:
             # Its own task: the presser's answer doesn't wait for (or fail with) the edit.
             update = render(reply.source_update, ephemeral=edit[1].ephemeral)
             self._track(self._editor.edit(edit[0], respond, edit[1], update))
+        if reply.visibility is Visibility.THREAD:
+            # In the daily post's thread (threads on); privately when that can't be done.
+            source = edit[1] if edit is not None else None
+            if not private and source is not None and not source.ephemeral:
+                assert edit is not None
+                if await post_in_thread(edit[0], source, render(reply, ephemeral=False)):
+                    return
+            reply = replace(reply, visibility=Visibility.EPHEMERAL)
         try:
             payload = self._payload(reply, share=share, private=private)
             await respond(**payload, replace_original=False)

@@ -8,10 +8,11 @@ database.
 `Store` is the one object the rest of the bot holds. Its methods live with the tables they
 touch: `subscriptions.py`, `ledger.py` (planning and reading deliveries), `claims.py` (claim,
 lease, mark, release), `history.py`, `votes.py` (votes, restorations, forgetting a member),
-`quizzes.py` (quiz postings and answers) and `practice.py` (Leitner cards, the leaderboard
-and its channel setting). Those classes hold no state but `self.engine`, which `Store` owns,
-so `Store` inherits them: every caller keeps calling `store.mark_sent(...)`, with no layer of
-forwarding methods to keep in step. Records and statuses are in `records.py`, schema
+`quizzes.py` (quiz postings and answers), `practice.py` (Leitner cards, the leaderboard
+and its channel setting) and `channel_options.py` (thread answers, a post's mention). Those
+classes hold no state but `self.engine`, which `Store` owns, so `Store` inherits them: every
+caller keeps calling `store.mark_sent(...)`, with no layer of forwarding methods to keep in
+step. Records and statuses are in `records.py`, schema
 upgrades in `migrate.py`.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 
+from bot.runtime.store.channel_options import ChannelOptionQueries
 from bot.runtime.store.claims import ClaimQueries
 from bot.runtime.store.engine import SQLITE_BUSY_TIMEOUT_MS, open_engine
 from bot.runtime.store.history import HistoryQueries
@@ -41,6 +43,7 @@ class Store(
     VoteQueries,
     QuizQueries,
     PracticeQueries,
+    ChannelOptionQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 
