@@ -27,7 +27,9 @@ _SLACK_USER = re.compile(r"^<@([UW][A-Z0-9]{2,40})(?:\|[^>]{0,200})?>$")
 _DISCORD_ROLE = re.compile(r"^<@&(\d{1,25})>$")
 _DISCORD_USER = re.compile(r"^<@!?(\d{1,25})>$")
 _CONSOLE_NAME = re.compile(r"^@?([A-Za-z0-9][\w.-]{0,63})$")
-_BROADCASTS = re.compile(r"^(?:@|<!)(?:everyone|here|channel)\b", re.IGNORECASE)
+_BROADCASTS = re.compile(
+    r"^(?:@|<!)(?:everyone|here|channel)\b|^(?:everyone|here|channel)$", re.IGNORECASE
+)
 # What a stored token's id may be, per platform (checked again by adapters before rendering).
 _IDS = {
     "slack": re.compile(r"^[A-Z0-9]{2,40}$"),

@@ -344,6 +344,12 @@ class FakeSlack:
         metadata = _maybe_json(args.get("metadata"))
         if metadata:
             message["metadata"] = metadata
+        thread_ts = args.get("thread_ts")
+        if thread_ts:
+            # A reply in a thread: its parent must be a message of this channel.
+            if not any(m["ts"] == thread_ts for m in ch.messages):
+                return {"ok": False, "error": "thread_not_found"}
+            message["thread_ts"] = str(thread_ts)
         ch.messages.append(message)
         return {"ok": True, "channel": ch.id, "ts": ts, "message": message}
 
