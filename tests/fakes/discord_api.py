@@ -100,6 +100,8 @@ class FakeDiscord:
         self.callbacks: list[dict[str, Any]] = []  # {"interaction_id", "type", "data"}
         self.webhook_messages: list[dict[str, Any]] = []  # follow-ups and @original edits
         self.channel_messages: list[dict[str, Any]] = []  # POST /channels/{id}/messages bodies
+        # Threads started on a message: thread id (= the message's id) -> parent channel id.
+        self.threads: dict[int, int] = {}
         self.connections: list[GatewayConnection] = []
         self.identifies: list[dict[str, Any]] = []
         self._injected: list[Injected] = []
@@ -293,6 +295,7 @@ class FakeDiscord:
         path: list[str],
         options: dict[str, str] | None = None,
         *,
+        roles: dict[str, int] | None = None,
         focused: str | None = None,
         admin: bool = False,
         user_id: int = 1_300_000_000_000_000_500,
@@ -301,7 +304,8 @@ class FakeDiscord:
     ) -> dict[str, Any]:
         """An application command (or, with `focused`, autocomplete) interaction payload.
 
-        `path` is ["k8stip", "tip"]; string options only (all k8stip options are strings).
+        `path` is ["k8stip", "tip"]; string options, and `roles` (option name -> role id) as
+        role options with the role in `resolved`, as Discord sends them.
         """
         scope_guild = guild or self.guilds[0]
         top = path[0]
@@ -313,10 +317,16 @@ class FakeDiscord:
             if name == focused:
                 opt["focused"] = True
             leaf.append(opt)
+        resolved_roles: dict[str, Any] = {}
+        for name, role_id in (roles or {}).items():
+            leaf.append({"type": 8, "name": name, "value": str(role_id)})
+            resolved_roles[str(role_id)] = self.role(role_id)
         opts: list[dict[str, Any]] = leaf
         if len(path) > 1:
             opts = [{"type": 1, "name": path[1], "options": leaf}]
-        data = {"id": cmd_id, "name": top, "type": 1, "options": opts}
+        data: dict[str, Any] = {"id": cmd_id, "name": top, "type": 1, "options": opts}
+        if resolved_roles:
+            data["resolved"] = {"roles": resolved_roles}
         if scope_guild.id in self.commands:
             data["guild_id"] = str(scope_guild.id)
         return self._interaction(
@@ -327,6 +337,19 @@ class FakeDiscord:
             user_id=user_id,
             admin=admin,
         )
+
+    def role(self, role_id: int, name: str = "k8s-learners") -> dict[str, Any]:
+        return {
+            "id": str(role_id),
+            "name": name,
+            "color": 0,
+            "hoist": False,
+            "position": 1,
+            "permissions": "0",
+            "managed": False,
+            "mentionable": True,
+            "flags": 0,
+        }
 
     def button(
         self,
@@ -570,6 +593,9 @@ class FakeDiscord:
         m = re.fullmatch(rf"/webhooks/{app}/([^/]+)(/messages/@original)?", path)
         if m:
             return self._webhook(method, m.group(1), bool(m.group(2)), body)
+        m = re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path)
+        if m and method == "POST":
+            return self._start_thread(int(m.group(1)), int(m.group(2)), body)
         m = re.fullmatch(r"/channels/(\d+)/messages", path)
         if m and method == "POST":
             return self._create_message(int(m.group(1)), body)
@@ -637,8 +663,44 @@ class FakeDiscord:
             return 204, None
         return 200, self._message(self.guilds[0].channels[0], body or {}, webhook_id="1")
 
-    def _create_message(self, channel_id: int, body: dict[str, Any]) -> tuple[int, Any]:
+    def _start_thread(
+        self, channel_id: int, message_id: int, body: dict[str, Any]
+    ) -> tuple[int, Any]:
+        """POST /channels/{c}/messages/{m}/threads: a thread whose id is the message's; a
+        second one on the same message is refused with 160004, as Discord does."""
         known = {c for g in self.guilds for c in g.channels}
+        if channel_id not in known:
+            return 404, {"message": "Unknown Channel", "code": 10003}
+        if not any(int(m["id"]) == message_id for m in self._history.get(channel_id, [])):
+            return 404, {"message": "Unknown Message", "code": 10008}
+        if message_id in self.threads:
+            return 400, {
+                "message": "A thread has already been created for this message",
+                "code": 160004,
+            }
+        name = str((body or {}).get("name") or "")
+        if not 1 <= len(name) <= 100:
+            return 400, {"message": "Invalid Form Body", "code": 50035}
+        self.threads[message_id] = channel_id
+        guild = next(g for g in self.guilds if channel_id in g.channels)
+        return 201, {
+            **self._channel(guild.id, message_id),
+            "type": 11,  # PUBLIC_THREAD
+            "name": name,
+            "parent_id": str(channel_id),
+            "owner_id": str(self.bot_user_id),
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": int((body or {}).get("auto_archive_duration") or 1440),
+                "archive_timestamp": TIMESTAMP,
+                "locked": False,
+            },
+            "message_count": 0,
+            "member_count": 1,
+        }
+
+    def _create_message(self, channel_id: int, body: dict[str, Any]) -> tuple[int, Any]:
+        known = {c for g in self.guilds for c in g.channels} | set(self.threads)
         if channel_id not in known:
             return 404, {"message": "Unknown Channel", "code": 10003}
         nonce = body.get("nonce")
