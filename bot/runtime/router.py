@@ -5,13 +5,13 @@ other words are a question (`engine.tip`), never an error. The named commands, t
 text, who may run them and how each platform types them are declared once, in
 `bot.core.commands.COMMANDS`; the router binds a handler to each (the subscription ones live in
 `bot.runtime.subscription_commands`, votes, progress and retirements in
-`bot.runtime.learning_commands`, the quiz in `bot.runtime.quiz_commands`, threads and mentions in
-`bot.runtime.channel_commands`), so every hint names
-the asking platform's syntax. Buttons carry a command (`another …`, `more <topic>`,
-`share <tip_id>`, `vote <kind> <tip_id>`, `quiz-answer <question> <index>`) and are routed
-exactly like typed commands. A topic request draws the tips this channel's votes retired only
-when nothing else answers. Raw user text stays raw here: adapters neutralise mentions and
-markup.
+`bot.runtime.learning_commands`, the quiz in `bot.runtime.quiz_commands`, threads and
+mentions in `bot.runtime.channel_commands`), so every hint names the asking platform's syntax.
+Buttons carry a command (`another …`, `more <topic>`, `share <tip_id>`, `vote <kind> <tip_id>`,
+`quiz-answer <question> <index>`) and are routed exactly like typed commands; with threads on,
+the answer to Another / More on a daily post goes in its thread. A topic request draws the
+tips this channel's votes retired only when nothing else answers. Raw user text stays raw
+here: adapters neutralise mentions and markup.
 """
 
 from __future__ import annotations

@@ -259,10 +259,11 @@ class Listeners:
             self._track(self._editor.edit(edit[0], respond, edit[1], update))
         if reply.visibility is Visibility.THREAD:
             # In the daily post's thread (threads on); privately when that can't be done.
-            source = edit[1] if edit is not None else None
-            if not private and source is not None and not source.ephemeral:
-                assert edit is not None
-                if await post_in_thread(edit[0], source, render(reply, ephemeral=False)):
+            client, source = edit if edit is not None else (None, None)
+            postable = client is not None and source is not None and not source.ephemeral
+            if postable and not private:
+                assert client is not None and source is not None  # for mypy: `postable` says so
+                if await post_in_thread(client, source, render(reply, ephemeral=False)):
                     return
             reply = replace(reply, visibility=Visibility.EPHEMERAL)
         try:
