@@ -99,7 +99,7 @@ def private(body: dict[str, Any]) -> bool:
 
 
 def text_inputs(modal: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for row in modal["components"]:
         out.extend(row.get("components") or [row.get("component")])
     return [c for c in out if c and c.get("type") == 4]
