@@ -424,7 +424,9 @@ class FakeSlack:
             "ok": True,
             "app_id": "A1",
             "authed_user": {"id": grant.get("user", "UINSTALLER")},
-            "scope": "commands,chat:write,users:read,channels:history,groups:history",
+            "scope": (
+                "commands,chat:write,users:read,channels:history,groups:history,im:write,im:history"
+            ),
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": "UBOT" + team_id,
