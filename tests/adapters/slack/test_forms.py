@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.slack.forms import FIELD_BLOCK_PREFIX, FORM_CALLBACK_ID, read_submission
@@ -360,3 +362,46 @@ async def test_forged_or_unsigned_submissions_never_reach_the_router_nor_flood_t
     assert len(forms.calls) == routed
     assert len(caplog.records) <= 1  # one line per address per minute, not one per request
     assert fake.calls_to("chat.postEphemeral") == []
+
+
+# ----- any payload at all: read_submission never raises and never lets more through ---------
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=20,
+)
+
+
+@settings(deadline=None)  # a busy test machine is not a failure
+@given(
+    limits=st.dictionaries(
+        st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
+        st.integers(min_value=-5, max_value=5000),
+        max_size=7,
+    ),
+    values=st.dictionaries(st.text(max_size=20), _JSON, max_size=7),
+    command=st.text(max_size=120),
+    channel=st.text(max_size=30),
+)
+def test_any_submission_reads_as_none_or_as_values_within_their_limits(
+    limits: dict[str, int], values: dict[str, object], command: str, channel: str
+) -> None:
+    meta = json.dumps({"command": command, "channel": channel, "limits": limits})
+    state = {FIELD_BLOCK_PREFIX + k: {"value": {"value": v}} for k, v in values.items()}
+    view = {"callback_id": FORM_CALLBACK_ID, "private_metadata": meta, "state": {"values": state}}
+    got = read_submission(view)
+    if got is None:
+        return
+    assert 0 < len(got.command) <= 100 and got.command.isprintable()
+    assert [name for name, _ in got.fields] == list(limits)
+    for name, value in got.fields:
+        assert isinstance(value, str) and len(value) <= limits[name] <= 3000
+
+
+@settings(deadline=None)
+@given(_JSON)
+def test_any_view_at_all_reads_without_raising(view: object) -> None:
+    read_submission(view)
+    read_submission({"callback_id": FORM_CALLBACK_ID, "private_metadata": json.dumps(view)})
