@@ -19,7 +19,7 @@ from typing import TextIO
 
 from bot.core.invocation import Handler, Invocation
 from bot.core.mentions import split_token
-from bot.core.replies import NOTE_LABEL, Action, QuizCard, Reply, TipCard, Visibility
+from bot.core.replies import NOTE_LABEL, Action, Form, QuizCard, Reply, TipCard, Visibility
 from bot.ports import Target
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,17 @@ def _lead(reply: Reply) -> list[str]:
     return lead
 
 
+def render_form(form: Form) -> list[str]:
+    """A form, which a terminal can't pop up: the command it stands for, then each field with
+    its current value, so it can be typed as a command instead."""
+    lines = [f"  {clean(form.title)}: {COMMAND_PREFIX} {clean(form.command)}"]
+    for f in form.fields:
+        value = clean(f.value) if f.value else "(empty)"
+        optional = "" if f.required else " (optional)"
+        lines.append(f"    {clean(f.label)}{optional} [{clean(f.name)}]: {value}")
+    return lines
+
+
 def render_text(reply: Reply) -> str:
     """A Reply as plain text: the message, its cards, extra lines, then the buttons as the
     commands they run (the feedback buttons on a line of their own)."""
@@ -99,6 +110,8 @@ def render_text(reply: Reply) -> str:
         out.append("  " + _buttons(others))
     if votes:
         out.append("  Feedback: " + _buttons(votes))
+    if reply.form is not None:
+        out += render_form(reply.form)
     return "\n".join(out)
 
 
@@ -191,8 +204,11 @@ class ConsoleAdapter:
         return reply
 
     async def post(self, target: Target, reply: Reply, delivery_id: str) -> str:
-        where = f"#{target.channel}" if target.channel else "console"
-        self._write(f"[{where}] {render_text(reply)}")
+        if target.is_direct:
+            where = f"(direct message to {clean(target.direct_to)})"
+        else:
+            where = f"[#{target.channel}]" if target.channel else "[console]"
+        self._write(f"{where} {render_text(reply)}")
         message_id = f"console-{delivery_id}"
         self._posted[delivery_id] = message_id
         return message_id

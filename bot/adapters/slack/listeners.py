@@ -31,6 +31,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import messages
 from bot.adapters.slack.errors import api_error_code
+from bot.adapters.slack.forms import FORM_CALLBACK_ID
+from bot.adapters.slack.modals import Modals
 from bot.adapters.slack.render import PRIVATE_KINDS, action_kind, render
 from bot.adapters.slack.source_edits import SourceEditor, SourceMessage, source_message
 from bot.adapters.slack.threads import post_in_thread
@@ -64,6 +66,10 @@ class AdminCheck:
         self._track = track
         self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
         self._admin_lookups: dict[tuple[str, str], asyncio.Task[bool]] = {}
+
+    def listed(self, user: str) -> bool:
+        """Named in `slack.admins` (the only admins in a direct message)."""
+        return user in self._admins
 
     async def is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:
         """Workspace admins and owners, plus the user ids in `slack.admins`."""
@@ -143,6 +149,7 @@ class Listeners:
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._editor = SourceEditor()
+        self._modals = Modals(self._answer, self._track, ack_budget)
 
     def use_session(self, session: aiohttp.ClientSession | None) -> None:
         """Send response_url answers over `session` (the adapter's, while it runs); with None,
@@ -159,6 +166,7 @@ class Listeners:
     def attach(self, app: AsyncApp, command: str) -> None:
         app.command(command)(self._on_command)
         app.action(_ACTION_RE)(self._on_action)
+        app.view(FORM_CALLBACK_ID)(self._modals.on_submission)
         app.event("app_uninstalled")(self._on_app_uninstalled)
         app.event("tokens_revoked")(self._on_tokens_revoked)
 
@@ -229,6 +237,7 @@ class Listeners:
                 share=kind == "share",
                 private=kind in PRIVATE_KINDS,
                 edit=(client, source_message(body)),
+                form=(str(body.get("trigger_id") or ""), str(channel)),
             )
         )
 
@@ -251,8 +260,13 @@ class Listeners:
         share: bool,
         private: bool = False,
         edit: tuple[AsyncWebClient, SourceMessage | None] | None = None,
+        form: tuple[str, str] | None = None,  # a press's (trigger_id, channel)
     ) -> None:
         reply = await answer
+        if reply.form is not None and form is not None and edit is not None:
+            # The answer is a form to fill in: open it, send nothing else.
+            await self._modals.open(edit[0], form[0], reply, form[1], respond)
+            return
         if reply.source_update is not None and edit is not None and edit[1] is not None:
             # Its own task: the presser's answer doesn't wait for (or fail with) the edit.
             update = render(reply.source_update, ephemeral=edit[1].ephemeral)
@@ -282,17 +296,27 @@ class Listeners:
         user_name: str,
         text: str,
         message_ref: str = "",
+        fields: tuple[tuple[str, str], ...] = (),
     ) -> Reply:
         try:
+            # In a direct message (an IM channel, "D…") nobody is an admin but the members
+            # `slack.admins` names: a DM has no channel to administer.
+            direct = channel.startswith("D")
             invocation = Invocation(
                 platform="slack",
                 workspace=team,
                 channel=channel,
                 user=user,
                 text=text,
-                is_admin=await self._admins_check.is_admin(client, team, user),
+                is_admin=(
+                    self._admins_check.listed(user)
+                    if direct
+                    else await self._admins_check.is_admin(client, team, user)
+                ),
                 user_name=user_name,
                 message_ref=message_ref,
+                fields=fields,
+                direct=direct,
             )
             return await self._handle(invocation)
         except Exception:
