@@ -27,6 +27,7 @@ Query = Callable[[str, Sequence[str]], list[Row]]
 
 CONNECTION_OK = 0  # ConnStatusType
 PGRES_COMMAND_OK, PGRES_TUPLES_OK = 1, 2  # ExecStatusType
+STATEMENT_TIMEOUT_MS = 5000
 # The system library's names, tried when no psycopg binary wheel bundles one.
 SYSTEM_NAMES = ("libpq.so.5", "libpq.5.dylib", "libpq.dll")
 
@@ -97,8 +98,9 @@ def _texts(values: Sequence[str | None]) -> ctypes.Array[ctypes.c_char_p]:
 @contextmanager
 def read_only(params: Mapping[str, str]) -> Iterator[Query]:
     """A connection made with libpq keywords `params`, inside one REPEATABLE READ, READ ONLY
-    transaction (every query sees one snapshot, and none can write); yields `query(sql,
-    args)` with `$1`-style placeholders and text arguments. Rolled back and closed on exit."""
+    transaction (every query sees one snapshot, and none can write) where no statement runs
+    longer than `STATEMENT_TIMEOUT_MS`; yields `query(sql, args)` with `$1`-style placeholders
+    and text arguments. Rolled back and closed on exit."""
     lib = load()
     # The session's output encoding and date format are fixed here, whatever the server's
     # defaults: values are decoded as UTF-8 and dates and timestamps read as ISO 8601.
@@ -132,7 +134,13 @@ def read_only(params: Mapping[str, str]) -> Iterator[Query]:
                 lib.PQclear(res)
 
         query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        query("SET LOCAL DateStyle = 'ISO, YMD'")
+        # ISO dates whatever the server's DateStyle; a read held up (behind a migration's
+        # table lock, say) gives up and leaves the question to the full pass.
+        query(
+            "SELECT set_config('DateStyle', 'ISO, YMD', true), "
+            "set_config('statement_timeout', $1, true)",
+            [f"{STATEMENT_TIMEOUT_MS}"],
+        )
         try:
             yield query
         finally:

@@ -50,6 +50,21 @@ def test_dates_read_as_iso_whatever_the_server_default(url: str) -> None:
         assert query("SELECT current_setting('DateStyle')", []) == [("ISO, YMD",)]
 
 
+def test_a_read_held_up_by_a_lock_gives_up(url: str) -> None:
+    """Behind a migration's ACCESS EXCLUSIVE lock, the read fails after the statement timeout
+    instead of waiting with the CronJob."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        conn.execute(text("LOCK TABLE t IN ACCESS EXCLUSIVE MODE"))
+        with libpq.read_only(params(url)) as query:
+            assert query("SELECT current_setting('statement_timeout')", []) == [("5s",)]
+            query("SELECT set_config('statement_timeout', '200ms', true)", [])
+            with pytest.raises(libpq.LibpqError, match="statement timeout"):
+                query("SELECT count(*) FROM t", [])
+        conn.rollback()
+    engine.dispose()
+
+
 def test_nothing_can_be_written(url: str) -> None:
     refused = pytest.raises(libpq.LibpqError, match="read-only transaction")
     with refused, libpq.read_only(params(url)) as query:
