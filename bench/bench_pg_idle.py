@@ -4,10 +4,11 @@
     python -m bench.bench_pg_idle --callgrind        # also instructions executed (valgrind)
     python -m bench.bench_pg_idle --url postgresql+psycopg://u@host:5432/db
 
-Each candidate is a fresh interpreter that imports what it needs, connects with the same libpq
-keywords (`bot/runtime/pg_url.py` reads them from `--url`), reads the one `alembic_version`
-row inside a read-only transaction, and exits: what `k8stip deliver`'s idle check adds to a
-start on PostgreSQL.
+Each candidate is a fresh interpreter of this venv that first imports what a nothing-due
+`k8stip deliver` has loaded anyway before it asks (`bot.cli`, `bot.runtime.idle_check`: the
+baseline), then imports what it needs, connects with the same libpq keywords
+(`bot/runtime/pg_url.py` reads them from `--url`), reads the one `alembic_version` row inside a
+read-only transaction, and exits: what each way would add to the idle check on PostgreSQL.
 
 - `libpq (ctypes)`: `bot/runtime/libpq.py`, the libpq psycopg's wheel ships, through ctypes;
 - `psycopg 3`: `psycopg.connect`, no pool, no SQLAlchemy (the driver the project ships);
@@ -15,11 +16,11 @@ start on PostgreSQL.
 - `pg8000`: pure Python (not a dependency; it reads neither PG* variables nor ~/.pgpass);
 - `SQLAlchemy + psycopg`: the engine the full path opens (what every pass paid before).
 
-All run in one throwaway venv (`--venv`, default /tmp/k8stip-pg-drivers, made on first use
-with this venv's psycopg and SQLAlchemy versions plus psycopg2-binary and pg8000), with the
-checkout on PYTHONPATH, alternating so all see the same load. The table gives the median wall
-and CPU (user+sys) time over `--runs`, and each candidate's cost as a multiple of ctypes's,
-after subtracting a bare interpreter's (`python -c pass`).
+psycopg2-binary and pg8000 are not project dependencies: they are installed into a throwaway
+venv (`--venv`, default /tmp/k8stip-pg-drivers, made on first use) whose site-packages the
+probes put at the end of sys.path (same Python). Runs alternate so all see the same load. The
+table gives the median wall and CPU (user+sys) time over `--runs`, and each candidate's cost
+over the baseline as a multiple of ctypes's.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,8 +40,9 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SQL = "SELECT version_num FROM alembic_version"
 BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
+BASE = "baseline (deliver's imports)"
 PROBES: dict[str, str] = {
-    "bare interpreter": "pass",
+    BASE: "",
     "libpq (ctypes)": f"""
 from bot.runtime import libpq
 with libpq.read_only(P) as q:
@@ -82,23 +83,27 @@ with create_engine(U).connect() as c:
 }
 
 
-def ensure_venv(venv: Path) -> Path:
+def ensure_venv(venv: Path) -> str:
+    """The site-packages of a venv with psycopg2-binary and pg8000 (made on first use)."""
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        pins = [f"psycopg[binary]=={version('psycopg')}", f"sqlalchemy=={version('sqlalchemy')}"]
-        pins += ["psycopg2-binary", "pg8000"]
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *pins], check=True)
-    return python
-
-
-def script(name: str, url: str, params: dict[str, str]) -> str:
-    head = f"P = {params!r}\nU = {url!r}\n"
-    return (
-        head
-        + PROBES[name]
-        + ("\nassert rows and rows[0][0]\n" if name != "bare interpreter" else "")
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "psycopg2-binary", "pg8000"], check=True
+        )
+    found = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
+    return found.stdout.strip()
+
+
+def script(name: str, url: str, params: dict[str, str], site: str) -> str:
+    head = f"import sys\nsys.path.append({site!r})\nimport bot.cli, bot.runtime.idle_check\n"
+    head += f"P = {params!r}\nU = {url!r}\n"
+    return head + PROBES[name] + ("" if name == BASE else "\nassert rows and rows[0][0]\n")
 
 
 def timed(python: Path, code: str, env: dict[str, str]) -> tuple[float, float]:
@@ -178,7 +183,8 @@ def main() -> None:
     ap.add_argument("--callgrind", action="store_true", help="also count instructions")
     args = ap.parse_args()
 
-    python = ensure_venv(args.venv)
+    site = ensure_venv(args.venv)
+    python = Path(sys.executable)
     schema, url = fresh_schema(args.url)
     try:
         params = libpq_params(url)
@@ -186,7 +192,7 @@ def main() -> None:
             raise SystemExit("--url: give a plain postgresql+psycopg://user@host:port/db URL")
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         env["PYTHONPATH"] = str(ROOT)
-        codes = {name: script(name, url, params) for name in PROBES}
+        codes = {name: script(name, url, params, site) for name in PROBES}
         for code in codes.values():
             timed(python, code, env)  # warm-up: every file in the page cache
         walls: dict[str, list[float]] = {name: [] for name in PROBES}
@@ -204,17 +210,17 @@ def main() -> None:
 
     wall = {n: statistics.median(v) for n, v in walls.items()}
     cpu = {n: statistics.median(v) for n, v in cpus.items()}
-    base = "bare interpreter"
+    base = BASE
     print(f"the idle question on PostgreSQL, {args.runs} runs each, alternating ({python})")
-    head = f"  {'':<22} {'wall ms':>8} {'CPU ms':>8} {'CPU-bare':>9} {'x ctypes':>9}"
+    head = f"  {'':<31} {'wall ms':>8} {'CPU ms':>8} {'CPU-base':>9} {'x ctypes':>9}"
     if counts:
-        head += f" {'Ir (M)':>9} {'Ir-bare':>8} {'x ctypes':>9}"
+        head += f" {'Ir (M)':>9} {'Ir-base':>8} {'x ctypes':>9}"
     print(head)
     ref_cpu = cpu["libpq (ctypes)"] - cpu[base]
     ref_ir = counts["libpq (ctypes)"] - counts[base] if counts else 0
     for name in PROBES:
         extra = cpu[name] - cpu[base]
-        line = f"  {name:<22} {wall[name] * 1000:8.0f} {cpu[name] * 1000:8.0f} {extra * 1000:9.0f}"
+        line = f"  {name:<31} {wall[name] * 1000:8.0f} {cpu[name] * 1000:8.0f} {extra * 1000:9.0f}"
         line += f" {extra / ref_cpu:8.1f}x" if name != base and ref_cpu > 0 else f" {'':>9}"
         if counts:
             ir = counts[name] - counts[base]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import random
 import socket
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import text, update
 
 from bot.app import config_subscriptions
 from bot.config import Config, DeliveryConfig, SubscriptionConfig
@@ -61,33 +61,44 @@ def _config(url: str, subs: list[SubscriptionConfig], catch_up: float) -> Config
     )
 
 
+Opener = Callable[[str], AbstractContextManager[Store]]
+
+
 @contextmanager
-def _fresh_urls(kind: str, tmp: Path) -> Iterator[Callable[[int], str]]:
-    """`fresh(n)`: the URL of an empty, migrated store for the n-th state: a new SQLite file,
-    or the one PostgreSQL schema with every table emptied (migrating 150 schemas would take
-    minutes)."""
-    if kind == "sqlite":
-        yield lambda n: f"sqlite:///{tmp}/s{n}.db"
-        return
-    with pg_schema_url() as url:
-        store = Store.open(url)
+def _opened(url: str) -> Iterator[Store]:
+    store = Store.open(url)
+    try:
         store.migrate()
+        yield store
+    finally:
         store.close()
-        engine = create_engine(url)
-        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+
+
+@contextmanager
+def _fresh_stores(kind: str, tmp: Path) -> Iterator[tuple[Callable[[int], str], Opener]]:
+    """`fresh(n)`: the URL of an empty, migrated store for the n-th state, and how to open
+    it: a new SQLite file each time; on PostgreSQL one schema, emptied for each state, and one
+    Store kept open (migrating 150 schemas, or opening 300 engines, would take minutes)."""
+    if kind == "sqlite":
+        yield (lambda n: f"sqlite:///{tmp}/s{n}.db"), _opened
+        return
+    with pg_schema_url() as url, _opened(url) as shared:
 
         def fresh(_n: int) -> str:
-            with engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            with shared.engine.begin() as conn:  # DELETE: ten times faster than TRUNCATE here
+                for table in reversed(metadata.sorted_tables):
+                    conn.execute(table.delete())
             return url
 
-        try:
-            yield fresh
-        finally:
-            engine.dispose()
+        @contextmanager
+        def reuse(_url: str) -> Iterator[Store]:
+            shared.migrate()  # at head: one query, as on every start
+            yield shared
+
+        yield fresh, reuse
 
 
-def _state(rng: random.Random, url: str) -> tuple[Config, datetime, timedelta]:
+def _state(rng: random.Random, url: str, opened: Opener) -> tuple[Config, datetime, timedelta]:
     """A store as earlier runs may have left it: config and chat subscriptions (some paused),
     ledger rows planned by passes at earlier instants in every status (some with retry_at
     or a lease), and sometimes a config that changed since the last sync."""
@@ -96,9 +107,7 @@ def _state(rng: random.Random, url: str) -> tuple[Config, datetime, timedelta]:
     catch_up = timedelta(hours=catch_up_hours)
     subs = [_sub(rng, f"c{i}") for i in range(rng.randrange(0, 4))]
     config = _config(url, subs, catch_up_hours)
-    store = Store.open(url)
-    try:
-        store.migrate()
+    with opened(url) as store:
         synced_at = base - timedelta(hours=rng.randrange(0, 60))
         store.sync_config_subscriptions(config_subscriptions(config), synced_at, catch_up)
         for i in range(rng.randrange(0, 3)):
@@ -126,8 +135,6 @@ def _state(rng: random.Random, url: str) -> tuple[Config, datetime, timedelta]:
                     lease = base + timedelta(minutes=rng.randrange(-30, 30))
                     values["lease_until"] = to_db(lease)
                 conn.execute(update(deliveries).where(deliveries.c.id == row_id).values(values))
-    finally:
-        store.close()
     if rng.random() < 0.2 and subs:  # the file changed since: one subscription moved
         moved = [*subs[:-1], _sub(rng, subs[-1].channel)]
         config = _config(url, moved, catch_up_hours)
@@ -139,18 +146,16 @@ def _state(rng: random.Random, url: str) -> tuple[Config, datetime, timedelta]:
     return config, at, catch_up
 
 
-def _full_path(config: Config, at: datetime, catch_up: timedelta) -> tuple[bool, bool]:
+def _full_path(
+    config: Config, at: datetime, catch_up: timedelta, opened: Opener
+) -> tuple[bool, bool]:
     """(the sync changed nothing, nothing_due) as `deliver` computes them."""
-    store = Store.open(config.database)
-    try:
-        store.migrate()
+    with opened(config.database) as store:
         counts = store.sync_config_subscriptions(config_subscriptions(config), at, catch_up)
         unchanged = counts["unchanged"] == len(config.subscriptions) and not (
             counts["added"] or counts["updated"] or counts["removed"]
         )
         return unchanged, planning.nothing_due(store, at, at, catch_up)
-    finally:
-        store.close()
 
 
 @pytest.mark.parametrize("kind", DATABASES)
@@ -159,12 +164,12 @@ def test_idle_only_when_the_full_path_finds_nothing_to_do(kind: str, tmp_path: P
     check is not a stub: it says idle for every state the full path finds idle (28 of the 150)."""
     rng = random.Random(11)
     said_idle = full_idle = 0
-    with _fresh_urls(kind, tmp_path) as fresh:
+    with _fresh_stores(kind, tmp_path) as (fresh, opened):
         for n in range(150):
-            config, at, catch_up = _state(rng, fresh(n))
+            config, at, catch_up = _state(rng, fresh(n), opened)
             quick = is_idle(config, at, catch_up)
             assert quick in (True, None)
-            unchanged, nothing = _full_path(config, at, catch_up)
+            unchanged, nothing = _full_path(config, at, catch_up, opened)
             if quick:
                 assert unchanged and nothing, (n, at, config.subscriptions)
                 said_idle += 1
@@ -178,7 +183,7 @@ def test_idle_only_when_the_full_path_finds_nothing_to_do(kind: str, tmp_path: P
 def test_a_second_pass_is_idle_and_a_due_post_is_not(kind: str, tmp_path: Path) -> None:
     """After a pass planned the 09:00 post, the check says idle until the next day's post is
     due; with the row still planned (not posted yet), never."""
-    with _fresh_urls(kind, tmp_path) as fresh:
+    with _fresh_stores(kind, tmp_path) as (fresh, _opened_store):
         _second_pass(fresh(0), kind)
 
 
