@@ -155,8 +155,8 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def _certainly_idle(config: Config, args: argparse.Namespace) -> bool:
-    """A SQLite store that certainly has nothing due answers before SQLAlchemy loads (a
-    CronJob's usual run); any doubt, an enabled platform (its secrets are checked on the
+    """A store (SQLite or PostgreSQL) that certainly has nothing due answers before SQLAlchemy
+    loads (a CronJob's usual run); any doubt, an enabled platform (its secrets are checked on the
     full path) or an `--at` without an offset runs the full pass."""
     from datetime import UTC, datetime, timedelta
 
