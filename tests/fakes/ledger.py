@@ -3,6 +3,7 @@ leaves them, for tests of what reads them back (history, yesterday, the export).
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import insert
@@ -18,10 +19,13 @@ def add_delivery(
     channel: tuple[str, str, str] = ("slack", "T1", "C1"),
     status: DeliveryStatus = SENT,
     at: time = time(8, 0),
-    subscription_id: int = 1,
+    subscription_id: int | None = None,
 ) -> None:
-    """A finished delivery of `day` in `channel`: posted at `at` UTC when sent, else never."""
+    """A finished delivery of `day` in `channel`: posted at `at` UTC when sent, else never.
+    Its subscription id is one per channel unless given."""
     platform, workspace, ch = channel
+    if subscription_id is None:
+        subscription_id = zlib.crc32("/".join(channel).encode()) & 0x7FFFFFFF
     due = datetime.combine(day, at)  # naive UTC, as the store keeps it
     posted = due if status == SENT else None
     stamp = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)
