@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
 from bot.adapters.console import ConsoleAdapter
+from bot.adapters.discord.render import render as discord_render
 from bot.adapters.slack.render import render as slack_render
 from bot.config import config_from_mapping
 from bot.core.engine import Engine
@@ -179,6 +180,20 @@ async def test_pressing_the_button_records_the_request_for_the_presser(
     for live in ("<!channel>", "<@U123>", "<marquee>", "@everyone"):
         assert live not in rendered, live  # escaped, or broken with a zero-width joiner
     assert "&lt;marquee&gt;" in rendered
+
+
+async def test_slack_and_discord_render_the_request_button(router: Router) -> None:
+    reply = await router.handle(inv(OUT_OF_CORPUS))
+    blocks = slack_render(reply)["blocks"]
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["text"]["text"], b["value"]) for b in buttons] == [
+        (REQUEST_BUTTON_LABEL, f"request {OUT_OF_CORPUS}")
+    ]
+    view = discord_render(reply).view
+    assert view is not None
+    assert [(c.label, c.custom_id) for c in view.children] == [  # type: ignore[attr-defined]
+        (REQUEST_BUTTON_LABEL, f"k8stip:request {OUT_OF_CORPUS}")
+    ]
 
 
 # -- request ------------------------------------------------------------------------------
