@@ -3,7 +3,8 @@
 One row per delivery that ended (sent, skipped, failed, paused), oldest first within each
 channel, with its tip's source, chapter and text from the corpus as it is now ("" for a tip
 no longer there) and the channel's vote counts on that tip. CSV or JSON, to standard output
-or a file.
+or a file, written as the rows stream from the database (a ledger of millions of rows is never
+held whole).
 
 A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return) as a
 formula: every such text cell of the CSV gets a leading ' (the JSON keeps values as they are).
@@ -16,10 +17,9 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import date
-from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bot.app import EXIT_OK, database_key, open_store, setup_logging
 from bot.config import Config
@@ -49,29 +49,25 @@ COLUMNS = (
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def export_rows(posts: Iterable[PostRow], corpus: Corpus) -> list[dict[str, Any]]:
+def export_rows(posts: Iterable[PostRow], corpus: Corpus) -> Iterator[dict[str, Any]]:
     """The export's rows: one mapping per delivery, keys in `COLUMNS` order."""
-    rows = []
     for p in posts:
         tip = corpus.by_id.get(p.tip_id) if p.tip_id else None
-        rows.append(
-            {
-                "platform": p.platform,
-                "workspace": p.workspace,
-                "channel": p.channel,
-                "local_date": p.local_date.isoformat(),
-                "posted_at": p.posted_at.isoformat() if p.posted_at else "",
-                "tip_id": p.tip_id or "",
-                "source": corpus.source_title(tip) if tip else "",
-                "chapter": tip.chapter if tip else "",
-                "text": tip.text if tip else "",
-                "status": str(p.status),
-                "useful": p.useful,
-                "not_useful": p.not_useful,
-                "knew_it": p.knew_it,
-            }
-        )
-    return rows
+        yield {
+            "platform": p.platform,
+            "workspace": p.workspace,
+            "channel": p.channel,
+            "local_date": p.local_date.isoformat(),
+            "posted_at": p.posted_at.isoformat() if p.posted_at else "",
+            "tip_id": p.tip_id or "",
+            "source": corpus.source_title(tip) if tip else "",
+            "chapter": tip.chapter if tip else "",
+            "text": tip.text if tip else "",
+            "status": str(p.status),
+            "useful": p.useful,
+            "not_useful": p.not_useful,
+            "knew_it": p.knew_it,
+        }
 
 
 def inert(value: Any) -> Any:
@@ -81,17 +77,30 @@ def inert(value: Any) -> Any:
     return value
 
 
-def to_csv(rows: Sequence[dict[str, Any]]) -> str:
-    out = io.StringIO()
+def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """The rows as CSV (a header first), formula-looking cells made inert; how many rows."""
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for row in rows:
+    n = 0
+    for n, row in enumerate(rows, start=1):  # noqa: B007 (n is the count afterwards)
         writer.writerow({k: inert(v) for k, v in row.items()})
+    return n
+
+
+def write_json(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """The rows as one JSON array, an object per line, written as they come; how many."""
+    n = 0
+    out.write("[")
+    for n, row in enumerate(rows, start=1):
+        out.write(("," if n > 1 else "") + "\n  " + json.dumps(row, ensure_ascii=False))
+    out.write("\n]\n" if n else "]\n")
+    return n
+
+
+def to_csv(rows: Iterable[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    write_csv(rows, out)
     return out.getvalue()
-
-
-def to_json(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n"
 
 
 def parse_since(value: str | None) -> date | None:
@@ -101,9 +110,8 @@ def parse_since(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(
-            f"--since takes a date as YYYY-MM-DD, e.g. 2026-11-01 (got {value!r})"
-        ) from None
+        wanted = "--since takes a date as YYYY-MM-DD, e.g. 2026-11-01"
+        raise ValueError(f"{wanted} (got {value!r})") from None
 
 
 def export_history(config: Config, args: argparse.Namespace) -> int:
@@ -113,18 +121,20 @@ def export_history(config: Config, args: argparse.Namespace) -> int:
         sys.stderr.write(f"k8stip export history: {e}\n")
         return EXIT_USAGE
     setup_logging(config, args)
+    engine = Engine.from_config(config)
+    write = write_json if args.format == "json" else write_csv
     store = open_store(config)
     try:
         with reaching(config.database, database_key(config)):
-            posts = store.export_posts(args.channel, since, FINAL_STATUSES)
+            rows = export_rows(
+                store.export_posts(args.channel, since, FINAL_STATUSES), engine.corpus
+            )
+            if args.output:
+                with open(args.output, "w", encoding="utf-8", newline="") as out:
+                    n = write(rows, out)
+                sys.stderr.write(f"wrote {n} deliveries to {args.output}\n")
+            else:
+                write(rows, sys.stdout)
     finally:
         store.close()
-    engine = Engine.from_config(config)
-    rows = export_rows(posts, engine.corpus)
-    text = to_json(rows) if args.format == "json" else to_csv(rows)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8", newline="")
-        sys.stderr.write(f"wrote {len(rows)} deliveries to {args.output}\n")
-    else:
-        sys.stdout.write(text)
     return EXIT_OK

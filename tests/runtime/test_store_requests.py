@@ -144,7 +144,7 @@ def test_the_export_takes_every_channel_or_one_and_a_start_date(store: Store) ->
     add_delivery(store, date(2026, 11, 2), None, status=SKIPPED)
     add_delivery(store, date(2026, 11, 3), "tip-3", channel=("discord", "G1", "D1"))
     store.record_vote("discord", "G1", "D1", "tip-3", "U1", VoteKind.USEFUL, False, NOW)
-    every = store.export_posts(statuses=FINAL_STATUSES)
+    every = list(store.export_posts(statuses=FINAL_STATUSES))
     assert [(p.platform, p.local_date.day, p.status) for p in every] == [
         ("discord", 3, "sent"),
         ("slack", 1, "sent"),

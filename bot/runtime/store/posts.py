@@ -3,13 +3,14 @@ its members gave each tip: what `/k8stip yesterday`, `/k8stip history` and
 `k8stip export history` show.
 
 A post is a delivery that was sent. Vote counts are the channel's current votes on that tip
-(a tip posted twice in one channel shows the same counts on both rows). The export can also
+(a tip posted twice in one channel shows the same counts on both rows). A channel's page reads
+only its own votes; the export counts every channel's in one grouped join. The export can also
 take the deliveries that ended otherwise (skipped, failed, paused), with no post time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +21,8 @@ from bot.core.learning_model import VoteKind
 from bot.runtime.store.records import SENT
 from bot.runtime.store.schema import deliveries, votes
 from bot.runtime.store.times import from_db
+
+EXPORT_BATCH = 2000  # rows the export fetches at a time
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,11 @@ class PostQueries:
         on: date | None = None,
     ) -> list[PostRow]:
         """A channel's sent daily posts, newest first: `limit` of them after skipping
-        `offset` (only the one of the local date `on`, when given)."""
-        d = deliveries.c
+        `offset` (only the one of the local date `on`, when given). Two indexed reads: the
+        page of the ledger, then the channel's votes on those tips only."""
+        d, v = deliveries.c, votes.c
         q = (
-            _posts_query()
+            select(deliveries)
             .where(
                 d.platform == platform,
                 d.workspace == workspace,
@@ -136,16 +140,41 @@ class PostQueries:
         if on is not None:
             q = q.where(d.local_date == on)
         with self.engine.connect() as conn:
-            return [_row(r._mapping) for r in conn.execute(q)]
+            page = [r._mapping for r in conn.execute(q)]
+            tips = sorted({m["tip_id"] for m in page if m["tip_id"]})
+            counts: dict[tuple[str, str], int] = {}
+            if tips:
+                tallied = (
+                    select(v.tip_id, v.kind, func.count())
+                    .where(
+                        v.platform == platform,
+                        v.workspace == workspace,
+                        v.channel == channel,
+                        v.tip_id.in_(tips),
+                    )
+                    .group_by(v.tip_id, v.kind)
+                )
+                counts = {(tip, kind): int(n) for tip, kind, n in conn.execute(tallied)}
+        return [
+            _row(
+                {
+                    **m,
+                    **{k.value: counts.get((m["tip_id"], k.value), 0) for k in VoteKind},
+                }
+            )
+            for m in page
+        ]
 
     def export_posts(
         self,
         channel: str | None = None,
         since: date | None = None,
         statuses: Sequence[str] = (SENT,),
-    ) -> list[PostRow]:
+    ) -> Iterator[PostRow]:
         """Every channel's daily deliveries of `statuses` (or one channel's, by its id on any
-        platform), on or after the local date `since`, oldest first."""
+        platform), on or after the local date `since`, oldest first: streamed in batches
+        (a server-side cursor on PostgreSQL), so a ledger of millions of rows is never held
+        whole. The connection stays open until the iteration ends."""
         d = deliveries.c
         q = _posts_query().where(d.status.in_(list(statuses)))
         if channel is not None:
@@ -154,4 +183,5 @@ class PostQueries:
             q = q.where(d.local_date >= since)
         q = q.order_by(d.platform, d.workspace, d.channel, d.local_date, d.id)
         with self.engine.connect() as conn:
-            return [_row(r._mapping) for r in conn.execute(q)]
+            for r in conn.execution_options(yield_per=EXPORT_BATCH).execute(q):
+                yield _row(r._mapping)
