@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CursorResult, Engine, delete, desc, func, insert, select
 
-from bot.core.requests import RequestKind, kept_query, request_key
 from bot.runtime.store.schema import check_fits, tip_requests
 from bot.runtime.store.times import aware, to_db
+
+if TYPE_CHECKING:
+    from bot.core.requests import RequestKind
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class RequestQueries:
     ) -> bool:
         """Note a request or an unanswered question; False (nothing kept) when the words
         normalise to nothing. The query is bounded here whatever the caller passes."""
+        # Imported here: the word rules load the stemmer, which `k8stip deliver` (this
+        # package's other user) never needs; a chat process has them loaded already.
+        from bot.core.requests import kept_query, request_key
+
         key = request_key(query)
         if not key:
             return False
