@@ -169,7 +169,7 @@ async def test_one_enormous_word_is_cut_inside_it_for_the_button(
 async def test_pressing_the_button_records_the_request_for_the_presser(
     router: Router, store: Store
 ) -> None:
-    answer = await router.handle(inv("@everyone <!channel> <@U123> <marquee>zqxv</marquee>"))
+    answer = await router.handle(inv("@everyone <@123456789012345678> <marquee>zqxv</marquee>"))
     command = request_button(answer)
     done = await router.handle(inv(command, user="U2"))
     assert done.kind is ReplyKind.INFO and done.text.startswith("Noted: you'd like tips on")
@@ -177,9 +177,13 @@ async def test_pressing_the_button_records_the_request_for_the_presser(
     assert kinds == [("unanswered", "U1"), ("request", "U2")]
     # Shown inert: Slack gets no broadcast and no markup from it.
     rendered = json.dumps(slack_render(done))
-    for live in ("<!channel>", "<@U123>", "<marquee>", "@everyone"):
+    for live in ("<@123456789012345678>", "<marquee>", "@everyone"):
         assert live not in rendered, live  # escaped, or broken with a zero-width joiner
     assert "&lt;marquee&gt;" in rendered
+    # Discord: mentions escaped in the text (and the adapter sends with no mentions allowed).
+    content = discord_render(done).content or ""
+    assert "@everyone" not in content and "<@123456789012345678>" not in content
+    assert "@\u200beveryone" in content and "<@\u200b123456789012345678>" in content
 
 
 async def test_slack_and_discord_render_the_request_button(router: Router) -> None:
