@@ -176,10 +176,13 @@ class AdapterFactory(Protocol):
 
 
 class CommandObserver(Protocol):
-    """Protocol: the metrics hook the router calls for every handled command
-    (bot.runtime.health.Metrics implements it)."""
+    """Protocol: the metrics hooks the router calls for every handled command, and for
+    every question no tip answered (bot.runtime.metrics.Metrics implements it; the words
+    asked are never passed)."""
 
     def command_handled(self, platform: str, command: str) -> None: ...
+
+    def query_unanswered(self, platform: str) -> None: ...
 
 
 class TipSource(Protocol):
@@ -217,3 +220,6 @@ class TipEngine(TipSource, Protocol):
         """One mapping per topic with at least `id`, `title` and `count`."""
 
     def resolve_topics(self, names: Sequence[str]) -> tuple[list[str], list[str]]: ...
+
+    def nearest_topic(self, query: str) -> str | None:
+        """The topic id closest to a request's words, None when none is near."""

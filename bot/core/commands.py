@@ -252,6 +252,45 @@ COMMANDS: dict[str, CommandSpec] = {
             discord="/k8stip stats",
             discord_description="Your votes, quiz answers and streak (only you see them)",
         ),
+        CommandSpec(
+            "request",
+            "request",
+            "Ask for tips on something the tips don't cover yet",
+            params=(
+                Param(
+                    "words",
+                    "topic or words",
+                    EVERYWHERE,
+                    "What you'd like tips on, e.g. 'helm chart upgrades'",
+                ),
+            ),
+            discord="/k8stip request",
+            discord_description="Ask for tips on something the tips don't cover yet",
+        ),
+        CommandSpec(
+            "requests",
+            "requests",
+            "See what members asked for and searched in vain over 30 days, and the nearest topics",
+            admin=True,
+            params=(Param("count", "N", (), "How many of each to list, 1 to 25 (default 10)"),),
+            discord="/k8stip-admin requests",
+            discord_description="Top requests and unanswered searches of the last 30 days",
+        ),
+        CommandSpec(
+            "yesterday",
+            "yesterday",
+            "Yesterday's daily tip in this channel, to read again",
+            discord="/k8stip yesterday",
+            discord_description="Yesterday's daily tip in this channel",
+        ),
+        CommandSpec(
+            "history",
+            "history",
+            "This channel's last daily tips, newest first, with their votes",
+            params=(Param("count", "N", (), "How many posts, 1 to 25 (default 5)"),),
+            discord="/k8stip history",
+            discord_description="This channel's last daily tips, newest first",
+        ),
         # Anyone sees the board once it is on; turning it on or off is checked in the
         # handler, since the same word does both.
         CommandSpec(
@@ -273,10 +312,10 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec(
             "forget",
             "forget",
-            "Delete your votes and quiz answers everywhere",
+            "Delete your votes, quiz answers and requests everywhere",
             params=(Param("confirm", "me", EVERYWHERE, "Choose me to confirm", ("me",)),),
             discord="/k8stip forget",
-            discord_description="Delete your votes and quiz answers everywhere",
+            discord_description="Delete your votes, quiz answers and requests everywhere",
         ),
         CommandSpec(
             "retired",

@@ -6,12 +6,14 @@ text, who may run them and how each platform types them are declared once, in
 `bot.core.commands.COMMANDS`; the router binds a handler to each (the subscription ones live in
 `bot.runtime.subscription_commands`, votes, progress and retirements in
 `bot.runtime.learning_commands`, the quiz in `bot.runtime.quiz_commands`, threads and
-mentions in `bot.runtime.channel_commands`), so every hint names the asking platform's syntax.
+mentions in `bot.runtime.channel_commands`, requests in `bot.runtime.request_commands`, past
+posts in `bot.runtime.history_commands`), so every hint names the asking platform's syntax.
 Buttons carry a command (`another …`, `more <topic>`, `share <tip_id>`, `vote <kind> <tip_id>`,
-`quiz-answer <question> <index>`) and are routed exactly like typed commands; with threads on,
-the answer to Another / More on a daily post goes in its thread. A topic request draws the
-tips this channel's votes retired only when nothing else answers. Raw user text stays raw
-here: adapters neutralise mentions and markup.
+`quiz-answer <question> <index>`, `request <words>` under a "nothing found" answer,
+`history N page P`) and are routed exactly like typed commands; with threads on, the answer to
+Another / More on a daily post goes in its thread. A question nothing answers is noted for
+admins. A topic request draws the tips this channel's votes retired only when nothing else
+answers. Raw user text stays raw here: adapters neutralise mentions and markup.
 """
 
 from __future__ import annotations
@@ -43,8 +45,10 @@ from bot.ports import Clock, CommandObserver, TipEngine
 from bot.runtime.channel_commands import ChannelCommands
 from bot.runtime.clock import SystemClock
 from bot.runtime.command_context import CommandContext, CommandHandler
+from bot.runtime.history_commands import HistoryCommands
 from bot.runtime.learning_commands import LearningCommands, channel_retired
 from bot.runtime.quiz_commands import QuizCommands
+from bot.runtime.request_commands import RequestCommands
 from bot.runtime.store import Store
 from bot.runtime.subscription_commands import MANUAL_PAUSE_PREFIX, SubscriptionCommands
 
@@ -105,6 +109,7 @@ class Router:
         self.learning = LearningCommands(self.ctx)
         self.quiz = QuizCommands(self.ctx, self.rng)
         self.channel = ChannelCommands(self.ctx)
+        self.requests = RequestCommands(self.ctx, observer)
         self.commands = bind(
             {
                 "help": self.cmd_help,
@@ -117,6 +122,8 @@ class Router:
                 **self.learning.handlers(),
                 **self.quiz.handlers(),
                 **self.channel.handlers(),
+                **self.requests.handlers(),
+                **HistoryCommands(self.ctx).handlers(),
             }
         )
 
@@ -215,13 +222,15 @@ class Router:
         seen, _ = rotation_state([t.id for t in self.ctx.engine.corpus.tips], history)
         answer = self.ctx.engine.tip(query, rng=self.rng, exclude=seen)
         if answer.tip is None or answer.card is None:
-            lines: tuple[str, ...] = ()
             close = difflib.get_close_matches(query.split()[0].lower(), self.commands, n=1)
             hint = self.ctx.example(inv, close[0]) if close else ""
             if hint:
+                # A mistyped command, not a question: no request to note.
                 help_ = self.ctx.example(inv, "help")
-                lines = (f"Did you mean the command {hint}? Try {help_}",)
-            return Reply(ReplyKind.INFO, answer.message, lines=lines)
+                line = f"Did you mean the command {hint}? Try {help_}"
+                return Reply(ReplyKind.INFO, answer.message, lines=(line,))
+            nothing = Reply(ReplyKind.INFO, answer.message)
+            return await self.requests.note_unanswered(inv, query, nothing)
         return await self._show(inv, answer.card, list(answer.topics))
 
     async def _show(
@@ -272,7 +281,8 @@ class Router:
             )
         result = self.ctx.engine.search(" ".join(args), limit=5)
         if not result.cards:
-            return Reply(ReplyKind.INFO, result.message)
+            nothing = Reply(ReplyKind.INFO, result.message)
+            return await self.requests.note_unanswered(inv, " ".join(args), nothing)
         return Reply(ReplyKind.SEARCH, result.message, cards=tuple(result.cards))
 
     async def cmd_topics(self, inv: Invocation, args: list[str]) -> Reply:

@@ -59,7 +59,10 @@ async def test_every_command_has_help_text(router: Router) -> None:
         "restore",
     ):
         assert any(line.startswith(f"/k8stip {name}") for line in reply.lines), name
-    assert "/k8stip forget me — Delete your votes and quiz answers everywhere." in reply.lines
+    assert (
+        "/k8stip forget me — Delete your votes, quiz answers and requests everywhere."
+        in reply.lines
+    )
     assert not any(line.startswith(("/k8stip vote", "/k8stip quiz-answer")) for line in reply.lines)
     one = await router.handle(inv("help subscribe"))
     assert one.text.startswith("/k8stip subscribe [HH:MM]")

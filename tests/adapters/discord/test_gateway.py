@@ -127,6 +127,9 @@ async def test_registers_both_command_groups_globally(
         "help",
         "quiz",
         "stats",
+        "request",
+        "yesterday",
+        "history",
         "leaderboard",
         "forget",
     }
@@ -142,6 +145,7 @@ async def test_registers_both_command_groups_globally(
         "mention",
         "retired",
         "restore",
+        "requests",
     }
     assert str(admin["default_member_permissions"]) == ADMIN_BIT
     assert by_name["k8stip"]["default_member_permissions"] is None
