@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from bot.app import config_subscriptions
 from bot.config import Config, DeliveryConfig, SubscriptionConfig
 from bot.core.schedules import parse_days
+from bot.runtime.config_sync import config_subscriptions
 from bot.runtime.delivery import planning
 from bot.runtime.idle_check import PLAN_LOOK_BACK, PLANNED_SINCE, config_rows, is_idle
 from bot.runtime.store import Store, SubscriptionSpec

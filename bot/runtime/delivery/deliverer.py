@@ -243,6 +243,11 @@ class Deliverer:
                 self.store.mark_final, d.id, PAUSED, sub.paused_reason, 0, self.clock.now()
             )
             return result_of(d, PAUSED, d.tip_id, error=sub.paused_reason)
+        if sub.snoozed_at(d.due_at):  # snoozed after this row was planned
+            await self.db.retry(
+                self.store.mark_final, d.id, SKIPPED, "snoozed", 0, self.clock.now()
+            )
+            return result_of(d, SKIPPED, d.tip_id, error="snoozed")
         adapter = self.adapters[d.platform]
         target = Target(d.platform, d.workspace, d.channel)
 

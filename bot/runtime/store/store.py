@@ -8,11 +8,12 @@ database.
 `Store` is the one object the rest of the bot holds. Its methods live with the tables they
 touch: `subscriptions.py`, `ledger.py` (planning and reading deliveries), `claims.py` (claim,
 lease, mark, release), `history.py`, `votes.py` (votes, restorations, forgetting a member),
-`quizzes.py` (quiz postings and answers) and `practice.py` (Leitner cards, the leaderboard
-and its channel setting). Those classes hold no state but `self.engine`, which `Store` owns,
-so `Store` inherits them: every caller keeps calling `store.mark_sent(...)`, with no layer of
-forwarding methods to keep in step. Records and statuses are in `records.py`, schema
-upgrades in `migrate.py`.
+`quizzes.py` (quiz postings and answers), `practice.py` (Leitner cards, the leaderboard
+and its channel setting), `schedule_changes.py` (`skip` and `post now` in the ledger) and
+`personal.py` (members' own subscriptions). Those classes hold no state but `self.engine`,
+which `Store` owns, so `Store` inherits them: every caller keeps calling
+`store.mark_sent(...)`, with no layer of forwarding methods to keep in step. Records and
+statuses are in `records.py`, schema upgrades in `migrate.py`.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from bot.runtime.store.engine import SQLITE_BUSY_TIMEOUT_MS, open_engine
 from bot.runtime.store.history import HistoryQueries
 from bot.runtime.store.ledger import LedgerQueries
 from bot.runtime.store.migrate import bundled_head, current_revision, upgrade
+from bot.runtime.store.personal import PersonalQueries
 from bot.runtime.store.practice import PracticeQueries
 from bot.runtime.store.quizzes import QuizQueries
+from bot.runtime.store.schedule_changes import ScheduleChangeQueries
 from bot.runtime.store.schema import subscriptions
 from bot.runtime.store.subscriptions import SubscriptionQueries
 from bot.runtime.store.votes import VoteQueries
@@ -41,6 +44,8 @@ class Store(
     VoteQueries,
     QuizQueries,
     PracticeQueries,
+    ScheduleChangeQueries,
+    PersonalQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 
