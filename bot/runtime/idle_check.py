@@ -32,6 +32,7 @@ from bot.core.schedules import (
     days_from_text,
     days_to_text,
     parse_days,
+    parse_every,
     parse_timezone,
 )
 from bot.runtime.schema_head import text_head
@@ -43,9 +44,9 @@ OPEN_STATUSES = ("planned", "claimed")
 CONFIG_ORIGIN = "config"
 
 
-def config_rows(config: Config) -> dict[tuple[str, str, str], tuple[str, ...]]:
+def config_rows(config: Config) -> dict[tuple[str, str, str], tuple[str | int | None, ...]]:
     """What `sync_config_subscriptions` stores for each config subscription: key ->
-    (time, timezone, days, topics, mode, origin), as the columns hold them."""
+    (time, timezone, days, topics, mode, every_days, origin), as the columns hold them."""
     return {
         (s.platform, s.workspace, s.channel): (
             s.time,
@@ -53,6 +54,7 @@ def config_rows(config: Config) -> dict[tuple[str, str, str], tuple[str, ...]]:
             days_to_text(parse_days(s.days)),
             ",".join(s.topics),
             s.mode,
+            parse_every(s.days),  # `every N days`: a changed N is a change to sync
             CONFIG_ORIGIN,
         )
         for s in config.subscriptions
@@ -109,7 +111,7 @@ def _idle(conn: sqlite3.Connection, config: Config, at: datetime, catch_up: time
     subs = list(
         conn.execute(
             "SELECT id, platform, workspace, channel, time, timezone, days, topics, mode, "
-            "origin, active_from FROM subscriptions"
+            "every_days, origin, active_from FROM subscriptions"
         )
     )
     wanted = config_rows(config)

@@ -61,7 +61,8 @@ async def personal_status_lines(ctx: CommandContext, inv: Invocation) -> tuple[s
     now = ctx.clock.now()
     lines = [f"Your personal tip: {when_text(sub)}, by direct message ({_topics(ctx, sub)})"]
     if sub.paused:
-        lines.append(f"Your personal tip is paused: {sub.paused_reason}")
+        again = ctx.example(inv, "subscribe-me")
+        lines.append(f"Your personal tip is paused: {sub.paused_reason}. {again} restarts it.")
     elif sub.snoozed_until is not None and sub.snoozed_until > now:
         lines.append(f"Snoozed until {local_when(sub.snoozed_until, sub.timezone)}")
     lines.append(f"Your next one: {local_when(next_personal(sub, now), sub.timezone)}")
@@ -103,6 +104,8 @@ class PersonalCommands:
         )
         now = self.ctx.clock.now()
         sub = await self.ctx.db(self.ctx.store.upsert_subscription, spec, "chat", inv.user, now)
+        if sub.paused:  # e.g. direct messages were refused once: running it again restarts it
+            await self.ctx.db(self.ctx.store.set_paused, sub.id, False, "", now)
         verb = "Changed" if existing else "Subscribed"
         snooze = (
             f" Snoozed until {local_when(sub.snoozed_until, sub.timezone)}."
