@@ -129,7 +129,9 @@ class SubscriptionCommands:
             if personal:
                 return Reply(ReplyKind.INFO, "Your personal daily tip", lines=personal)
             return self.ctx.not_subscribed(inv)
-        _, due = sub.schedule.next_after(self.ctx.clock.now())
+        now = self.ctx.clock.now()
+        found = await self.ctx.db(self.ctx.store.next_unwritten_post, sub, now)
+        due = found[1] if found else sub.schedule.next_after(now)[1]
         topics = (
             ", ".join(self.ctx.engine.corpus.topic_title(t) for t in sub.topics) or "all topics"
         )
@@ -144,6 +146,8 @@ class SubscriptionCommands:
             lines.append(f"Paused: {sub.paused_reason}. {resume} restarts it.")
         else:
             lines.append(f"Next post: {local_when(due, sub.timezone)}")
+        if found and found[2]:  # `skip` (or `post now`) already settled these dates
+            lines.append("Not posted again: " + ", ".join(f"{d:%a %d %b}" for d in found[2]))
         last = await self.ctx.db(self.ctx.store.last_delivery, sub.id)
         if last is not None:
             lines.append(

@@ -173,6 +173,9 @@ async def test_skip_skips_the_next_post_and_twice_the_one_after(
         (date(2026, 3, 28), SKIPPED, "skipped by Ada"),
         (date(2026, 3, 29), SKIPPED, "skipped by Ada"),
     ]
+    status = await r.handle(inv("status"))
+    assert "Next post: Mon 30 Mar 09:00 CEST" in status.lines
+    assert "Not posted again: Sat 28 Mar, Sun 29 Mar" in status.lines
     # Two replicas run their passes: neither posts the skipped days.
     a, b = deliverer(store, engine, clock, "a"), deliverer(store, engine, clock, "b")
     b.adapters = a.adapters

@@ -73,6 +73,33 @@ class ScheduleChangeQueries:
                     return local_date, due
         return None
 
+    def next_unwritten_post(
+        self, sub: Subscription, after: datetime
+    ) -> tuple[date, datetime, list[date]] | None:
+        """The next scheduled post after `after` that will go out as far as the ledger
+        knows: (its local date, due instant, the dates before it already written off as
+        skipped or posted ahead). None when there is none within a year."""
+        d = deliveries.c
+        with self.engine.connect() as conn:
+            written = {
+                r.local_date: r.status
+                for r in conn.execute(
+                    select(d.local_date, d.status).where(
+                        d.subscription_id == sub.id, d.due_at > to_db(after - timedelta(days=2))
+                    )
+                )
+            }
+        schedule, instant = sub.schedule, after
+        passed: list[date] = []
+        for _ in range(SKIP_SEARCH_LIMIT):
+            local_date, due = schedule.next_after(instant)
+            instant = due
+            if local_date not in written and not sub.snoozed_at(due):
+                return local_date, due, passed
+            if local_date in written:
+                passed.append(local_date)
+        return None
+
     def open_for_now(self, sub: Subscription, local_date: date, now: datetime) -> Delivery:
         """Today's row, due now: planned if there was none, brought forward if it was
         planned for later, reopened if it was skipped or failed. A row already sent or being
