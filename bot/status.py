@@ -66,6 +66,7 @@ def status_rows(store: Store, now: datetime) -> list[dict[str, Any]]:
                 "origin": sub.origin,
                 "paused": sub.paused,
                 "paused_reason": sub.paused_reason,
+                "member": sub.member,  # a personal subscription's member; "" for a channel's
                 "next_post": due.astimezone(parse_timezone(sub.timezone)).isoformat(),
                 "last": None
                 if last is None

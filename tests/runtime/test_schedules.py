@@ -224,11 +224,7 @@ async def test_post_now_after_today_s_post_went_out_posts_nothing(
     clock = FakeClock(NOW)
     d = deliverer(store, engine, clock)
     r = router(store, engine, clock, d)
-    await r.handle(inv("subscribe 10:30", admin=True))  # created at 11:00: starts tomorrow
-    clock.set(NOW + timedelta(days=1))  # Saturday 11:00; weekdays by default: no post today
-    store.upsert_subscription(
-        SubscriptionSpec("slack", "T1", "C1", "10:30", AMS, DAILY), "chat", "U1", NOW
-    )
+    await r.handle(inv("subscribe 10:30", admin=True))  # weekdays; 11:00 now: from Monday
     clock.set(datetime(2026, 3, 30, 9, 0, tzinfo=UTC))  # Monday 11:00 CEST, 10:30 went out
     await d.run_pass()
     assert len(adapter_of(d).posts) == 1
@@ -357,3 +353,21 @@ async def test_snooze_without_a_personal_tip_says_how_to_start_one(
 ) -> None:
     reply = await router(store, engine, FakeClock(NOW)).handle(inv("snooze 7d"))
     assert "no personal daily tip" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("platform", "hint"),
+    [
+        ("console", "/k8stip subscribe me 08:30 Europe/Berlin weekdays"),
+        ("discord", "/k8stip subscribe-me time:08:30 timezone:Europe/Berlin days:weekdays"),
+    ],
+)
+async def test_hints_are_in_the_asking_platform_s_syntax(
+    store: Store, engine: Engine, platform: str, hint: str
+) -> None:
+    r = router(store, engine, FakeClock(NOW))
+    reply = await r.handle(inv("subscribe me 24:61", platform=platform, ws="W"))
+    assert reply.kind is ReplyKind.ERROR and reply.lines == (f"Example: {hint}",)
+    ok = await r.handle(inv("subscribe me 08:00 every 2 days", platform=platform, ws="W"))
+    assert "every 2 days at 08:00" in ok.text
+    assert "snooze" in ok.lines[0] and ("unsubscribe-me" in ok.lines[0]) == (platform == "discord")
