@@ -17,7 +17,7 @@ from bot.core.replies import ReplyKind
 from bot.runtime.delivery import Deliverer
 from bot.runtime.delivery.post_now import ImmediatePost, LatePostNow
 from bot.runtime.router import Router
-from bot.runtime.store import SENT, SKIPPED, Store, SubscriptionSpec
+from bot.runtime.store import SENT, SKIPPED, Store
 from tests.fakes.clock import FakeClock
 from tests.fakes.recording import RecordingAdapter
 
