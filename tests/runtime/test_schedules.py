@@ -371,3 +371,20 @@ async def test_hints_are_in_the_asking_platform_s_syntax(
     ok = await r.handle(inv("subscribe me 08:00 every 2 days", platform=platform, ws="W"))
     assert "every 2 days at 08:00" in ok.text
     assert "snooze" in ok.lines[0] and ("unsubscribe-me" in ok.lines[0]) == (platform == "discord")
+
+
+async def test_post_now_racing_the_scheduled_pass_posts_once(store: Store, engine: Engine) -> None:
+    """At the due minute an admin runs `post now` on one replica while another runs its
+    pass: the day's row is claimed once, so the channel gets one tip."""
+    clock = FakeClock(NOW)
+    shared = RecordingAdapter(platform="slack")
+    a = deliverer(store, engine, clock, "a", shared)
+    b = deliverer(store, engine, clock, "b", shared)
+    r = router(store, engine, clock, a)
+    await r.handle(inv("subscribe 12:00 daily", admin=True))
+    clock.set(datetime(2026, 3, 27, 11, 0, tzinfo=UTC))  # 12:00 in Amsterdam
+    replies = await asyncio.gather(r.handle(inv("post now", admin=True)), b.run_pass())
+    await b.run_pass()
+    assert [p.delivery_id for p in shared.posts] == ["k8s-1-20260327"]
+    text = replies[0].text
+    assert text.startswith(("Posted now", "The tip of Fri 27 Mar")), text
