@@ -14,8 +14,8 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:  # the Protocols only name these types: importing the ports loads no engine
     from bot.config import Config, Secrets
@@ -120,6 +120,28 @@ class Notifier(Protocol):
 
     async def notify(self, target: Target, reply: Reply) -> bool:
         """Post `reply` to `target`; False when that platform is not running or refused."""
+
+
+PostNowStatus = Literal["sent", "already_sent", "busy", "failed", "unavailable"]
+
+
+@dataclass(frozen=True)
+class PostNowOutcome:
+    """What `post now` did with today's post: `sent` (now, counted as today's),
+    `already_sent` (today's had gone out: nothing posted), `busy` (another process is posting
+    it right now), `failed` (tried; `detail` says why) or `unavailable` (this process cannot
+    post to that platform)."""
+
+    status: PostNowStatus
+    local_date: date
+    detail: str = ""
+
+
+class PostNow(Protocol):
+    """Protocol: posts a subscription's tip at once through the delivery ledger, as today's
+    post (the router's `post now`; runtime/delivery/post_now.py implements it)."""
+
+    async def post_now(self, subscription_id: int) -> PostNowOutcome: ...
 
 
 class PlatformEvents(Protocol):

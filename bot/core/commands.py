@@ -83,9 +83,9 @@ _TIME = Param("time", "HH:MM", ("discord",), "Local time, 24-hour HH:MM, e.g. 09
 _TIMEZONE = Param("timezone", "timezone", (), "IANA timezone, e.g. Europe/Amsterdam")
 _DAYS = Param(
     "days",
-    "daily|weekdays|mon,wed,fri",
+    "daily|weekdays|mon,wed,fri|every 3 days|weekly on fri",
     (),
-    "daily, weekdays, weekends, or a list such as mon,wed,fri",
+    "daily, weekdays, mon,wed,fri, every 3 days (2-90) or weekly on fri",
 )
 _TOPICS = Param("topics", "topic …", (), "Only these topics, e.g. 'rbac secrets' (default: all)")
 _TIP_ID = Param("tip", "tip id", EVERYWHERE, "The tip's id, as the retired command lists it")
@@ -178,6 +178,51 @@ COMMANDS: dict[str, CommandSpec] = {
             admin=True,
             discord="/k8stip-admin resume",
             discord_description="Resume the daily tips in this channel",
+        ),
+        CommandSpec(
+            "skip",
+            "skip",
+            "Skip this channel's next daily post (again: the one after too)",
+            admin=True,
+            discord="/k8stip-admin skip",
+            discord_description="Skip the next daily post in this channel",
+        ),
+        # Typed as two words; the router matches two-word command words first.
+        CommandSpec(
+            "post-now",
+            "post now",
+            "Post the next tip here now, as today's (nothing if today's went out)",
+            admin=True,
+            discord="/k8stip-admin post-now",
+            discord_description="Post the next tip now, as today's",
+        ),
+        CommandSpec(
+            "subscribe-me",
+            "subscribe me",
+            "Get a tip by direct message at your own time, days and topics",
+            params=(
+                Param("time", "HH:MM", (), "Your local time, 24-hour HH:MM (default 09:00)"),
+                _TIMEZONE,
+                _DAYS,
+                _TOPICS,
+            ),
+            discord="/k8stip subscribe-me",
+            discord_description="A tip for you by direct message, at your own time",
+        ),
+        CommandSpec(
+            "unsubscribe-me",
+            "unsubscribe me",
+            "Stop your personal tip",
+            discord="/k8stip unsubscribe-me",
+            discord_description="Stop your personal tip by direct message",
+        ),
+        CommandSpec(
+            "snooze",
+            "snooze",
+            "Hold your personal tip for 1 to 90 days, or off to wake it",
+            params=(Param("duration", "7d|off", EVERYWHERE, "How long: 1d to 90d, or off"),),
+            discord="/k8stip snooze",
+            discord_description="Hold your personal tip for some days (off: wake it)",
         ),
         # Open to everyone on Slack and the console; on Discord it sits in the admin group.
         CommandSpec(

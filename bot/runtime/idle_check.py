@@ -37,6 +37,7 @@ from bot.core.schedules import (
     days_from_text,
     days_to_text,
     parse_days,
+    parse_every,
     parse_timezone,
 )
 from bot.runtime.schema_head import text_head
@@ -54,9 +55,10 @@ CONFIG_ORIGIN = "config"
 PG_CONNECT_TIMEOUT_SECONDS = 5
 
 
-def config_rows(config: Config) -> dict[tuple[str, str, str], tuple[str, ...]]:
+def config_rows(config: Config) -> dict[tuple[str, str, str], tuple[str | None, ...]]:
     """What `sync_config_subscriptions` stores for each config subscription: key ->
-    (time, timezone, days, topics, mode, origin), as the columns hold them."""
+    (time, timezone, days, topics, mode, every_days, origin), as the columns hold them, as
+    text (`_as_text`: PostgreSQL's rows come through libpq as text, SQLite's typed)."""
     return {
         (s.platform, s.workspace, s.channel): (
             s.time,
@@ -64,10 +66,16 @@ def config_rows(config: Config) -> dict[tuple[str, str, str], tuple[str, ...]]:
             days_to_text(parse_days(s.days)),
             ",".join(s.topics),
             s.mode,
+            _as_text(parse_every(s.days)),  # `every N days`: a changed N is a change to sync
             CONFIG_ORIGIN,
         )
         for s in config.subscriptions
     }
+
+
+def _as_text(value: object) -> str | None:
+    """A column value as text (None stays None), alike from SQLite and through libpq."""
+    return None if value is None else str(value)
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -152,7 +160,7 @@ def _idle(query: Query, config: Config, at: datetime, catch_up: timedelta) -> bo
         return False
     subs = query(
         "SELECT id, platform, workspace, channel, time, timezone, days, topics, mode, "
-        "origin, active_from FROM subscriptions",
+        "every_days, origin, active_from FROM subscriptions",
         (),
     )
     wanted = config_rows(config)
@@ -160,7 +168,7 @@ def _idle(query: Query, config: Config, at: datetime, catch_up: timedelta) -> bo
     for _id, platform, workspace, channel, *values, _active_from in subs:
         key = (str(platform), str(workspace), str(channel))
         if key in wanted:
-            if tuple(values) != wanted[key]:
+            if tuple(_as_text(v) for v in values) != wanted[key]:
                 return False  # the sync would change it (or take a chat subscription over)
             synced.add(key)
         elif values[-1] == CONFIG_ORIGIN:

@@ -41,20 +41,26 @@ from bot.core.wording import (
     tip_reply,
     usage,
 )
-from bot.ports import Clock, CommandObserver, TipEngine
+from bot.ports import Clock, CommandObserver, PostNow, TipEngine
 from bot.runtime.channel_commands import ChannelCommands
 from bot.runtime.clock import SystemClock
 from bot.runtime.command_context import CommandContext, CommandHandler
 from bot.runtime.history_commands import HistoryCommands
 from bot.runtime.learning_commands import LearningCommands, channel_retired
+from bot.runtime.personal_commands import PersonalCommands
 from bot.runtime.quiz_commands import QuizCommands
 from bot.runtime.request_commands import RequestCommands
+from bot.runtime.schedule_commands import ScheduleCommands
 from bot.runtime.store import Store
 from bot.runtime.subscription_commands import MANUAL_PAUSE_PREFIX, SubscriptionCommands
 
 # The commands that leave a channel's pause alone, or report it themselves, and the presses
 # and the quiz (posted to the whole channel, or a card edited in place): no notice after.
-_NO_PAUSED_NOTICE = ("pause", "resume", "status", "quiz", "quiz-answer", "vote")
+# A member's own subscription is not the channel's: no notice after those either.
+_NO_PAUSED_NOTICE = (
+    *("pause", "resume", "status", "quiz", "quiz-answer", "vote", "post-now"),
+    *("subscribe-me", "unsubscribe-me", "snooze"),
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ class Router:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         observer: CommandObserver | None = None,
+        post_now: PostNow | None = None,
     ) -> None:
         self.ctx = CommandContext(engine, store, config, clock or SystemClock())
         self.rng = rng or random.Random()
@@ -124,6 +131,8 @@ class Router:
                 **self.channel.handlers(),
                 **self.requests.handlers(),
                 **HistoryCommands(self.ctx).handlers(),
+                **ScheduleCommands(self.ctx, post_now).handlers(),
+                **PersonalCommands(self.ctx).handlers(),
             }
         )
 
@@ -134,8 +143,7 @@ class Router:
 
     async def handle(self, inv: Invocation) -> Reply:
         words = inv.text.split()
-        first = words[0].lower() if words else ""
-        command = self.commands.get(first)
+        command, taken = self._command_of(words)
         name = command.name if command else "tip"
         if self.observer is not None:
             self.observer.command_handled(inv.platform, name)
@@ -147,11 +155,20 @@ class Router:
         if command.admin and not inv.is_admin:
             what = command.summary.lower()
             return error(not_admin(inv.platform, what, slash=self.ctx.slash(inv)))
-        reply = await command.run(inv, words[1:])
+        reply = await command.run(inv, words[taken:])
         reply = await self.channel.threaded(inv, command.name, reply)
         if inv.is_admin and command.name not in _NO_PAUSED_NOTICE:
             reply = await self._with_paused_notice(inv, reply)
         return reply
+
+    def _command_of(self, words: list[str]) -> tuple[Command | None, int]:
+        """The command the words name and how many words name it: a two-word command
+        (`subscribe me`, `post now`) before its first word's (`subscribe`)."""
+        two = " ".join(words[:2]).lower()
+        if len(words) >= 2 and two in self.commands:
+            return self.commands[two], 2
+        first = words[0].lower() if words else ""
+        return self.commands.get(first), 1
 
     def _rate_limited(self, inv: Invocation) -> Reply | None:
         limit = self.ctx.config.rate_limit.commands_per_minute
@@ -223,7 +240,7 @@ class Router:
         answer = self.ctx.engine.tip(query, rng=self.rng, exclude=seen)
         if answer.tip is None or answer.card is None:
             close = difflib.get_close_matches(query.split()[0].lower(), self.commands, n=1)
-            hint = self.ctx.example(inv, close[0]) if close else ""
+            hint = self.ctx.example(inv, self.commands[close[0]].name) if close else ""
             if hint:
                 # A mistyped command, not a question: no request to note.
                 help_ = self.ctx.example(inv, "help")
@@ -297,8 +314,9 @@ class Router:
     async def cmd_help(self, inv: Invocation, args: list[str]) -> Reply:
         slash = self.ctx.slash(inv)
         who = admins(inv.platform).who
-        if args and args[0].lower() in self.commands:
-            spec = self.commands[args[0].lower()].spec
+        asked, _ = self._command_of(args)
+        if asked is not None:
+            spec = asked.spec
             shown = usage(inv.platform, spec.name, slash) or self.ctx.example(inv, "help")
             return info(shown, spec.help_summary(who))
         lines = tuple(

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text, update
 
-from bot.app import config_subscriptions
 from bot.config import Config, DeliveryConfig, SubscriptionConfig
 from bot.core.schedules import parse_days
+from bot.runtime.config_sync import config_subscriptions
 from bot.runtime.delivery import planning
 from bot.runtime.idle_check import PLAN_LOOK_BACK, PLANNED_SINCE, config_rows, is_idle
 from bot.runtime.store import Store, SubscriptionSpec
@@ -30,6 +30,8 @@ DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 ZONES = ["UTC", "Europe/Amsterdam", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"]
 DAYS: list[str | list[str]] = ["daily", "weekdays", "weekends", ["mon", "wed", "fri"], ["sun"]]
+CYCLE_DAYS: list[str | list[str]] = [*DAYS, "every 2 days", "every 3 days", "weekly on fri"]
+DAILY = (1, 2, 3, 4, 5, 6, 7)
 STATUSES = ["planned", "claimed", "sent", "skipped", "failed", "paused"]
 # Around the spring DST change in Europe and the US, and an ordinary week.
 BASES = [datetime(2026, 3, 29, 0, 0, tzinfo=UTC), datetime(2026, 3, 8, 0, 0, tzinfo=UTC)]
@@ -212,16 +214,21 @@ def _second_pass(url: str, kind: str) -> None:
     assert is_idle(config, at + timedelta(days=1), catch_up) is None  # the next day's post
 
 
-def test_config_rows_are_what_the_sync_stores(tmp_path: Path) -> None:
-    """config_rows agrees with `config_subscriptions` (bot/app.py), mode included: a field
-    the sync learns to store must be compared here too."""
+def test_config_rows_are_what_the_sync_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """config_rows agrees with `config_subscriptions` (bot/runtime/config_sync.py), mode and
+    cycle included, as text (how both databases' rows are compared): a field the sync learns
+    to store must be compared here too."""
+    monkeypatch.setattr(f"{__name__}.DAYS", CYCLE_DAYS)
     rng = random.Random(3)
     subs = [_sub(rng, f"c{i}") for i in range(20)]
     config = _config(f"sqlite:///{tmp_path}/x.db", subs, 6.0)
     expected = {
         spec.key: (
             spec.time, spec.timezone, ",".join(map(str, spec.days)), ",".join(spec.topics),
-            spec.mode.value, "config",
+            spec.mode.value, None if spec.every_days is None else str(spec.every_days),
+            "config",
         )
         for spec in config_subscriptions(config)
     }  # fmt: skip
@@ -290,3 +297,54 @@ def test_a_postgresql_schema_not_at_head_takes_the_full_path() -> None:
                 ("0004",)
             ]
         store.close()
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_cycles_and_snoozes_only_remove_due_days(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """States with `every N days` and `weekly on` in the config (sometimes changed since the
+    last sync), personal subscriptions on cycles, and snoozes that end before, around or
+    after `at`: whenever the check says idle, the sync changes nothing and the full path has
+    nothing to do. (It may say "maybe" more often than before: it reads the weekdays, not the
+    cycle or the snooze, and those only remove due days.)"""
+    monkeypatch.setattr(f"{__name__}.DAYS", CYCLE_DAYS)
+    rng = random.Random(29)
+    said_idle = 0
+    with _fresh_stores(kind, tmp_path) as (fresh, opened):
+        for n in range(120):
+            config, at, catch_up = _state(rng, fresh(n), opened)
+            with opened(config.database) as store:
+                for i in range(rng.randrange(0, 3)):
+                    every = rng.choice([None, 2, 5])
+                    spec = SubscriptionSpec(
+                        "console", "", f"dm:m{i}", _time(rng), rng.choice(ZONES), DAILY,
+                        every_days=every, member=f"m{i}",
+                    )  # fmt: skip
+                    store.upsert_subscription(spec, "chat", f"m{i}", at - timedelta(days=4))
+                for sub in store.list_subscriptions():
+                    if rng.random() < 0.4:
+                        until = at + timedelta(hours=rng.randrange(-60, 60))
+                        store.set_snooze(sub.id, until, at - timedelta(days=3))
+            quick = is_idle(config, at, catch_up)
+            assert quick in (True, None)
+            unchanged, nothing = _full_path(config, at, catch_up, opened)
+            if quick:
+                assert unchanged and nothing, (n, at, config.subscriptions)
+                said_idle += 1
+    assert said_idle >= 5  # idle states are reached, so the implication is tested
+
+
+def test_a_changed_cycle_in_the_config_is_not_idle(tmp_path: Path) -> None:
+    """`every 2 days` became `every 3 days` in the file: same weekdays, but the sync must
+    store the new cycle (and its new first day), so the check must not say idle."""
+    url = f"sqlite:///{tmp_path}/c.db"
+    before = SubscriptionConfig(platform="console", channel="ops", days="every 2 days")
+    at = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)  # 07:00 in Amsterdam: nothing due yet
+    store = Store.open(url)
+    store.migrate()
+    store.sync_config_subscriptions(config_subscriptions(_config(url, [before], 6.0)), at)
+    store.close()
+    assert is_idle(_config(url, [before], 6.0), at, timedelta(hours=6)) is True
+    after = SubscriptionConfig(platform="console", channel="ops", days="every 3 days")
+    assert is_idle(_config(url, [after], 6.0), at, timedelta(hours=6)) is None

@@ -132,6 +132,9 @@ async def test_registers_both_command_groups_globally(
         "history",
         "leaderboard",
         "forget",
+        "subscribe-me",
+        "unsubscribe-me",
+        "snooze",
     }
     admin = by_name["k8stip-admin"]
     assert {o["name"] for o in admin["options"]} == {
@@ -139,6 +142,8 @@ async def test_registers_both_command_groups_globally(
         "unsubscribe",
         "pause",
         "resume",
+        "skip",
+        "post-now",
         "status",
         "next",
         "threads",
