@@ -72,6 +72,13 @@ class Metrics:
             ["platform"],
             registry=r,
         )
+        self.notices = Counter(
+            "k8stip_notices",
+            "Notices posted outside a command's answer (review channel, direct messages), "
+            "by result (sent, failed)",
+            ["platform", "result"],
+            registry=r,
+        )
 
     def delivery_sent(self, platform: str, lag_seconds: float, at: datetime) -> None:
         self.tips_posted.labels(platform).inc()
@@ -86,6 +93,9 @@ class Metrics:
 
     def command_handled(self, platform: str, command: str) -> None:
         self.commands.labels(platform, command).inc()
+
+    def notice_posted(self, platform: str, sent: bool) -> None:
+        self.notices.labels(platform, "sent" if sent else "failed").inc()
 
     def set_learning(self, votes: Mapping[str, int], right: int, wrong: int, retired: int) -> None:
         """The learning gauges: votes by kind (its value), answers right and wrong, retired
@@ -134,3 +144,6 @@ class LateMetrics:
 
     def command_handled(self, platform: str, command: str) -> None:
         self._report(lambda m: m.command_handled(platform, command))
+
+    def notice_posted(self, platform: str, sent: bool) -> None:
+        self._report(lambda m: m.notice_posted(platform, sent))

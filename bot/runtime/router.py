@@ -38,13 +38,15 @@ from bot.core.wording import (
     tip_reply,
     usage,
 )
-from bot.ports import Clock, CommandObserver, TipEngine
+from bot.ports import Clock, CommandObserver, Notifier, TipEngine
 from bot.runtime.clock import SystemClock
 from bot.runtime.command_context import CommandContext, CommandHandler
+from bot.runtime.community import CommunityEngine
 from bot.runtime.learning_commands import LearningCommands, channel_retired
 from bot.runtime.quiz_commands import QuizCommands
 from bot.runtime.store import Store
 from bot.runtime.subscription_commands import MANUAL_PAUSE_PREFIX, SubscriptionCommands
+from bot.runtime.suggestion_commands import SuggestionCommands
 
 # The commands that leave a channel's pause alone, or report it themselves, and the presses
 # and the quiz (posted to the whole channel, or a card edited in place): no notice after.
@@ -95,8 +97,11 @@ class Router:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         observer: CommandObserver | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.ctx = CommandContext(engine, store, config, clock or SystemClock())
+        # Posts outside a command's answer (review notices, the author's direct message).
+        self.notifier = notifier
         self.rng = rng or random.Random()
         self.observer = observer
         self._recent: dict[tuple[str, str, str], deque[float]] = defaultdict(deque)
@@ -113,6 +118,7 @@ class Router:
                 **SubscriptionCommands(self.ctx).handlers(),
                 **self.learning.handlers(),
                 **self.quiz.handlers(),
+                **SuggestionCommands(self.ctx, notifier).handlers(),
             }
         )
 
@@ -131,6 +137,8 @@ class Router:
         limited = self._rate_limited(inv)
         if limited is not None:
             return limited
+        if isinstance(self.ctx.engine, CommunityEngine):
+            await self.ctx.engine.refresh()  # tips approved on any replica answer at once
         if command is None:
             return await self.tip(inv, words)
         if command.admin and not inv.is_admin:

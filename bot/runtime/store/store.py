@@ -8,10 +8,11 @@ database.
 `Store` is the one object the rest of the bot holds. Its methods live with the tables they
 touch: `subscriptions.py`, `ledger.py` (planning and reading deliveries), `claims.py` (claim,
 lease, mark, release), `history.py`, `votes.py` (votes, restorations, forgetting a member),
-`quizzes.py` (quiz postings and answers) and `practice.py` (Leitner cards, the leaderboard
-and its channel setting). Those classes hold no state but `self.engine`, which `Store` owns,
-so `Store` inherits them: every caller keeps calling `store.mark_sent(...)`, with no layer of
-forwarding methods to keep in step. Records and statuses are in `records.py`, schema
+`quizzes.py` (quiz postings and answers), `practice.py` (Leitner cards, the leaderboard
+and its channel setting) and `suggestions.py` (suggested tips, the community source). Those
+classes hold no state but `self.engine`, which `Store` owns, so `Store` inherits them: every
+caller keeps calling `store.mark_sent(...)`, with no layer of forwarding methods to keep in
+step. Records and statuses are in `records.py`, schema
 upgrades in `migrate.py`.
 """
 
@@ -30,6 +31,7 @@ from bot.runtime.store.practice import PracticeQueries
 from bot.runtime.store.quizzes import QuizQueries
 from bot.runtime.store.schema import subscriptions
 from bot.runtime.store.subscriptions import SubscriptionQueries
+from bot.runtime.store.suggestions import SuggestionQueries
 from bot.runtime.store.votes import VoteQueries
 
 
@@ -41,6 +43,7 @@ class Store(
     VoteQueries,
     QuizQueries,
     PracticeQueries,
+    SuggestionQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 
