@@ -138,6 +138,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     return run_import(args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.app import open_store
+    from bot.runtime.community_export import export_community
+
+    store = open_store(_config(args))
+    try:
+        return export_community(store, args.output)
+    finally:
+        store.close()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run
 
@@ -275,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--taxonomy", metavar="PATH", help="topics file (default: tips/topics.yaml)")
     p.add_argument("--source-id", help="id for the source block (default: from the title)")
+
+    p = add("export", cmd_export, "write what the database keeps as a file")
+    p.add_argument(
+        "what",
+        choices=["community"],
+        help="community: the approved suggested tips, as a tip file",
+    )
+    p.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
 
     p = add("run", cmd_run, "run the bot: scheduler, adapters, health server")
     p.add_argument("--no-console", action="store_true", help="don't read commands from stdin")

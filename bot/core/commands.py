@@ -134,7 +134,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec(
             "suggest",
             "suggest",
-            "Suggest a tip of your own; admins review it before it joins the Community tips",
+            "Suggest a tip of your own, to be reviewed before it joins the Community tips",
             params=(
                 Param(
                     "text",
@@ -146,7 +146,7 @@ COMMANDS: dict[str, CommandSpec] = {
                     "topics",
                     "topic …",
                     (),
-                    "Its topics, e.g. 'deployments rollouts' (optional)",
+                    "Its topics, e.g. 'deployments kubectl' (optional)",
                     prefix="|",
                 ),
             ),

@@ -220,3 +220,26 @@ def decided_line(status: str, by_name: str, at: date | None) -> str:
     """How an already-decided suggestion is reported: "approved by Bo on 2026-12-01"."""
     when = f" on {at.isoformat()}" if at else ""
     return f"{status} by {by_name or 'an admin'}{when}"
+
+
+def community_document(entries: Iterable[CommunityEntry]) -> dict[str, object]:
+    """The community tips as an ordinary tip file's document (`k8stip export community`):
+    the source block, then each tip's id, credit line (its chapter), text and topics."""
+    source = COMMUNITY_SOURCE
+    return {
+        "source": {
+            "id": source.id,
+            "title": source.title,
+            "kind": source.kind,
+            "note": "Tips members suggested and admins approved in chat",
+        },
+        "tips": [
+            {
+                "id": e.tip_id,
+                "chapter": credit(e.author_name, e.approved_by_name, e.approved_on),
+                "text": e.text,
+                "topics": list(e.topics),
+            }
+            for e in entries
+        ],
+    }

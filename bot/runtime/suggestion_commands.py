@@ -72,12 +72,21 @@ class SuggestionCommands:
     """The handlers of suggest and review."""
 
     def __init__(self, ctx: CommandContext, notifier: Notifier | None = None) -> None:
+        self.suggest = SuggestCommand(ctx, notifier)
+        self.review = ReviewCommand(ctx, notifier)
+
+    def handlers(self) -> dict[str, CommandHandler]:
+        return {"suggest": self.suggest.cmd_suggest, "review": self.review.cmd_review}
+
+
+class _Common:
+    """What both commands need: the checks, the duplicate finder, notices, a suggestion
+    that must still be pending."""
+
+    def __init__(self, ctx: CommandContext, notifier: Notifier | None = None) -> None:
         self.ctx = ctx
         self.notifier = notifier
         self._duplicates: tuple[object, DuplicateFinder] | None = None
-
-    def handlers(self) -> dict[str, CommandHandler]:
-        return {"suggest": self.cmd_suggest, "review": self.cmd_review}
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -126,7 +135,24 @@ class SuggestionCommands:
             return self.ctx.config.discord.review_channel
         return ""
 
-    # -- suggest ----------------------------------------------------------------------------
+    async def _pending(self, sid: int) -> Suggestion | Reply:
+        s = await self.ctx.db(self.ctx.store.suggestion, sid)
+        if s is None:
+            return error(NO_SUCH.format(id=sid))
+        if s.status != PENDING:
+            return self._already(s)
+        return s
+
+    @staticmethod
+    def _already(s: Suggestion) -> Reply:
+        at = s.decided_at.date() if s.decided_at else None
+        return info(
+            f"Suggestion #{s.id} was already {decided_line(s.status, s.decided_by_name, at)}."
+        )
+
+
+class SuggestCommand(_Common):
+    """`suggest <text> [| topic …]`."""
 
     async def cmd_suggest(self, inv: Invocation, args: list[str]) -> Reply:
         """Suggest a tip of your own; admins review it before it joins the Community tips."""
@@ -173,7 +199,9 @@ class SuggestionCommands:
         )
         await self._notify(Target(s.platform, s.workspace, channel), notice)
 
-    # -- review -----------------------------------------------------------------------------
+
+class ReviewCommand(_Common):
+    """`review`, `review approve|reject|edit|save ID …`."""
 
     async def cmd_review(self, inv: Invocation, args: list[str]) -> Reply:
         """Review suggested tips: approve, edit or reject each."""
@@ -215,21 +243,6 @@ class SuggestionCommands:
             else "1 suggested tip waits for review:"
         )
         return Reply(ReplyKind.INFO, head, lines=tuple(lines), actions=actions)
-
-    async def _pending(self, sid: int) -> Suggestion | Reply:
-        s = await self.ctx.db(self.ctx.store.suggestion, sid)
-        if s is None:
-            return error(NO_SUCH.format(id=sid))
-        if s.status != PENDING:
-            return self._already(s)
-        return s
-
-    @staticmethod
-    def _already(s: Suggestion) -> Reply:
-        at = s.decided_at.date() if s.decided_at else None
-        return info(
-            f"Suggestion #{s.id} was already {decided_line(s.status, s.decided_by_name, at)}."
-        )
 
     async def _approve(self, inv: Invocation, sid: int) -> Reply:
         s = await self._pending(sid)
