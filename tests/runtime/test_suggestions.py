@@ -5,6 +5,7 @@ review, approved tips join the Community source on every replica
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.console import ConsoleAdapter
 from bot.config import Config, config_from_mapping
 from bot.core.engine import Engine
 from bot.core.invocation import Invocation
@@ -362,3 +364,31 @@ async def test_an_author_on_a_platform_not_running_here_is_not_told_and_the_admi
     pending = one.router.ctx.store.pending_suggestions()[0]
     approved = await admin(one, f"review approve {pending[0].id}")
     assert "Ana could not be told." in approved.lines
+
+
+async def test_on_the_console_a_suggestion_is_typed_reviewed_edited_and_approved(
+    engine: Engine, store: Store
+) -> None:
+    """No modals on the console: the edit prints the command to type, and typing it saves."""
+    out = io.StringIO()
+    live = CommunityEngine(engine, store, FakeClock(NOW))
+    notifier = AdapterNotifier()
+    router = Router(live, store, CONFIG, FakeClock(NOW), random.Random(1), notifier=notifier)
+    console = ConsoleAdapter(router.handle, out=out, interactive=False, user="ana")
+    notifier.adapters["console"] = console
+    await console.answer(f"/k8stip suggest {TIP} | kubectl")
+    listed = await console.answer("/k8stip review")
+    assert listed is not None and "1 suggested tip waits for review:" in out.getvalue()
+    assert "[Approve #1: /k8stip review approve 1]" in out.getvalue()
+    edit = await console.answer("/k8stip review edit 1")
+    assert edit is not None and edit.form is not None
+    assert "type /k8stip review save 1 <text> | <topics>" in out.getvalue()
+    edited = TIP.replace("in seconds", "in a few seconds")
+    saved = await console.answer(f"/k8stip review save 1 {edited} | deployments kubectl")
+    assert saved is not None and saved.text == "Saved #1."
+    approved = await console.answer("/k8stip review approve 1")
+    assert approved is not None and "ana was told by direct message." in approved.lines
+    assert "[#dm:ana] Your suggested tip was approved by ana" in out.getvalue()
+    found = await console.answer("/k8stip search rollout undo previous revision")
+    assert found is not None and found.cards[0].text == edited
+    assert "— Community · suggested by ana, approved by ana on 2026-12-01" in out.getvalue()
