@@ -4,7 +4,8 @@ in the database, the same on every replica.
 Before each command and each delivery pass, `refresh()` asks the store for the community
 source's version (a count and the newest change: one small query), at most once every
 `CHECK_SECONDS`; when it moved, the corpus is rebuilt with the new tips on a worker thread and
-swapped in whole, so a command in flight keeps the engine it started with. An approval on this
+swapped in whole, so a command in flight keeps the engine it started with, and commands that
+arrive during a rebuild answer from the engine as it was rather than wait. An approval on this
 replica calls `invalidate()`, so the approving admin's next command already finds the tip. A
 store that cannot be read leaves the engine as it was (the file tips still answer).
 """
@@ -64,9 +65,9 @@ class CommunityEngine:
         now = self._now()
         if self._checked_at is not None and now - self._checked_at < self.check_seconds:
             return
+        if self._lock.locked():
+            return  # another command is checking or rebuilding: answer with the engine as is
         async with self._lock:
-            if self._checked_at is not None and now - self._checked_at < self.check_seconds:
-                return  # another command checked while this one waited
             try:
                 await asyncio.to_thread(self._refresh_blocking)
             except (SQLAlchemyError, OSError) as e:

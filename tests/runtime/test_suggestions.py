@@ -15,16 +15,17 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.console import ConsoleAdapter
-from bot.config import Config, config_from_mapping
+from bot.config import Config, DeliveryConfig, config_from_mapping
 from bot.core.engine import Engine
 from bot.core.invocation import Invocation
 from bot.core.replies import Reply, ReplyKind
 from bot.core.suggestions import COMMUNITY_SOURCE, MAX_PENDING
 from bot.ports import PermanentError
 from bot.runtime.community import CommunityEngine
+from bot.runtime.delivery import Deliverer
 from bot.runtime.notifier import AdapterNotifier
 from bot.runtime.router import Router
-from bot.runtime.store import Store
+from bot.runtime.store import SENT, Store, SubscriptionSpec
 from bot.runtime.store.suggestions import APPROVED, PENDING, REJECTED
 from tests.fakes.clock import FakeClock
 from tests.fakes.recording import RecordingAdapter
@@ -33,6 +34,7 @@ from tests.fakes.replicas import two_replicas
 pytestmark = pytest.mark.both_databases
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+DAILY = (1, 2, 3, 4, 5, 6, 7)
 REVIEW_CHANNEL = "C0REVIEW01"
 CONFIG = config_from_mapping(
     {
@@ -392,3 +394,38 @@ async def test_on_the_console_a_suggestion_is_typed_reviewed_edited_and_approved
     found = await console.answer("/k8stip search rollout undo previous revision")
     assert found is not None and found.cards[0].text == edited
     assert "— Community · suggested by ana, approved by ana on 2026-12-01" in out.getvalue()
+
+
+async def test_a_delivery_pass_posts_a_tip_approved_since_its_last_pass(
+    store: Store, tmp_path: Path
+) -> None:
+    """A channel whose topic only a community tip has gets it the next morning."""
+    tips = tmp_path / "tips.yaml"
+    tips.write_text(
+        "source: {id: team, title: Team runbook}\ntips:\n"
+        "  - {id: team-1, text: 'Every Pod gets its own IP address in the cluster.', "
+        "topics: [pods]}\n",
+        encoding="utf-8",
+    )
+    base = Engine.from_paths([tips], use_cache=False)
+    clock = FakeClock(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))  # 08:00 in Amsterdam
+    store.upsert_subscription(
+        SubscriptionSpec("slack", "T1", "C7", "09:00", "Europe/Amsterdam", DAILY, ("rbac",)),
+        "chat",
+        "U1",
+        clock.now(),
+    )
+    slack = RecordingAdapter("slack")
+    live = CommunityEngine(base, store, clock)
+    deliverer = Deliverer(store, live, {"slack": slack}, DeliveryConfig(), clock, random.Random(1))
+    assert await deliverer.run_pass() == []  # not due yet; the community tips were read
+    text = "Bind a Role, not a ClusterRole, when a service account needs one namespace only."
+    s = store.add_suggestion("slack", "T1", "C1", "U1", "Ana", text, ("rbac",), clock.now(), 5)
+    assert store.approve_suggestion(s.id, "UA", "Bo", clock.now()).changed
+    clock.advance(3600 + 60)  # 09:01 in Amsterdam
+    [result] = await deliverer.run_pass()
+    assert result.status == SENT
+    [post] = slack.posts
+    card = post.reply.cards[0]
+    assert card.text == text
+    assert card.attribution == "Community · suggested by Ana, approved by Bo on 2026-12-01"
