@@ -7,30 +7,25 @@ read as a sentence (not emoji or a single word), and it must not repeat a tip th
 (the refusal shows that tip). Its topics are topic ids, titles or aliases; an unknown one is
 refused with the closest names.
 
-Approved suggestions become tips of the source `community`: their chapter line names who
-suggested and who approved them ("Community · suggested by Ana, approved by Bo on
-2026-12-01"), by display name, never as a mention. A community tip's id is `community-` and a
-hash of its words (as `k8stip import` makes ids), so the same tip exported to a file and kept
-in the database is one tip, whichever is loaded.
+Approved suggestions become tips of the source `community` (bot/core/community.py);
+`with_community` merges them into a corpus.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.core.corpus import Corpus, Source, Tip, Topic
+from bot.core.community import COMMUNITY_SOURCE, CommunityEntry
+from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.loader import text_key, text_link_problems, text_too_long
 from bot.core.textnorm import phrase_key
 
-COMMUNITY_SOURCE = Source("community", "Community", kind="community")
 MAX_PENDING = 5  # pending suggestions per member
 MIN_WORDS = 4  # a tip is a sentence: "Use kubectl rollout undo." has four words
-ID_DIGITS, LONG_ID_DIGITS = 8, 16  # as `k8stip import` (bot/importers/books.py)
 TOPIC_SEPARATOR = "|"  # `suggest <text> | topic …`
 _WORD_RE = re.compile(r"[^\W_]{2,}")  # a word of letters or digits: emoji and marks are not
 _LOOSE_RE = re.compile(r"[^\w]+")
@@ -132,34 +127,6 @@ def check_suggestion(
     return Suggested(body, check_topics(topic_names, corpus.topics))
 
 
-def community_tip_id(text: str, long: bool = False) -> str:
-    """`community-<hash of the words>`: the id `k8stip import` gives the same text in a
-    source `community` (case and spacing ignored)."""
-    digest = hashlib.sha1(" ".join(text.lower().split()).encode("utf-8")).hexdigest()
-    return f"{COMMUNITY_SOURCE.id}-{digest[: LONG_ID_DIGITS if long else ID_DIGITS]}"
-
-
-def credit(author: str, approver: str, on: date) -> str:
-    """The line under a community tip: who suggested it and who approved it, when."""
-    return f"suggested by {author}, approved by {approver} on {on.isoformat()}"
-
-
-@dataclass(frozen=True)
-class CommunityEntry:
-    """An approved suggestion as the store keeps it."""
-
-    tip_id: str
-    text: str
-    topics: tuple[str, ...]
-    author_name: str
-    approved_by_name: str
-    approved_on: date
-
-    def tip(self) -> Tip:
-        chapter = credit(self.author_name, self.approved_by_name, self.approved_on)
-        return Tip(self.tip_id, self.text, COMMUNITY_SOURCE.id, self.topics, None, chapter)
-
-
 def with_community(base: Corpus, entries: Iterable[CommunityEntry]) -> Corpus:
     """`base` and the community tips it does not already hold (the same id or the same text:
     an exported community file loaded beside the database). Topics unknown to `base`'s
@@ -220,26 +187,3 @@ def decided_line(status: str, by_name: str, at: date | None) -> str:
     """How an already-decided suggestion is reported: "approved by Bo on 2026-12-01"."""
     when = f" on {at.isoformat()}" if at else ""
     return f"{status} by {by_name or 'an admin'}{when}"
-
-
-def community_document(entries: Iterable[CommunityEntry]) -> dict[str, object]:
-    """The community tips as an ordinary tip file's document (`k8stip export community`):
-    the source block, then each tip's id, credit line (its chapter), text and topics."""
-    source = COMMUNITY_SOURCE
-    return {
-        "source": {
-            "id": source.id,
-            "title": source.title,
-            "kind": source.kind,
-            "note": "Tips members suggested and admins approved in chat",
-        },
-        "tips": [
-            {
-                "id": e.tip_id,
-                "chapter": credit(e.author_name, e.approved_by_name, e.approved_on),
-                "text": e.text,
-                "topics": list(e.topics),
-            }
-            for e in entries
-        ],
-    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.core.suggestions import community_document
+from bot.core.community import community_document
 from bot.importers.output import dump, write_if_changed
 from bot.runtime.store import Store
 

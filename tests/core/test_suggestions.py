@@ -8,18 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.core.community import COMMUNITY_SOURCE, CommunityEntry, community_tip_id
 from bot.core.corpus import Tip
 from bot.core.engine import Engine
 from bot.core.loader import text_link_problems, text_too_long
 from bot.core.suggestions import (
-    COMMUNITY_SOURCE,
-    CommunityEntry,
     DuplicateFinder,
     SuggestionRefused,
     check_suggestion,
     check_text,
     check_topics,
-    community_tip_id,
     split_topics,
     with_community,
 )

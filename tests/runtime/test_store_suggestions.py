@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.suggestions import community_tip_id
+from bot.core.community import community_tip_id
 from bot.runtime.store import Store
 from bot.runtime.store.suggestions import APPROVED, PENDING, REJECTED, TooManyPending
 from tests.fakes.replicas import at_once, two_replicas

@@ -16,10 +16,11 @@ import pytest
 
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Config, DeliveryConfig, config_from_mapping
+from bot.core.community import COMMUNITY_SOURCE
 from bot.core.engine import Engine
 from bot.core.invocation import Invocation
 from bot.core.replies import Reply, ReplyKind
-from bot.core.suggestions import COMMUNITY_SOURCE, MAX_PENDING
+from bot.core.suggestions import MAX_PENDING
 from bot.ports import PermanentError
 from bot.runtime.community import CommunityEngine
 from bot.runtime.delivery import Deliverer

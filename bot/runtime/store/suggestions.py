@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, Engine, String, func, insert, select, update
 
-from bot.core.suggestions import CommunityEntry, community_tip_id
+from bot.core.community import CommunityEntry, community_tip_id
 from bot.runtime.store.dialect_insert import one_writer
 from bot.runtime.store.schema import check_fits, community_tips, suggestions
 from bot.runtime.store.times import aware, from_db, to_db
