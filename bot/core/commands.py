@@ -38,6 +38,12 @@ class Param:
     # Typed before the value when it is given ("|" before a suggestion's topics), so the
     # command reads the same typed on Slack as built from Discord's options.
     prefix: str = ""
+    # The Discord option's type: "text" (a string) or "role" (a role picker; the adapter
+    # hands the router the role's mention, `<@&id>`).
+    kind: Literal["text", "role"] = "text"
+    # Shown in typed usage lines. False: a Discord-only option whose word typed platforms
+    # give in another argument (`mention off`).
+    typed: bool = True
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,48 @@ COMMANDS: dict[str, CommandSpec] = {
             admin=True,
             discord="/k8stip-admin next",
             discord_description="When the next tip will be posted here",
+        ),
+        CommandSpec(
+            "threads",
+            "threads",
+            "Answer the buttons of a daily post in that post's thread (on), or privately (off)",
+            admin=True,
+            params=(
+                Param(
+                    "setting",
+                    "on|off",
+                    (),
+                    "on: answers to a daily post's buttons go in its thread; off: privately",
+                    ("on", "off"),
+                ),
+            ),
+            discord="/k8stip-admin threads",
+            discord_description="Answer a daily post's buttons in its thread",
+        ),
+        CommandSpec(
+            "mention",
+            "mention",
+            "The one role or user group each daily tip here pings (off: nobody)",
+            admin=True,
+            params=(
+                Param(
+                    "role",
+                    "@role or @group|off",
+                    TYPED,
+                    "The role each daily tip here pings",
+                    kind="role",
+                ),
+                Param(
+                    "off",
+                    "off",
+                    (),
+                    "Choose off: the daily tips ping nobody",
+                    ("off",),
+                    typed=False,
+                ),
+            ),
+            discord="/k8stip-admin mention",
+            discord_description="The one role each daily tip here pings",
         ),
         CommandSpec(
             "quiz",

@@ -5,12 +5,13 @@ other words are a question (`engine.tip`), never an error. The named commands, t
 text, who may run them and how each platform types them are declared once, in
 `bot.core.commands.COMMANDS`; the router binds a handler to each (the subscription ones live in
 `bot.runtime.subscription_commands`, votes, progress and retirements in
-`bot.runtime.learning_commands`, the quiz in `bot.runtime.quiz_commands`), so every hint names
-the asking platform's syntax. Buttons carry a command (`another …`, `more <topic>`,
-`share <tip_id>`, `vote <kind> <tip_id>`, `quiz-answer <question> <index>`) and are routed
-exactly like typed commands. A topic request draws the tips this channel's votes retired only
-when nothing else answers. Raw user text stays raw here: adapters neutralise mentions and
-markup.
+`bot.runtime.learning_commands`, the quiz in `bot.runtime.quiz_commands`, threads and
+mentions in `bot.runtime.channel_commands`), so every hint names the asking platform's syntax.
+Buttons carry a command (`another …`, `more <topic>`, `share <tip_id>`, `vote <kind> <tip_id>`,
+`quiz-answer <question> <index>`) and are routed exactly like typed commands; with threads on,
+the answer to Another / More on a daily post goes in its thread. A topic request draws the
+tips this channel's votes retired only when nothing else answers. Raw user text stays raw
+here: adapters neutralise mentions and markup.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bot.core.wording import (
     usage,
 )
 from bot.ports import Clock, CommandObserver, Notifier, TipEngine
+from bot.runtime.channel_commands import ChannelCommands
 from bot.runtime.clock import SystemClock
 from bot.runtime.command_context import CommandContext, CommandHandler
 from bot.runtime.community import CommunityEngine
@@ -107,6 +109,7 @@ class Router:
         self._recent: dict[tuple[str, str, str], deque[float]] = defaultdict(deque)
         self.learning = LearningCommands(self.ctx)
         self.quiz = QuizCommands(self.ctx, self.rng)
+        self.channel = ChannelCommands(self.ctx)
         self.commands = bind(
             {
                 "help": self.cmd_help,
@@ -119,6 +122,7 @@ class Router:
                 **self.learning.handlers(),
                 **self.quiz.handlers(),
                 **SuggestionCommands(self.ctx, notifier).handlers(),
+                **self.channel.handlers(),
             }
         )
 
@@ -145,6 +149,7 @@ class Router:
             what = command.summary.lower()
             return error(not_admin(inv.platform, what, slash=self.ctx.slash(inv)))
         reply = await command.run(inv, words[1:])
+        reply = await self.channel.threaded(inv, command.name, reply)
         if inv.is_admin and command.name not in _NO_PAUSED_NOTICE:
             reply = await self._with_paused_notice(inv, reply)
         return reply

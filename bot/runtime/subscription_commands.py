@@ -23,6 +23,7 @@ from bot.core.schedules import (
     parse_timezone,
 )
 from bot.core.wording import CONFIG_OWNED, error, info
+from bot.runtime.channel_commands import ChannelCommands
 from bot.runtime.command_context import CommandContext, CommandHandler
 from bot.runtime.delivery.tip_choice import channel_past, learning_settings, pick_daily
 from bot.runtime.store import Subscription, SubscriptionSpec
@@ -174,6 +175,7 @@ class SubscriptionCommands:
             lines.append(f"Paused: {sub.paused_reason}. {resume} restarts it.")
         else:
             lines.append(f"Next post: {local_when(due, sub.timezone)}")
+        lines += await ChannelCommands(self.ctx).status_lines(inv, sub)
         last = await self.ctx.db(self.ctx.store.last_delivery, sub.id)
         if last is not None:
             lines.append(

@@ -48,6 +48,8 @@ def test_admin_is_a_flag_and_help_names_the_platforms_admins() -> None:
         "pause",
         "resume",
         "next",
+        "threads",
+        "mention",
         "retired",
         "restore",
         "review",

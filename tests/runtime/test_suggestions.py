@@ -391,7 +391,7 @@ async def test_on_the_console_a_suggestion_is_typed_reviewed_edited_and_approved
     assert saved is not None and saved.text == "Saved #1."
     approved = await console.answer("/k8stip review approve 1")
     assert approved is not None and "ana was told by direct message." in approved.lines
-    assert "[#dm:ana] Your suggested tip was approved by ana" in out.getvalue()
+    assert "(direct message to ana) Your suggested tip was approved by ana" in out.getvalue()
     found = await console.answer("/k8stip search rollout undo previous revision")
     assert found is not None and found.cards[0].text == edited
     assert "— Community · suggested by ana, approved by ana on 2026-12-01" in out.getvalue()

@@ -114,6 +114,8 @@ class Subscription:
     updated_at: datetime
     active_from: datetime | None
     mode: SubscriptionMode = SubscriptionMode.TIP
+    # The one role, user group or user its daily posts ping ("" nobody): `Reply.mention`.
+    mention: str = ""
 
     @property
     def schedule(self) -> Schedule:
@@ -143,6 +145,7 @@ class Subscription:
             updated_at=aware(m["updated_at"]),
             active_from=from_db(m["active_from"]),
             mode=_MODE_BY_TEXT[m["mode"]],
+            mention=m["mention"] or "",
         )
 
 

@@ -9,7 +9,8 @@ database.
 touch: `subscriptions.py`, `ledger.py` (planning and reading deliveries), `claims.py` (claim,
 lease, mark, release), `history.py`, `votes.py` (votes, restorations, forgetting a member),
 `quizzes.py` (quiz postings and answers), `practice.py` (Leitner cards, the leaderboard
-and its channel setting) and `suggestions.py` (suggested tips, the community source). Those
+and its channel setting), `channel_options.py` (thread answers, a post's mention) and
+`suggestions.py` (suggested tips, the community source). Those
 classes hold no state but `self.engine`, which `Store` owns, so `Store` inherits them: every
 caller keeps calling `store.mark_sent(...)`, with no layer of forwarding methods to keep in
 step. Records and statuses are in `records.py`, schema
@@ -22,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 
+from bot.runtime.store.channel_options import ChannelOptionQueries
 from bot.runtime.store.claims import ClaimQueries
 from bot.runtime.store.engine import SQLITE_BUSY_TIMEOUT_MS, open_engine
 from bot.runtime.store.history import HistoryQueries
@@ -44,6 +46,7 @@ class Store(
     QuizQueries,
     PracticeQueries,
     SuggestionQueries,
+    ChannelOptionQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 

@@ -139,6 +139,8 @@ async def test_registers_both_command_groups_globally(
         "resume",
         "status",
         "next",
+        "threads",
+        "mention",
         "retired",
         "restore",
         "review",
