@@ -144,3 +144,23 @@ def test_two_replicas_deciding_at_once_change_the_suggestion_once(
     decided = [first.suggestion(sid) for sid in sids]
     approved = sum(1 for d in decided if d is not None and d.status == APPROVED)
     assert len(first.community_entries()) == approved
+
+
+@pytest.mark.parametrize(
+    "replicas", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_one_member_suggesting_eight_times_at_once_on_two_replicas_queues_five(
+    replicas: tuple[Store, Store],
+) -> None:
+    first, second = replicas
+
+    def suggest(store: Store, n: int) -> bool:
+        try:
+            store.add_suggestion("slack", "T1", "C1", "U1", "Ana", f"tip {n}", (), NOW, 5)
+        except TooManyPending:
+            return False
+        return True
+
+    results = at_once([partial(suggest, first if n % 2 else second, n) for n in range(8)])
+    assert sum(results) == 5
+    assert first.pending_suggestions()[1] == 5

@@ -5,7 +5,8 @@ A suggestion is `pending` until an admin approves or rejects it. Approval is one
 Of two replicas approving (or one approving, one rejecting) the same suggestion at once,
 exactly one changes the row; the other finds it decided and is told by whom. Replicas notice
 new community tips by `community_version()` (count and newest change), a read cheap enough to
-make before every command.
+make before every command. A member's pending limit holds under concurrent suggestions too:
+on PostgreSQL they take turns on an advisory lock for that member.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Engine, String, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    String,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import text as sql
 
 from bot.core.community import CommunityEntry, community_tip_id
 from bot.runtime.store.dialect_insert import one_writer
@@ -111,6 +122,13 @@ class SuggestionQueries:
         for column, value in ((s.platform, platform), (s.member, member), (s.channel, channel)):
             check_fits(column, value)
         with one_writer(self.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                # One member's suggestions queue here, so two at once can't both pass the
+                # count (SQLite's BEGIN IMMEDIATE already lets one writer in at a time).
+                conn.execute(
+                    sql("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                    {"key": f"k8stip-suggest:{platform}:{member}"},
+                )
             waiting = conn.execute(
                 select(func.count())
                 .select_from(suggestions)
