@@ -262,7 +262,7 @@ async def wire(
     observes commands and deliveries. The store is closed again if any of it fails;
     otherwise closing it is the caller's."""
     from bot.adapters.console import ConsoleAdapter
-    from bot.core.engine import Engine
+    from bot.runtime.community_wiring import community_wiring
     from bot.runtime.delivery import Deliverer
     from bot.runtime.delivery.post_now import LatePostNow
     from bot.runtime.delivery.tip_choice import learning_settings
@@ -271,9 +271,11 @@ async def wire(
     if store is None:
         store = await open_synced_store(config, at)
     try:
-        engine = Engine.from_config(config)
+        engine, notifier = community_wiring(config, store, metrics)
         post_now = LatePostNow()  # `post now` posts through the deliverer built below
-        router = Router(engine, store, config, observer=metrics, post_now=post_now)
+        router = Router(
+            engine, store, config, observer=metrics, notifier=notifier, post_now=post_now
+        )
         console = ConsoleAdapter(router.handle, out=console_out, interactive=interactive)
         built = build_adapters(
             config,
@@ -295,7 +297,8 @@ async def wire(
     except BaseException:
         store.close()
         raise
-    return Wiring(store, engine, router, console, built.adapters, built.notes, deliverer)
+    notifier.adapters.update(built.adapters)
+    return Wiring(store, engine.base, router, console, built.adapters, built.notes, deliverer)
 
 
 def parse_at(value: str | None, default_tz: str) -> datetime | None:

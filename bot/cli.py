@@ -187,6 +187,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     return status(_config(args), args)
 
 
+def _export_community(args: argparse.Namespace) -> int:
+    from bot.app import open_store
+    from bot.runtime.community_export import export_community
+
+    store = open_store(_config(args))
+    try:
+        return export_community(store, args.output)
+    finally:
+        store.close()
+
+
 def _export_history(args: argparse.Namespace) -> int:
     from bot.history_export import export_history
 
@@ -195,6 +206,7 @@ def _export_history(args: argparse.Namespace) -> int:
 
 # What `k8stip export` can write, by its first argument.
 EXPORTS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "community": _export_community,
     "history": _export_history,
 }
 
@@ -308,11 +320,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "what",
         choices=sorted(EXPORTS),
-        help="history: every channel's daily deliveries with their tips and vote counts",
+        help="community: the approved suggested tips, as a tip file (to commit beside your "
+        "other tips); history: every channel's daily deliveries with their tips and vote counts",
     )
-    p.add_argument("--channel", metavar="ID", help="only this channel (its platform id)")
-    p.add_argument("--since", metavar="DATE", help="only from this local date on (YYYY-MM-DD)")
-    p.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
+    p.add_argument("--channel", metavar="ID", help="history: only this channel (its platform id)")
+    p.add_argument(
+        "--since", metavar="DATE", help="history: only from this local date on (YYYY-MM-DD)"
+    )
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="history: default csv")
     p.add_argument("--output", "-o", metavar="FILE", help="write here (default: standard output)")
 
     p = add("discord", cmd_discord_invite_url, "Discord helpers")

@@ -93,6 +93,29 @@ def _check_review_days(v: list[int]) -> None:
 Mode = Annotated[str, Check(_check_mode)]
 ReviewDays = Annotated[list[int], Check(_check_review_days)]
 
+_SLACK_CHANNEL_RE = re.compile(r"^[CG][A-Z0-9]{6,}$")
+_DISCORD_CHANNEL_RE = re.compile(r"^[0-9]{15,21}$")
+
+
+def _check_slack_channel(v: str) -> None:
+    if v and not _SLACK_CHANNEL_RE.match(v):
+        raise ValueError(
+            f"{v!r} is not a Slack channel id; use the id (like C0123456789, from the "
+            "channel's details), not its name; or leave it empty for no review notices"
+        )
+
+
+def _check_discord_channel(v: str) -> None:
+    if v and not _DISCORD_CHANNEL_RE.match(v):
+        raise ValueError(
+            f"{v!r} is not a Discord channel id; use the id (a number like "
+            "123456789012345678: Copy Channel ID), not its name; or leave it empty"
+        )
+
+
+SlackChannel = Annotated[str, Check(_check_slack_channel)]
+DiscordChannel = Annotated[str, Check(_check_discord_channel)]
+
 
 @dataclass(frozen=True)
 class SubscriptionConfig:
@@ -126,6 +149,8 @@ class SlackConfig:
     admins: list[str] = field(default_factory=list)  # user ids allowed to run admin commands
     oauth: bool = False  # multi-workspace install flow (HTTP mode)
     command: str = "/k8stip"
+    # Where admins hear of each new suggested tip (a channel id; "" for no notices).
+    review_channel: SlackChannel = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +161,8 @@ class DiscordConfig:
     shard_ids: list[Annotated[int, Bounds(ge=0)]] | None = None
     dev_guild_ids: list[int] = field(default_factory=list)
     admins: list[str] = field(default_factory=list)
+    # Where admins hear of each new suggested tip (a channel id; "" for no notices).
+    review_channel: DiscordChannel = ""
 
 
 @dataclass(frozen=True)

@@ -163,3 +163,27 @@ def test_secrets_repr_never_shows_values() -> None:
     for text in (repr(secrets), str(secrets), f"{secrets}"):
         assert "xoxb-very-secret" not in text
         assert "SLACK_BOT_TOKEN" in text and "DISCORD_TOKEN" not in text
+
+
+def test_a_review_channel_is_a_channel_id_and_a_name_is_refused_with_the_fix(
+    tmp_path: Path,
+) -> None:
+    """`slack.review_channel` / `discord.review_channel` take the channel's id, not its name."""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "slack:\n  review_channel: '#k8s-review'\ndiscord:\n  review_channel: reviews\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_config(path, environ={})
+    slack, discord = sorted(exc.value.problems)
+    assert slack.startswith(f"{path}:2: ") and "'#k8s-review' is not a Slack channel id" in slack
+    assert "like C0123456789" in slack
+    assert discord.startswith(f"{path}:4: ") and "'reviews' is not a Discord channel id" in discord
+    path.write_text(
+        "slack: {review_channel: C0123456789}\ndiscord: {review_channel: '123456789012345678'}\n",
+        encoding="utf-8",
+    )
+    config = load_config(path, environ={})
+    assert config.slack.review_channel == "C0123456789"
+    assert config.discord.review_channel == "123456789012345678"

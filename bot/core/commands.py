@@ -35,6 +35,9 @@ class Param:
     # Fixed values the option takes ("tip", "quiz"): Discord offers them as a list to pick
     # from; typed platforms take the word as written.
     choices: tuple[str, ...] = ()
+    # Typed before the value when it is given ("|" before a suggestion's topics), so the
+    # command reads the same typed on Slack as built from Discord's options.
+    prefix: str = ""
     # The Discord option's type: "text" (a string) or "role" (a role picker; the adapter
     # hands the router the role's mention, `<@&id>`).
     kind: Literal["text", "role"] = "text"
@@ -133,6 +136,37 @@ COMMANDS: dict[str, CommandSpec] = {
             "Every topic and how many tips it has",
             discord="/k8stip topics",
             discord_description="List the topics and how many tips each has",
+        ),
+        CommandSpec(
+            "suggest",
+            "suggest",
+            "Suggest a tip of your own, to be reviewed before it joins the Community tips",
+            params=(
+                Param(
+                    "text",
+                    "tip text",
+                    EVERYWHERE,
+                    "The tip, one or two sentences, e.g. 'kubectl rollout undo rolls back …'",
+                ),
+                Param(
+                    "topics",
+                    "topic …",
+                    (),
+                    "Its topics, e.g. 'deployments kubectl' (optional)",
+                    prefix="|",
+                ),
+            ),
+            discord="/k8stip suggest",
+            discord_description="Suggest a tip; admins review it before it is posted",
+        ),
+        CommandSpec(
+            "review",
+            "review",
+            "Review suggested tips: approve, edit or reject each",
+            admin=True,
+            params=(Param("", "approve|edit|reject id"),),
+            discord="/k8stip-admin review",
+            discord_description="Review the tips members suggested",
         ),
         CommandSpec(
             "subscribe",

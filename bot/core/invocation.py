@@ -20,6 +20,7 @@ class Invocation:
     `text` is cut to `MAX_QUERY_CHARS` (at a word boundary) when the Invocation is made, so
     no command, topic lookup or search ever works on more: the one limit, applied before any
     work. (A 100,000-character line of unknown words cost about 1 s of topic resolution.)
+    `suggest` and `review` carry a tip's text and keep up to `MAX_TIP_TEXT_CHARS`.
     """
 
     platform: str  # "slack" | "discord" | "console"
@@ -46,7 +47,22 @@ class Invocation:
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_QUERY_CHARS:
-            object.__setattr__(self, "text", clip(self.text))
+            object.__setattr__(self, "text", clip(self.text, text_limit(self.text)))
+
+
+# Commands whose words are a tip's text, not a question: cut well past the longest tip a chat
+# message holds (3,000 characters), so a longer one is refused as too long, never cut short
+# and queued.
+TIP_TEXT_COMMANDS = frozenset({"suggest", "review"})
+MAX_TIP_TEXT_CHARS = 4000
+
+
+def text_limit(text: str) -> int:
+    """How much of an invocation's text is kept: `MAX_QUERY_CHARS`, or more for a command
+    that carries a tip's text."""
+    head = text[:20].split(maxsplit=1)
+    first = head[0].lower() if head else ""
+    return MAX_TIP_TEXT_CHARS if first in TIP_TEXT_COMMANDS else MAX_QUERY_CHARS
 
 
 def clip(text: str, limit: int = MAX_QUERY_CHARS) -> str:

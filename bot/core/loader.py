@@ -305,6 +305,33 @@ def _highlight_fields(item: dict[str, Any], where: Path_, fp: _FileProblems) -> 
     return note.strip(), str(location).strip(), stamp
 
 
+def text_too_long(body: str) -> str | None:
+    """What `k8stip validate` says of a tip text too long for a chat message, or None."""
+    if len(body) <= SLACK_SECTION_LIMIT:
+        return None
+    limit = min(SLACK_SECTION_LIMIT, DISCORD_EMBED_LIMIT)
+    return (
+        f"text is {len(body)} characters; a Slack section holds "
+        f"{SLACK_SECTION_LIMIT} and a Discord embed {DISCORD_EMBED_LIMIT}: "
+        f"shorten it to {limit} or split it"
+    )
+
+
+def text_link_problems(body: str) -> list[str]:
+    """What `k8stip validate` says of the malformed links in a tip's text."""
+    out: list[str] = []
+    for url in URL_RE.findall(body) if "://" in body else ():
+        why = _check_url(url)
+        if why:
+            out.append(f"malformed URL in text {url[:80]!r}: {why}")
+    return out
+
+
+def text_key(body: str) -> str:
+    """The text as duplicates are compared (`k8stip validate`'s "same text as tip …")."""
+    return _text_key(body)
+
+
 def _text_key(body: str) -> str:
     """The text as duplicates are compared: lowercase, runs of whitespace as one space."""
     low = body.lower()
@@ -409,14 +436,8 @@ def _load_tip_file(
                     (*where, "text"), f"same text as tip `{seen_text[norm]}`; delete one of them"
                 )
                 bad = True
-            elif len(body) > SLACK_SECTION_LIMIT:
-                limit = min(SLACK_SECTION_LIMIT, DISCORD_EMBED_LIMIT)
-                fp.add(
-                    (*where, "text"),
-                    f"text is {len(body)} characters; a Slack section holds "
-                    f"{SLACK_SECTION_LIMIT} and a Discord embed {DISCORD_EMBED_LIMIT}: "
-                    f"shorten it to {limit} or split it",
-                )
+            elif (too_long := text_too_long(body)) is not None:
+                fp.add((*where, "text"), too_long)
                 bad = True
             else:
                 seen_text[norm] = str(tid)
@@ -454,10 +475,8 @@ def _load_tip_file(
             if why:
                 fp.add((*where, "links"), f"malformed URL {str(url)[:80]!r}: {why}")
                 bad = True
-        for url in URL_RE.findall(body) if "://" in body else ():
-            why = _check_url(url)
-            if why:
-                fp.add((*where, "text"), f"malformed URL in text {url[:80]!r}: {why}")
+        for message in text_link_problems(body):
+            fp.add((*where, "text"), message)
         chapter = item.get("chapter")
         number: int | None = None
         title = ""

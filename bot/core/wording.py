@@ -144,7 +144,9 @@ def usage(platform: str, command: str, slash: str = "/k8stip") -> str:
             continue
         if on_discord:
             shown = f"{p.name}:{'…' if shown == p.name else shown}"
-        elif required:
+        elif p.prefix:
+            shown = f"{p.prefix} {shown}"
+        if required and not on_discord:
             shown = f"<{shown}>"
         parts.append(shown if required else f"[{shown}]")
     return " ".join(parts)

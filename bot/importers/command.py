@@ -23,6 +23,7 @@ from bot.importers.errors import ImportError_
 from bot.importers.model import Book, Parser, Skip, SkipReason
 from bot.importers.output import Merged, dump, merge, read_existing, write_if_changed
 from bot.importers.reading import files_in, read_head, read_text
+from bot.importers.tip_files import import_tip_file, is_tip_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SHOWN_WHERE = 3  # locations listed per skip reason
@@ -246,6 +247,9 @@ def _report_write(plan: Plan, written: bool) -> None:
 
 
 def import_books(args: argparse.Namespace, parsers: Sequence[Parser]) -> int:
+    path = Path(args.path)
+    if args.format == "auto" and is_tip_file(path):  # already a tip file: kept as it is
+        return import_tip_file(path, args.output)
     topics, names = _taxonomy(args)
     maker = TipMaker(topics, _extra_topics(names, topics))
     found = _inputs(Path(args.path), args.format, parsers)

@@ -78,6 +78,13 @@ class Metrics:
             ["platform"],
             registry=r,
         )
+        self.notices = Counter(
+            "k8stip_notices",
+            "Notices posted outside a command's answer (review channel, direct messages), "
+            "by result (sent, failed)",
+            ["platform", "result"],
+            registry=r,
+        )
 
     def delivery_sent(self, platform: str, lag_seconds: float, at: datetime) -> None:
         self.tips_posted.labels(platform).inc()
@@ -95,6 +102,9 @@ class Metrics:
 
     def query_unanswered(self, platform: str) -> None:
         self.unanswered.labels(platform).inc()
+
+    def notice_posted(self, platform: str, sent: bool) -> None:
+        self.notices.labels(platform, "sent" if sent else "failed").inc()
 
     def set_learning(self, votes: Mapping[str, int], right: int, wrong: int, retired: int) -> None:
         """The learning gauges: votes by kind (its value), answers right and wrong, retired
@@ -146,3 +156,6 @@ class LateMetrics:
 
     def query_unanswered(self, platform: str) -> None:
         self._report(lambda m: m.query_unanswered(platform))
+
+    def notice_posted(self, platform: str, sent: bool) -> None:
+        self._report(lambda m: m.notice_posted(platform, sent))

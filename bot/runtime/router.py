@@ -41,10 +41,11 @@ from bot.core.wording import (
     tip_reply,
     usage,
 )
-from bot.ports import Clock, CommandObserver, PostNow, TipEngine
+from bot.ports import Clock, CommandObserver, Notifier, PostNow, TipEngine
 from bot.runtime.channel_commands import ChannelCommands
 from bot.runtime.clock import SystemClock
 from bot.runtime.command_context import CommandContext, CommandHandler
+from bot.runtime.community import CommunityEngine
 from bot.runtime.history_commands import HistoryCommands
 from bot.runtime.learning_commands import LearningCommands, channel_retired
 from bot.runtime.personal_commands import PersonalCommands
@@ -53,6 +54,7 @@ from bot.runtime.request_commands import RequestCommands
 from bot.runtime.schedule_commands import ScheduleCommands
 from bot.runtime.store import Store
 from bot.runtime.subscription_commands import MANUAL_PAUSE_PREFIX, SubscriptionCommands
+from bot.runtime.suggestion_commands import SuggestionCommands
 
 # The commands that leave a channel's pause alone, or report it themselves, and the presses
 # and the quiz (posted to the whole channel, or a card edited in place): no notice after.
@@ -108,8 +110,11 @@ class Router:
         rng: random.Random | None = None,
         observer: CommandObserver | None = None,
         post_now: PostNow | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.ctx = CommandContext(engine, store, config, clock or SystemClock())
+        # Posts outside a command's answer (review notices, the author's direct message).
+        self.notifier = notifier
         self.rng = rng or random.Random()
         self.observer = observer
         self._recent: dict[tuple[str, str, str], deque[float]] = defaultdict(deque)
@@ -128,6 +133,7 @@ class Router:
                 **SubscriptionCommands(self.ctx).handlers(),
                 **self.learning.handlers(),
                 **self.quiz.handlers(),
+                **SuggestionCommands(self.ctx, notifier).handlers(),
                 **self.channel.handlers(),
                 **self.requests.handlers(),
                 **HistoryCommands(self.ctx).handlers(),
@@ -150,6 +156,8 @@ class Router:
         limited = self._rate_limited(inv)
         if limited is not None:
             return limited
+        if isinstance(self.ctx.engine, CommunityEngine):
+            await self.ctx.engine.refresh()  # tips approved on any replica answer at once
         if command is None:
             return await self.tip(inv, words)
         if command.admin and not inv.is_admin:

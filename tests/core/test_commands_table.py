@@ -55,6 +55,7 @@ def test_admin_is_a_flag_and_help_names_the_platforms_admins() -> None:
         "retired",
         "restore",
         "requests",
+        "review",
     }
     assert COMMANDS["pause"].help_summary("workspace admins") == (
         "Pause the daily tip here, keeping its schedule (workspace admins)."

@@ -411,7 +411,10 @@ def option_text(value: object) -> str | None:
 def command_text(spec: CommandSpec, values: Mapping[str, str | None]) -> str:
     """What the same request is typed as after `/k8stip`: the command's word, then each
     option given, in the table's order (the order its usage line shows)."""
-    parts = [spec.word] + [_normalise(p.name, values.get(p.name)) for p in spec.params if p.name]
+    parts = [spec.word]
+    for p in spec.params:
+        value = _normalise(p.name, values.get(p.name)) if p.name else ""
+        parts.append(f"{p.prefix} {value}" if value and p.prefix else value)
     return " ".join(p for p in parts if p)
 
 

@@ -17,6 +17,7 @@ from bot.config import DeliveryConfig
 from bot.core.learning import DEFAULT_SETTINGS, LearningSettings
 from bot.ports import Adapter, Clock, DeliveryObserver, Target, TipSource
 from bot.runtime.clock import SystemClock
+from bot.runtime.community import CommunityEngine
 from bot.runtime.delivery.attempt import Poster, PostPolicy
 from bot.runtime.delivery.content import Contents
 from bot.runtime.delivery.leases import Leases, worker_id
@@ -121,6 +122,8 @@ class Deliverer:
         """One pass for the instant `at` (default now): plan, then claim and post until
         nothing claimable is left."""
         at = at or self.clock.now()
+        if isinstance(self.tips, CommunityEngine):
+            await self.tips.refresh()  # tips approved on any replica are drawn at once
         catch_up = timedelta(hours=self.settings.catch_up_hours)
         results: list[DeliveryResult] = []
         subs = await self.db.run(self.store.list_subscriptions)

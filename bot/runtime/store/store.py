@@ -11,11 +11,11 @@ lease, mark, release), `history.py`, `votes.py` (votes, restorations, forgetting
 `quizzes.py` (quiz postings and answers), `practice.py` (Leitner cards, the leaderboard
 and its channel setting), `channel_options.py` (thread answers, a post's mention),
 `requests.py` (requests for tips, unanswered questions), `posts.py` (past daily posts with
-their votes), `schedule_changes.py` (`skip` and `post now` in the ledger) and `personal.py`
-(members' own subscriptions). Those classes hold no state but `self.engine`, which `Store`
-owns, so `Store` inherits them: every caller keeps calling `store.mark_sent(...)`, with no
-layer of forwarding methods to keep in step. Records and statuses are in `records.py`, schema
-upgrades in `migrate.py`.
+their votes), `schedule_changes.py` (`skip` and `post now` in the ledger), `personal.py`
+(members' own subscriptions) and `suggestions.py` (suggested tips, the community source).
+Those classes hold no state but `self.engine`, which `Store` owns, so `Store` inherits them:
+every caller keeps calling `store.mark_sent(...)`, with no layer of forwarding methods to keep
+in step. Records and statuses are in `records.py`, schema upgrades in `migrate.py`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from bot.runtime.store.requests import RequestQueries
 from bot.runtime.store.schedule_changes import ScheduleChangeQueries
 from bot.runtime.store.schema import subscriptions
 from bot.runtime.store.subscriptions import SubscriptionQueries
+from bot.runtime.store.suggestions import SuggestionQueries
 from bot.runtime.store.votes import VoteQueries
 
 
@@ -49,6 +50,7 @@ class Store(
     VoteQueries,
     QuizQueries,
     PracticeQueries,
+    SuggestionQueries,
     ChannelOptionQueries,
     RequestQueries,
     PostQueries,

@@ -124,6 +124,7 @@ async def test_registers_both_command_groups_globally(
         "tip",
         "search",
         "topics",
+        "suggest",
         "help",
         "quiz",
         "stats",
@@ -151,6 +152,7 @@ async def test_registers_both_command_groups_globally(
         "retired",
         "restore",
         "requests",
+        "review",
     }
     assert str(admin["default_member_permissions"]) == ADMIN_BIT
     assert by_name["k8stip"]["default_member_permissions"] is None
