@@ -451,15 +451,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(_run(config, args))
 
 
-def _import_health_and_scheduler() -> None:
-    """The slowest imports of `run`, in a worker thread. Only these: as none of their modules
-    imports k8stip, this thread and the main one never wait on each other."""
-    import aiohttp.web  # noqa: F401
-    import apscheduler.schedulers.asyncio  # noqa: F401
-    import prometheus_client  # noqa: F401
-
-
 async def _run(config: Config, args: argparse.Namespace) -> int:
+    from bot.console_first import ConsoleActivity, after_console, import_health_and_scheduler
     from bot.runtime.metrics import LateMetrics, Metrics
 
     observer = LateMetrics()  # counts from the first command; Metrics comes with aiohttp
@@ -485,9 +478,10 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         raise
     store = wired.store
     connected: dict[str, bool] = dict.fromkeys(wired.adapters, False)
-    # Imported while the adapters connect and the console greets (not earlier: two threads
-    # share one interpreter lock, and the console's start would wait for half of it).
-    late_imports = asyncio.create_task(asyncio.to_thread(_import_health_and_scheduler))
+    # At a terminal, once the console is quiet (not earlier: two threads share one interpreter
+    # lock, and a command typed at once would wait for half of it); otherwise at once.
+    activity = ConsoleActivity.around(wired.console) if interactive else None
+    late_imports = asyncio.create_task(after_console(activity, import_health_and_scheduler))
 
     async def start_health() -> Any:
         """Serve health on the socket bound at start (earlier probes wait in its backlog)."""
