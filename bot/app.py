@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
@@ -32,6 +33,7 @@ from bot import __version__
 from bot.config import DATABASE_URL_ENV, Config, ConfigError, Secrets, load_secrets
 from bot.core.learning_model import SubscriptionMode
 from bot.core.schedules import parse_days, parse_timezone
+from bot.deliver_output import print_results, waiting_notes
 from bot.runtime.store import Store, SubscriptionSpec
 from bot.runtime.store.engine import DatabaseURLError, reaching
 from bot.startup import health_socket, port_message, port_problem
@@ -243,7 +245,12 @@ class Wiring:
     console: ConsoleAdapter
     adapters: dict[str, Adapter]  # the console, then each platform that runs here
     notes: list[str]  # the platforms that don't, and why, for the banner
-    deliverer: Deliverer
+    build_deliverer: Callable[[], Deliverer]
+
+    @functools.cached_property
+    def deliverer(self) -> Deliverer:
+        """Built (and its modules imported) on first use: `run` answers the console first."""
+        return self.build_deliverer()
 
 
 async def open_synced_store(config: Config, at: datetime) -> Store:
@@ -274,17 +281,16 @@ async def wire(
     store: Store | None = None,
 ) -> Wiring:
     """Open the store (config subscriptions synced as of `at`) unless `store` is one so
-    opened, load the corpus, and build the router, the adapters and the deliverer. `metrics`
-    observes commands and deliveries. The store is closed again if any of it fails;
-    otherwise closing it is the caller's."""
+    opened, load the corpus, and build the router, the adapters and the deliverer (on first
+    use of `Wiring.deliverer`). `metrics` observes commands and deliveries. The store is closed
+    again if any of it fails; otherwise closing it is the caller's."""
     from bot.adapters.console import ConsoleAdapter
     from bot.core.engine import Engine
-    from bot.runtime.delivery import Deliverer
-    from bot.runtime.delivery.tip_choice import learning_settings
     from bot.runtime.router import Router
 
     if store is None:
         store = await open_synced_store(config, at)
+    opened = store
     try:
         engine = Engine.from_config(config)
         router = Router(engine, store, config, observer=metrics)
@@ -297,14 +303,19 @@ async def wire(
             console,
             engine.corpus.topics.values(),
         )
-        deliverer = Deliverer(
-            store,
-            engine,
-            built.adapters,
-            config.delivery,
-            observer=metrics,
-            learning=learning_settings(config.learning),
-        )
+
+        def deliverer() -> Deliverer:
+            from bot.runtime.delivery import Deliverer
+            from bot.runtime.delivery.tip_choice import learning_settings
+
+            return Deliverer(
+                opened,
+                engine,
+                built.adapters,
+                config.delivery,
+                observer=metrics,
+                learning=learning_settings(config.learning),
+            )
     except BaseException:
         store.close()
         raise
@@ -403,44 +414,10 @@ async def _deliver_once(config: Config, args: argparse.Namespace) -> int:
     if as_json:
         sys.stdout.write(json.dumps([r.to_json() for r in results], indent=2) + "\n")
     else:
-        _print_results(results, sys.stdout)
+        print_results(results, sys.stdout)
     for note in waiting_notes(left, wired.adapters):
         sys.stderr.write(f"k8stip deliver: {note}\n")
     return EXIT_PROBLEMS if any(r.status == "failed" for r in results) else EXIT_OK
-
-
-def waiting_notes(left: Mapping[str, tuple[int, int]], platforms: Collection[str]) -> list[str]:
-    """Why due posts are still open after a pass. `left` is
-    `Store.open_deliveries_by_platform`: platform -> (open, held by a live claim)."""
-    notes = []
-    missing = {p: n for p, (n, _) in sorted(left.items()) if p not in platforms and n}
-    if missing:
-        names = ", ".join(missing)
-        notes.append(
-            f"{sum(missing.values())} due post(s) are for platforms without credentials here "
-            f"({names}; see k8stip status); they wait for a process that has them"
-        )
-    held = sum(h for p, (_, h) in left.items() if p in platforms)
-    if held:
-        notes.append(
-            f"{held} due post(s) are held by another process, which is posting them "
-            "(if it died, the next pass takes them over once its lease runs out)"
-        )
-    return notes
-
-
-def _print_results(results: Sequence[Any], out: TextIO) -> None:
-    if not results:
-        out.write("nothing due\n")
-        return
-    for r in results:
-        where = f"{r.platform}:{r.workspace + '/' if r.workspace else ''}{r.channel}"
-        extra = f"  ({r.error})" if r.error else ""
-        out.write(f"{r.status:<8} {where}  {r.local_date}  {r.tip_id or '-'}{extra}\n")
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    out.write(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "\n")
 
 
 # -- k8stip run -------------------------------------------------------------------------
