@@ -143,7 +143,7 @@ class Engine:
 
     @classmethod
     def from_paths(cls, paths: Sequence[str | Path], *, use_cache: bool = True) -> Engine:
-        """Load and index the corpus at `paths` (large corpora via the disk cache)."""
+        """Load and index the corpus at `paths`, or read it from the disk cache."""
         if use_cache and isinstance(cached := engine_cache.load(paths), Engine):
             return cached
         # Only a build parses YAML: a cached engine starts without the loader's imports.
