@@ -7,8 +7,8 @@ about as much work as the whole start before the greeting, and the worker thread
 interpreter lock with the event loop: a line typed as soon as the banner shows would be
 answered at half speed, behind them. So at a terminal they start once the console has greeted
 and then answered nothing for `QUIET_SECONDS` (someone reading the first tip; a human takes
-longer than that to type a command). Without a terminal (a service, a container, `--no-console`)
-nobody types, and they start at once, as before.
+longer than that to type a command), or after `MOST_WAIT_SECONDS` at the latest. Without a
+terminal (a service, a container, `--no-console`) nobody types, and they start at once.
 
 Nothing is skipped, only ordered: the health server's socket is bound before the store opens
 (probes wait in its backlog), and the scheduler starts after the health server, so a post due
@@ -18,6 +18,8 @@ at start goes out a moment later, once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -28,9 +30,16 @@ from bot.core.replies import Reply
 if TYPE_CHECKING:
     from bot.adapters.console import ConsoleAdapter
 
-__all__ = ["QUIET_SECONDS", "ConsoleActivity", "after_console", "import_health_and_scheduler"]
+__all__ = [
+    "MOST_WAIT_SECONDS",
+    "QUIET_SECONDS",
+    "ConsoleActivity",
+    "after_console",
+    "import_health_and_scheduler",
+]
 
 QUIET_SECONDS = 0.5
+MOST_WAIT_SECONDS = 30.0
 
 
 class ConsoleActivity:
@@ -85,12 +94,23 @@ class ConsoleActivity:
             await self._sleep(left)
 
 
-async def after_console(activity: ConsoleActivity | None, work: Callable[[], None]) -> None:
-    """Run `work` (blocking: imports) in a worker thread, once `activity` is quiet; at once
-    when there is no console to wait for (`activity` is None)."""
+async def after_console(
+    activity: ConsoleActivity | None,
+    work: Callable[[], None],
+    most_seconds: float = MOST_WAIT_SECONDS,
+) -> None:
+    """Run `work` (blocking: imports) in a worker thread, once `activity` is quiet (or after
+    `most_seconds`, should the console never be: a greeting stuck on the store, someone typing
+    without a break); at once when there is no console to wait for (`activity` is None). Then
+    the start-up is over: the garbage collector, which `k8stip run` turns off while it starts
+    (`bot/cli.py`), is back on."""
     if activity is not None:
-        await activity.quiet()
-    await asyncio.to_thread(work)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(activity.quiet(), most_seconds)
+    try:
+        await asyncio.to_thread(work)
+    finally:
+        gc.enable()
 
 
 def import_health_and_scheduler() -> None:

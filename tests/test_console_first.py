@@ -5,12 +5,14 @@ post due at start still goes out once, and the health server still answers."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import json
 import os
 import pty
 import re
 import select
+import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.console import ConsoleAdapter
+from bot.cli import main
 from bot.console_first import QUIET_SECONDS, ConsoleActivity, after_console
 from bot.core.invocation import Invocation
 from bot.core.replies import Reply, ReplyKind
@@ -157,6 +160,55 @@ async def test_with_a_console_the_work_waits_until_it_is_quiet() -> None:
     await activity(inv(""))
     await task
     assert ran == [1]
+
+
+async def test_a_console_that_never_goes_quiet_delays_the_work_only_so_long() -> None:
+    """A greeting stuck on the store, or someone typing without a break: the health server and
+    the scheduler still come, after `most_seconds`."""
+    t, gate = FakeTime(), Gate()
+    activity = ConsoleActivity(gate, clock=t.clock, sleep=t.sleep)
+    stuck = asyncio.create_task(activity(inv("")))  # never released
+    ran: list[int] = []
+    await after_console(activity, lambda: ran.append(activity.under_way), most_seconds=0)
+    assert ran == [1]
+    stuck.cancel()
+
+
+async def test_the_collector_is_back_on_once_the_start_is_over_even_if_the_work_fails() -> None:
+    def broken() -> None:
+        raise ImportError("no aiohttp")
+
+    gc.disable()
+    try:
+        await after_console(None, lambda: None)
+        assert gc.isenabled()
+        gc.disable()
+        with pytest.raises(ImportError):
+            await after_console(None, broken)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_run_that_stops_at_start_up_leaves_the_collector_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`k8stip run` turns the collector off while it starts; a start that fails (here: the
+    health port is taken) turns it back on, for whatever runs in the process next."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        cfg = tmp_path / "k8stip.yaml"
+        cfg.write_text(
+            f"database: sqlite:///{tmp_path}/k.db\nhealth: {{port: {taken.getsockname()[1]}}}\n",
+            encoding="utf-8",
+        )
+        try:
+            code = main(["--config", str(cfg), "run", "--no-console"])
+            assert gc.isenabled()
+        finally:
+            gc.enable()
+    assert code == 2 and "health.port" in capsys.readouterr().err
 
 
 # -- `k8stip run` at a terminal ----------------------------------------------------------
