@@ -2,6 +2,7 @@
 
     python -m bench.bench_startup                 # 9 runs of each
     python -m bench.bench_startup --runs 15 --src /path/to/other/checkout
+    python -m bench.bench_startup --deliver-only --postgres   # the CronJob case on both stores
 
 Side by side in one run, each in a pty (`pty.fork`), alternating so both see the same load:
 
@@ -24,6 +25,10 @@ k8stip's own modules are compiled to `__pycache__` first (`compileall`), as `pip
 the wheel does and as the container image ships them: with `PYTHONDONTWRITEBYTECODE=1` in the
 environment an editable checkout would otherwise compile every module on every start, which
 errbot, installed from its wheel, never does.
+
+`--postgres [URL]` (default the test server, postgresql+psycopg://postgres@127.0.0.1:5432/test)
+also times `deliver` with nothing due on PostgreSQL, in a schema made for the run and dropped
+after, alternating with the SQLite runs; `--deliver-only` skips the bots and `tip`.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +58,7 @@ ANSWER_SECONDS = 60.0
 # The issue's targets: k8stip at most 0.8x errbot's time and no more memory; a deliver pass
 # with nothing due within 0.3 s; `k8stip tip` within 0.2 s.
 TIME_RATIO, DELIVER_SECONDS, TIP_SECONDS = 0.8, 0.3, 0.2
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @dataclass
@@ -162,35 +169,84 @@ def summary(name: str, starts: list[Start]) -> tuple[float, float]:
     return med, rss
 
 
+@contextmanager
+def pg_schema(url: str | None) -> Iterator[str | None]:
+    """A URL whose search_path is a schema made for this run (dropped after); None: none."""
+    if url is None:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"k8stip_bench_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def write_config(path: Path, database: str) -> None:
+    # A daily console subscription six hours from now: every pass of the run finds
+    # something to look at (the subscription, its schedule) and nothing due.
+    later = (datetime.now(UTC) + timedelta(hours=6)).strftime("%H:%M")
+    path.write_text(
+        f"database: '{database}'\ncorpus: {ROOT / 'tips'}\n"
+        "health:\n  port: 0\n"
+        f"subscriptions:\n  - {{platform: console, channel: ops, time: '{later}', "
+        "timezone: UTC, days: daily}\n"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--errbot-venv", type=Path, default=Path("/tmp/errbot-venv"))
     ap.add_argument("--src", type=Path, help="run k8stip from this source tree instead")
+    ap.add_argument("--postgres", nargs="?", const=PG_URL, metavar="URL")
+    ap.add_argument("--deliver-only", action="store_true", help="only the deliver figures")
     args = ap.parse_args()
 
-    errbot = ensure_errbot(args.errbot_venv)
     compileall.compile_dir(str((args.src or ROOT) / "bot"), quiet=1)
-    with tempfile.TemporaryDirectory(prefix="k8stip-startup-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="k8stip-startup-") as tmp,
+        pg_schema(args.postgres) as pg_url,
+    ):
         root = Path(tmp)
-        home = errbot_home(errbot, root)
         work = root / "k8stip"
         work.mkdir()
-        # A daily console subscription six hours from now: every pass of the run finds
-        # something to look at (the subscription, its schedule) and nothing due.
-        later = (datetime.now(UTC) + timedelta(hours=6)).strftime("%H:%M")
-        (work / "config.yaml").write_text(
-            f"database: sqlite:///{work}/data/k8stip.db\ncorpus: {ROOT / 'tips'}\n"
-            "health:\n  port: 0\n"
-            f"subscriptions:\n  - {{platform: console, channel: ops, time: '{later}', "
-            "timezone: UTC, days: daily}\n"
-        )
+        write_config(work / "config.yaml", f"sqlite:///{work}/data/k8stip.db")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("K8STIP_", "SLACK_"))}
         env = {k: v for k, v in env.items() if not k.startswith("DISCORD_")}
         env["K8STIP_CONFIG"] = str(work / "config.yaml")
         if args.src:
             env["PYTHONPATH"] = str(args.src.resolve())
+        pg_env = {**env, "K8STIP_CONFIG": str(work / "pg.yaml")}
+        if pg_url:
+            write_config(work / "pg.yaml", pg_url)
         k8stip = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+        deliver = [*k8stip, "deliver", "--json"]
+        plain(deliver, work, env)  # warm-up: creates the schema
+        if pg_url:
+            plain(deliver, work, pg_env)
+        sqlite_runs, pg_runs = [], []
+        for _ in range(args.runs):  # alternating: both see the same load
+            sqlite_runs.append(plain(deliver, work, env))
+            if pg_url:
+                pg_runs.append(plain(deliver, work, pg_env))
+        if args.deliver_only:
+            print(f"k8stip deliver --json, nothing due, {args.runs} runs each, alternating")
+            d_ms, _ = summary("SQLite", sqlite_runs)
+            if pg_runs:
+                p_ms, _ = summary("PostgreSQL", pg_runs)
+                print(f"  PostgreSQL/SQLite: {p_ms / d_ms:.2f}x")
+            print(f"  (target <= {DELIVER_SECONDS} s)")
+            return
+        errbot = ensure_errbot(args.errbot_venv)
+        home = errbot_home(errbot, root)
 
         def k8stip_run() -> Start:
             return pty_start(
@@ -214,14 +270,14 @@ def main() -> None:
         for _ in range(args.runs):
             bots["k8stip"].append(k8stip_run())
             bots["errbot"].append(errbot_run())
-        plain([*k8stip, "deliver", "--json"], work, env)  # warm-up
-        deliver = [plain([*k8stip, "deliver", "--json"], work, env) for _ in range(args.runs)]
         tip = [plain([*k8stip, "tip", "secrets"], work, env) for _ in range(args.runs)]
 
     print(f"start to one answer, in a pty, {args.runs} runs each (src: {args.src or 'installed'})")
     k_ms, k_mb = summary("k8stip run + /k8stip secrets", bots["k8stip"])
     e_ms, e_mb = summary(f"errbot {ERRBOT_VERSION} --text + !tryme", bots["errbot"])
-    d_ms, _ = summary("k8stip deliver --json (nothing due)", deliver)
+    d_ms, _ = summary("k8stip deliver --json (nothing due)", sqlite_runs)
+    if pg_runs:
+        summary("  the same on PostgreSQL", pg_runs)
     t_ms, _ = summary("k8stip tip secrets", tip)
     print(
         f"  k8stip/errbot: time {k_ms / e_ms:.2f}x (target <= {TIME_RATIO}x), "

@@ -3,6 +3,7 @@
     python -m bench.callgrind_startup                    # this checkout
     python -m bench.callgrind_startup --src /tmp/old     # another source tree (e.g. main)
     python -m bench.callgrind_startup --run --errbot     # also `run` and errbot to the answer
+    python -m bench.callgrind_startup --postgres         # also deliver on PostgreSQL
 
 Wall time on a shared machine moves 5-20x with the load; the instructions a start executes do
 not. Each case runs once under `valgrind --tool=callgrind` and prints the total Ir (instructions
@@ -11,6 +12,8 @@ read) that `callgrind_annotate` reports, counted over every thread of the proces
 - `k8stip tip secrets` (after a first, uncounted `tip` has written the corpus cache);
 - `k8stip deliver --json` with nothing due (one console subscription, due in six hours; the
   schema is created by `k8stip migrate` first, outside the count);
+- with `--postgres [URL]`: the same `deliver` on PostgreSQL (default the test server), in a
+  schema made for the run and dropped after (see `bench.bench_startup`);
 - with `--run`: `k8stip run` in a pty, typing `/k8stip secrets` once the console greets, then
   stopped (SIGTERM) when the answer is printed (the second tip after the banner: the greeting
   prints one of its own first). Its count includes the worker thread that loads
@@ -37,6 +40,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench.bench_startup import PG_URL, pg_schema, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PTY_SECONDS = 1200.0
@@ -141,9 +146,13 @@ def main() -> None:
     ap.add_argument("--run", action="store_true", help="also `k8stip run` to the first answer")
     ap.add_argument("--errbot", action="store_true", help="also errbot --text to `!tryme`")
     ap.add_argument("--errbot-venv", type=Path, default=Path("/tmp/errbot-venv"))
+    ap.add_argument("--postgres", nargs="?", const=PG_URL, metavar="URL")
     args = ap.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="k8stip-callgrind-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="k8stip-callgrind-") as tmp,
+        pg_schema(args.postgres) as pg_url,
+    ):
         root = Path(tmp)
         work = root / "k8stip"
         work.mkdir()
@@ -180,6 +189,16 @@ def main() -> None:
             "k8stip deliver --json (nothing due)",
             plain([*k8stip, "deliver", "--json"], work, env, outs / "deliver"),
         )
+        if pg_url:
+            pg_env = {**env, "K8STIP_CONFIG": str(work / "pg.yaml")}
+            write_config(work / "pg.yaml", pg_url)
+            subprocess.run(
+                [*k8stip, "deliver"], cwd=work, env=pg_env, check=True, capture_output=True
+            )
+            show(
+                "  the same on PostgreSQL",
+                plain([*k8stip, "deliver", "--json"], work, pg_env, outs / "deliver-pg"),
+            )
         if args.run:
             ir = in_pty(
                 [*k8stip, "run"], work, env, outs / "run",

@@ -31,10 +31,10 @@ from sqlalchemy.engine import make_url
 
 from bot import __version__
 from bot.config import DATABASE_URL_ENV, Config, ConfigError, Secrets, load_secrets
-from bot.core.learning_model import SubscriptionMode
-from bot.core.schedules import parse_days, parse_timezone
+from bot.core.schedules import parse_timezone
 from bot.deliver_output import print_results, waiting_notes
-from bot.runtime.store import Store, SubscriptionSpec
+from bot.runtime.config_sync import config_subscriptions
+from bot.runtime.store import Store
 from bot.runtime.store.engine import DatabaseURLError, reaching
 from bot.startup import health_socket, port_message, port_problem
 
@@ -110,22 +110,6 @@ def check_slack_port(config: Config, secrets: Secrets) -> None:
     problem = port_problem(config.slack.http_host, config.slack.http_port)
     if problem is not None:
         raise ConfigError([port_message(config, "slack.http_port", problem)])
-
-
-def config_subscriptions(config: Config) -> list[SubscriptionSpec]:
-    return [
-        SubscriptionSpec(
-            platform=s.platform,
-            workspace=s.workspace,
-            channel=s.channel,
-            time=s.time,
-            timezone=parse_timezone(s.timezone or config.timezone).key,
-            days=parse_days(s.days),
-            topics=tuple(s.topics),
-            mode=SubscriptionMode(s.mode),
-        )
-        for s in config.subscriptions
-    ]
 
 
 def catch_up_window(config: Config) -> timedelta:
@@ -286,6 +270,7 @@ async def wire(
     again if any of it fails; otherwise closing it is the caller's."""
     from bot.adapters.console import ConsoleAdapter
     from bot.core.engine import Engine
+    from bot.runtime.delivery.post_now import LatePostNow
     from bot.runtime.router import Router
 
     if store is None:
@@ -293,7 +278,8 @@ async def wire(
     opened = store
     try:
         engine = Engine.from_config(config)
-        router = Router(engine, store, config, observer=metrics)
+        post_now = LatePostNow()  # `post now` posts through the deliverer built below
+        router = Router(engine, store, config, observer=metrics, post_now=post_now)
         console = ConsoleAdapter(router.handle, out=console_out, interactive=interactive)
         built = build_adapters(
             config,
@@ -319,7 +305,9 @@ async def wire(
     except BaseException:
         store.close()
         raise
-    return Wiring(store, engine, router, console, built.adapters, built.notes, deliverer)
+    wired = Wiring(store, engine, router, console, built.adapters, built.notes, deliverer)
+    post_now.bind_when_used(lambda: wired.deliverer)
+    return wired
 
 
 def parse_at(value: str | None, default_tz: str) -> datetime | None:

@@ -163,8 +163,8 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def _certainly_idle(config: Config, args: argparse.Namespace) -> bool:
-    """A SQLite store that certainly has nothing due answers before SQLAlchemy loads (a
-    CronJob's usual run); any doubt, an enabled platform (its secrets are checked on the
+    """A store (SQLite or PostgreSQL) that certainly has nothing due answers before SQLAlchemy
+    loads (a CronJob's usual run); any doubt, an enabled platform (its secrets are checked on the
     full path) or an `--at` without an offset runs the full pass."""
     from datetime import UTC, datetime, timedelta
 
@@ -193,6 +193,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     from bot.status import status
 
     return status(_config(args), args)
+
+
+def _export_history(args: argparse.Namespace) -> int:
+    from bot.history_export import export_history
+
+    return export_history(_config(args), args)
+
+
+# What `k8stip export` can write, by its first argument.
+EXPORTS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "history": _export_history,
+}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    return EXPORTS[args.what](args)
 
 
 def cmd_discord_invite_url(args: argparse.Namespace) -> int:
@@ -295,6 +311,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("status", cmd_status, "subscriptions, next posts and paused channels")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = add("export", cmd_export, "write stored data for a spreadsheet (CSV) or a program (JSON)")
+    p.add_argument(
+        "what",
+        choices=sorted(EXPORTS),
+        help="history: every channel's daily deliveries with their tips and vote counts",
+    )
+    p.add_argument("--channel", metavar="ID", help="only this channel (its platform id)")
+    p.add_argument("--since", metavar="DATE", help="only from this local date on (YYYY-MM-DD)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
+    p.add_argument("--output", "-o", metavar="FILE", help="write here (default: standard output)")
 
     p = add("discord", cmd_discord_invite_url, "Discord helpers")
     dsub = p.add_subparsers(dest="discord_command", metavar="SUBCOMMAND", required=True)

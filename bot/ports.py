@@ -14,8 +14,8 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:  # the Protocols only name these types: importing the ports loads no engine
     from bot.config import Config, Secrets
@@ -122,6 +122,28 @@ class Notifier(Protocol):
         """Post `reply` to `target`; False when that platform is not running or refused."""
 
 
+PostNowStatus = Literal["sent", "already_sent", "busy", "failed", "unavailable"]
+
+
+@dataclass(frozen=True)
+class PostNowOutcome:
+    """What `post now` did with today's post: `sent` (now, counted as today's),
+    `already_sent` (today's had gone out: nothing posted), `busy` (another process is posting
+    it right now), `failed` (tried; `detail` says why) or `unavailable` (this process cannot
+    post to that platform)."""
+
+    status: PostNowStatus
+    local_date: date
+    detail: str = ""
+
+
+class PostNow(Protocol):
+    """Protocol: posts a subscription's tip at once through the delivery ledger, as today's
+    post (the router's `post now`; runtime/delivery/post_now.py implements it)."""
+
+    async def post_now(self, subscription_id: int) -> PostNowOutcome: ...
+
+
 class PlatformEvents(Protocol):
     """What an adapter tells the core about, besides commands. Passed in by app.py."""
 
@@ -176,10 +198,13 @@ class AdapterFactory(Protocol):
 
 
 class CommandObserver(Protocol):
-    """Protocol: the metrics hook the router calls for every handled command
-    (bot.runtime.health.Metrics implements it)."""
+    """Protocol: the metrics hooks the router calls for every handled command, and for
+    every question no tip answered (bot.runtime.metrics.Metrics implements it; the words
+    asked are never passed)."""
 
     def command_handled(self, platform: str, command: str) -> None: ...
+
+    def query_unanswered(self, platform: str) -> None: ...
 
 
 class TipSource(Protocol):
@@ -217,3 +242,6 @@ class TipEngine(TipSource, Protocol):
         """One mapping per topic with at least `id`, `title` and `count`."""
 
     def resolve_topics(self, names: Sequence[str]) -> tuple[list[str], list[str]]: ...
+
+    def nearest_topic(self, query: str) -> str | None:
+        """The topic id closest to a request's words, None when none is near."""

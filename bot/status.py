@@ -11,13 +11,13 @@ from typing import Any
 from bot.app import (
     EXIT_OK,
     catch_up_window,
-    config_subscriptions,
     database_key,
     open_store,
     setup_logging,
 )
 from bot.config import Config
 from bot.core.schedules import parse_timezone
+from bot.runtime.config_sync import config_subscriptions
 from bot.runtime.store import Store
 from bot.runtime.store.engine import reaching
 
@@ -66,6 +66,7 @@ def status_rows(store: Store, now: datetime) -> list[dict[str, Any]]:
                 "origin": sub.origin,
                 "paused": sub.paused,
                 "paused_reason": sub.paused_reason,
+                "member": sub.member,  # a personal subscription's member; "" for a channel's
                 "next_post": due.astimezone(parse_timezone(sub.timezone)).isoformat(),
                 "last": None
                 if last is None

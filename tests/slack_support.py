@@ -230,3 +230,40 @@ def form(data: dict[str, str]) -> str:
 
 def actions_form(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission(
+    view: dict[str, Any],
+    values: dict[str, str | None],
+    user: str = "U_MEMBER",
+    team: str = "T1",
+) -> dict[str, Any]:
+    """What Slack sends when a member submits `view` (a modal the fake saw opened) with
+    `values` typed into its inputs, keyed by the input's block_id suffix (the field name)."""
+    state: dict[str, Any] = {}
+    for block in view.get("blocks") or []:
+        if block.get("type") != "input":
+            continue
+        block_id = str(block["block_id"])
+        name = block_id.split(":", 1)[-1]
+        action_id = str(block["element"]["action_id"])
+        value = values.get(name, block["element"].get("initial_value"))
+        state[block_id] = {action_id: {"type": "plain_text_input", "value": value}}
+    return {
+        "type": "view_submission",
+        "team": {"id": team, "domain": "fake"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+        "api_app_id": "A1",
+        "token": "legacy-verification-token",
+        "trigger_id": "4.5.6",
+        "view": {
+            **view,
+            "team_id": team,
+            "state": {"values": state},
+            "hash": "1700000000.abc",
+            "app_id": "A1",
+            "bot_id": "BBOT",
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }

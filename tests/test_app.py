@@ -175,3 +175,38 @@ async def test_the_deliverer_is_built_on_first_use_once_and_posts_what_is_due(
         assert "[#ops] " in out.getvalue()
     finally:
         wired.store.close()
+
+
+async def test_post_now_builds_the_deliverer_it_posts_through_on_first_use(
+    tmp_path: Path,
+) -> None:
+    """The router's `post now` is wired before the deliverer exists (`run` builds it after the
+    console's first answers): the first `post now` builds it, and the tip is posted."""
+    config = config_from_mapping(
+        {
+            "database": f"sqlite:///{tmp_path}/k8stip.db",
+            "corpus": str(TIPS_DIR),
+            "subscriptions": [
+                {"platform": "console", "channel": "ops", "time": "09:00", "timezone": "UTC"}
+            ],
+        }
+    )
+    out = io.StringIO()
+    now = datetime.now(UTC)
+    wired = await wire(config, Secrets({}), at=now, console_out=out, interactive=False)
+    try:
+        assert "deliverer" not in vars(wired)  # not built yet
+        inv = Invocation(
+            platform="console",
+            workspace="",
+            channel="ops",
+            user="u",
+            text="post now",
+            is_admin=True,
+        )
+        reply = await wired.router.handle(inv)
+        assert reply.text.startswith("Posted now"), reply
+        assert "deliverer" in vars(wired)  # built by that first use
+        assert out.getvalue().count("[#ops] ") == 1
+    finally:
+        wired.store.close()

@@ -118,7 +118,8 @@ def test_parse_days(value: str | list[str], expected: tuple[int, ...]) -> None:
 @pytest.mark.parametrize("value", ["funday", "mon,xyz", "", [], "mond"])
 def test_parse_days_rejects_others(value: str | list[str]) -> None:
     """Unknown day names (or none) are refused with the accepted forms in the message."""
-    with pytest.raises(ValueError, match="daily, weekdays, or a list like mon,wed,fri"):
+    accepted = "daily, weekdays, a list like mon,wed,fri, every 3 days, or weekly on mon"
+    with pytest.raises(ValueError, match=accepted):
         parse_days(value)
 
 

@@ -86,3 +86,28 @@ def test_keys_given_tells_a_set_key_from_a_default(tmp_path: Path) -> None:
     config = config_from_mapping({"health": {"port": 8080}})
     assert keys_given(config.health) == {"port"}
     assert keys_given(config_from_mapping({}).health) == frozenset()
+
+
+def test_a_wrong_day_form_in_a_subscription_says_what_would_work() -> None:
+    """`every N days` takes N from 2 to 90; `weekly on` takes one day name."""
+    assert sorted(
+        _problems(
+            {
+                "subscriptions": [
+                    {"platform": "console", "channel": "a", "days": "every 0 days"},
+                    {"platform": "console", "channel": "b", "days": "weekly on funday"},
+                    {"platform": "console", "channel": "c", "days": "every 3 days"},
+                    {"platform": "console", "channel": "d", "days": "weekly on fri"},
+                ],
+                "default_days": "every 91 days",
+            }
+        )
+    ) == sorted(
+        [
+            "c.yaml:1: `subscriptions.0.days`: every 0 days: N must be from 2 to 90, "
+            "like every 3 days",
+            "c.yaml:1: `subscriptions.1.days`: 'weekly on funday': 'funday' is not a day; "
+            "say weekly on mon (or tue … sun)",
+            "c.yaml:1: `default_days`: every 91 days: N must be from 2 to 90, like every 3 days",
+        ]
+    )

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import config_subscriptions
 from bot.config import ConfigError, load_config
 from bot.core.learning_model import SubscriptionMode
+from bot.runtime.config_sync import config_subscriptions
 from bot.runtime.delivery.tip_choice import learning_settings
 
 

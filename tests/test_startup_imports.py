@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.core_support import ROOT, TIPS_DIR
+from tests.fakes.databases import pg_schema_url
 
 # Never needed by either command (pydantic is no longer a dependency at all).
 HEAVY: tuple[str, ...] = ("pydantic", "alembic", "aiohttp", "apscheduler", "prometheus_client")
@@ -107,3 +110,31 @@ def test_deliver_with_nothing_due_on_sqlite_answers_before_sqlalchemy_loads(
         assert code == 0
         assert [(r["channel"], r["status"]) for r in json.loads(printed)] == expected
         assert bool(_loaded(modules, "sqlalchemy", "asyncio", "bot.app")) == full, at
+
+
+@pytest.mark.postgres
+def test_deliver_with_nothing_due_on_postgresql_answers_before_sqlalchemy_loads(
+    tmp_path: Path,
+) -> None:
+    """The CronJob case on PostgreSQL: the idle check asks through libpq
+    (bot/runtime/libpq.py), so a pass with nothing due imports neither SQLAlchemy nor psycopg
+    nor asyncio; a pass whose post is due still runs in full and posts it, once."""
+    with pg_schema_url() as url:
+        (tmp_path / "config.yaml").write_text(
+            f"database: '{url}'\ncorpus: {TIPS_DIR}\n"
+            "subscriptions:\n  - {platform: console, channel: ops, time: '09:00', days: daily}\n",
+            encoding="utf-8",
+        )
+        assert _run(tmp_path, "migrate")[0] == 0
+        assert _run(tmp_path, "deliver", "--json", "--at", "2026-03-03T08:00:00+00:00")[0] == 0
+        for at, expected, full in [
+            ("2026-03-03T08:30:00+00:00", [], False),
+            ("2026-03-03T09:05:00+00:00", [("ops", "sent")], True),
+            ("2026-03-03T09:10:00+00:00", [], False),
+        ]:
+            code, modules, printed = _run(tmp_path, "deliver", "--json", "--at", at)
+            assert code == 0
+            assert [(r["channel"], r["status"]) for r in json.loads(printed)] == expected
+            heavy = _loaded(modules, "sqlalchemy", "psycopg", "psycopg_binary", "asyncio")
+            assert bool(heavy) == full, at
+            assert "bot.runtime.libpq" in modules  # it asked PostgreSQL, not SQLite

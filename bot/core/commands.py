@@ -35,6 +35,12 @@ class Param:
     # Fixed values the option takes ("tip", "quiz"): Discord offers them as a list to pick
     # from; typed platforms take the word as written.
     choices: tuple[str, ...] = ()
+    # The Discord option's type: "text" (a string) or "role" (a role picker; the adapter
+    # hands the router the role's mention, `<@&id>`).
+    kind: Literal["text", "role"] = "text"
+    # Shown in typed usage lines. False: a Discord-only option whose word typed platforms
+    # give in another argument (`mention off`).
+    typed: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,9 @@ _TIME = Param("time", "HH:MM", ("discord",), "Local time, 24-hour HH:MM, e.g. 09
 _TIMEZONE = Param("timezone", "timezone", (), "IANA timezone, e.g. Europe/Amsterdam")
 _DAYS = Param(
     "days",
-    "daily|weekdays|mon,wed,fri",
+    "daily|weekdays|mon,wed,fri|every 3 days|weekly on fri",
     (),
-    "daily, weekdays, weekends, or a list such as mon,wed,fri",
+    "daily, weekdays, mon,wed,fri, every 3 days (2-90) or weekly on fri",
 )
 _TOPICS = Param("topics", "topic …", (), "Only these topics, e.g. 'rbac secrets' (default: all)")
 _TIP_ID = Param("tip", "tip id", EVERYWHERE, "The tip's id, as the retired command lists it")
@@ -173,6 +179,51 @@ COMMANDS: dict[str, CommandSpec] = {
             discord="/k8stip-admin resume",
             discord_description="Resume the daily tips in this channel",
         ),
+        CommandSpec(
+            "skip",
+            "skip",
+            "Skip this channel's next daily post (again: the one after too)",
+            admin=True,
+            discord="/k8stip-admin skip",
+            discord_description="Skip the next daily post in this channel",
+        ),
+        # Typed as two words; the router matches two-word command words first.
+        CommandSpec(
+            "post-now",
+            "post now",
+            "Post the next tip here now, as today's (nothing if today's went out)",
+            admin=True,
+            discord="/k8stip-admin post-now",
+            discord_description="Post the next tip now, as today's",
+        ),
+        CommandSpec(
+            "subscribe-me",
+            "subscribe me",
+            "Get a tip by direct message at your own time, days and topics",
+            params=(
+                Param("time", "HH:MM", (), "Your local time, 24-hour HH:MM (default 09:00)"),
+                _TIMEZONE,
+                _DAYS,
+                _TOPICS,
+            ),
+            discord="/k8stip subscribe-me",
+            discord_description="A tip for you by direct message, at your own time",
+        ),
+        CommandSpec(
+            "unsubscribe-me",
+            "unsubscribe me",
+            "Stop your personal tip",
+            discord="/k8stip unsubscribe-me",
+            discord_description="Stop your personal tip by direct message",
+        ),
+        CommandSpec(
+            "snooze",
+            "snooze",
+            "Hold your personal tip for 1 to 90 days, or off to wake it",
+            params=(Param("duration", "7d|off", EVERYWHERE, "How long: 1d to 90d, or off"),),
+            discord="/k8stip snooze",
+            discord_description="Hold your personal tip for some days (off: wake it)",
+        ),
         # Open to everyone on Slack and the console; on Discord it sits in the admin group.
         CommandSpec(
             "status",
@@ -190,6 +241,48 @@ COMMANDS: dict[str, CommandSpec] = {
             discord_description="When the next tip will be posted here",
         ),
         CommandSpec(
+            "threads",
+            "threads",
+            "Answer the buttons of a daily post in that post's thread (on), or privately (off)",
+            admin=True,
+            params=(
+                Param(
+                    "setting",
+                    "on|off",
+                    (),
+                    "on: answers to a daily post's buttons go in its thread; off: privately",
+                    ("on", "off"),
+                ),
+            ),
+            discord="/k8stip-admin threads",
+            discord_description="Answer a daily post's buttons in its thread",
+        ),
+        CommandSpec(
+            "mention",
+            "mention",
+            "The one role or user group each daily tip here pings (off: nobody)",
+            admin=True,
+            params=(
+                Param(
+                    "role",
+                    "@role or @group|off",
+                    TYPED,
+                    "The role each daily tip here pings",
+                    kind="role",
+                ),
+                Param(
+                    "off",
+                    "off",
+                    (),
+                    "Choose off: the daily tips ping nobody",
+                    ("off",),
+                    typed=False,
+                ),
+            ),
+            discord="/k8stip-admin mention",
+            discord_description="The one role each daily tip here pings",
+        ),
+        CommandSpec(
             "quiz",
             "quiz",
             "A quiz question made from a tip, for the whole channel to answer",
@@ -203,6 +296,45 @@ COMMANDS: dict[str, CommandSpec] = {
             "Your votes, quizzes answered, share right and streak, only to you",
             discord="/k8stip stats",
             discord_description="Your votes, quiz answers and streak (only you see them)",
+        ),
+        CommandSpec(
+            "request",
+            "request",
+            "Ask for tips on something the tips don't cover yet",
+            params=(
+                Param(
+                    "words",
+                    "topic or words",
+                    EVERYWHERE,
+                    "What you'd like tips on, e.g. 'helm chart upgrades'",
+                ),
+            ),
+            discord="/k8stip request",
+            discord_description="Ask for tips on something the tips don't cover yet",
+        ),
+        CommandSpec(
+            "requests",
+            "requests",
+            "See what members asked for and searched in vain over 30 days, and the nearest topics",
+            admin=True,
+            params=(Param("count", "N", (), "How many of each to list, 1 to 25 (default 10)"),),
+            discord="/k8stip-admin requests",
+            discord_description="Top requests and unanswered searches of the last 30 days",
+        ),
+        CommandSpec(
+            "yesterday",
+            "yesterday",
+            "Yesterday's daily tip in this channel, to read again",
+            discord="/k8stip yesterday",
+            discord_description="Yesterday's daily tip in this channel",
+        ),
+        CommandSpec(
+            "history",
+            "history",
+            "This channel's last daily tips, newest first, with their votes",
+            params=(Param("count", "N", (), "How many posts, 1 to 25 (default 5)"),),
+            discord="/k8stip history",
+            discord_description="This channel's last daily tips, newest first",
         ),
         # Anyone sees the board once it is on; turning it on or off is checked in the
         # handler, since the same word does both.
@@ -225,10 +357,10 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec(
             "forget",
             "forget",
-            "Delete your votes and quiz answers everywhere",
+            "Delete your votes, quiz answers and requests everywhere",
             params=(Param("confirm", "me", EVERYWHERE, "Choose me to confirm", ("me",)),),
             discord="/k8stip forget",
-            discord_description="Delete your votes and quiz answers everywhere",
+            discord_description="Delete your votes, quiz answers and requests everywhere",
         ),
         CommandSpec(
             "retired",

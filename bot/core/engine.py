@@ -249,3 +249,21 @@ class Engine:
             else:
                 unknown.append(name)
         return found, unknown
+
+    def nearest_topic(self, query: str) -> str | None:
+        """The topic id closest to `query` (a request's words): the topic it names, else the
+        topic of what answers it best, else the topic whose name looks most like one of its
+        words (`SearchIndex.suggest`, without the fallback list); None when nothing is near."""
+        if not normalize(query):
+            return None
+        named, _ = self.resolve_topics([query])
+        if named:
+            return named[0]
+        hits, u = self.best(query)
+        if u.topics:
+            return u.topics[0]
+        for hit in hits:
+            if hit.tip.topics:
+                return hit.tip.topics[0]
+        suggested = self.index.suggest(query, n=1)
+        return suggested[0] if suggested else None

@@ -135,7 +135,7 @@ def usage(platform: str, command: str, slash: str = "/k8stip") -> str:
         return ""
     parts = [syntax.discord] if on_discord else [w for w in (slash, syntax.word) if w]
     for p in syntax.params:
-        if on_discord and not p.name:
+        if (on_discord and not p.name) or (not on_discord and not p.typed):
             continue
         required = platform in p.required
         shown = p.placeholder

@@ -197,17 +197,27 @@ class LearningCommands:
         )
 
     async def cmd_forget(self, inv: Invocation, args: list[str]) -> Reply:
-        """Delete the member's votes and quiz answers everywhere."""
+        """Delete the member's votes, quiz answers and requests everywhere."""
         if [a.lower() for a in args] != ["me"]:
             return error(
-                "To delete your votes and quiz answers everywhere, say so:",
+                "To delete your votes, quiz answers and requests everywhere, say so:",
                 self.ctx.example(inv, "forget", "me"),
             )
         gone = await self.ctx.db(self.ctx.store.forget_member, inv.platform, inv.user)
+        asked = await self.ctx.db(self.ctx.store.forget_member_requests, inv.platform, inv.user)
+        also = (
+            (
+                f"Also deleted {asked} request{'' if asked == 1 else 's'} for tips and unanswered "
+                "questions of yours.",
+            )
+            if asked
+            else ()
+        )
         return info(
             f"Done: deleted {gone.votes} vote{'' if gone.votes == 1 else 's'} and "
             f"{gone.answers} quiz answer{'' if gone.answers == 1 else 's'} of yours, in every "
-            "channel. Tallies and the leaderboard no longer count them."
+            "channel. Tallies and the leaderboard no longer count them.",
+            *also,
         )
 
     # -- retirements (admins) -----------------------------------------------------------

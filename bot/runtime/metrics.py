@@ -66,6 +66,12 @@ class Metrics:
             "Tips retired by votes, counted once per channel that retired them",
             registry=r,
         )
+        self.unanswered = Counter(
+            "k8stip_unanswered_queries",
+            "Questions no tip answered (never their words)",
+            ["platform"],
+            registry=r,
+        )
         self.auth_failures = Counter(
             "k8stip_adapter_auth_failures",
             "Calls the platform refused for the bot's credentials (an adapter outage)",
@@ -86,6 +92,9 @@ class Metrics:
 
     def command_handled(self, platform: str, command: str) -> None:
         self.commands.labels(platform, command).inc()
+
+    def query_unanswered(self, platform: str) -> None:
+        self.unanswered.labels(platform).inc()
 
     def set_learning(self, votes: Mapping[str, int], right: int, wrong: int, retired: int) -> None:
         """The learning gauges: votes by kind (its value), answers right and wrong, retired
@@ -134,3 +143,6 @@ class LateMetrics:
 
     def command_handled(self, platform: str, command: str) -> None:
         self._report(lambda m: m.command_handled(platform, command))
+
+    def query_unanswered(self, platform: str) -> None:
+        self._report(lambda m: m.query_unanswered(platform))

@@ -5,12 +5,15 @@ other words are a question (`engine.tip`), never an error. The named commands, t
 text, who may run them and how each platform types them are declared once, in
 `bot.core.commands.COMMANDS`; the router binds a handler to each (the subscription ones live in
 `bot.runtime.subscription_commands`, votes, progress and retirements in
-`bot.runtime.learning_commands`, the quiz in `bot.runtime.quiz_commands`), so every hint names
-the asking platform's syntax. Buttons carry a command (`another …`, `more <topic>`,
-`share <tip_id>`, `vote <kind> <tip_id>`, `quiz-answer <question> <index>`) and are routed
-exactly like typed commands. A topic request draws the tips this channel's votes retired only
-when nothing else answers. Raw user text stays raw here: adapters neutralise mentions and
-markup.
+`bot.runtime.learning_commands`, the quiz in `bot.runtime.quiz_commands`, threads and
+mentions in `bot.runtime.channel_commands`, requests in `bot.runtime.request_commands`, past
+posts in `bot.runtime.history_commands`), so every hint names the asking platform's syntax.
+Buttons carry a command (`another …`, `more <topic>`, `share <tip_id>`, `vote <kind> <tip_id>`,
+`quiz-answer <question> <index>`, `request <words>` under a "nothing found" answer,
+`history N page P`) and are routed exactly like typed commands; with threads on, the answer to
+Another / More on a daily post goes in its thread. A question nothing answers is noted for
+admins. A topic request draws the tips this channel's votes retired only when nothing else
+answers. Raw user text stays raw here: adapters neutralise mentions and markup.
 """
 
 from __future__ import annotations
@@ -38,17 +41,26 @@ from bot.core.wording import (
     tip_reply,
     usage,
 )
-from bot.ports import Clock, CommandObserver, TipEngine
+from bot.ports import Clock, CommandObserver, PostNow, TipEngine
+from bot.runtime.channel_commands import ChannelCommands
 from bot.runtime.clock import SystemClock
 from bot.runtime.command_context import CommandContext, CommandHandler
+from bot.runtime.history_commands import HistoryCommands
 from bot.runtime.learning_commands import LearningCommands, channel_retired
+from bot.runtime.personal_commands import PersonalCommands
 from bot.runtime.quiz_commands import QuizCommands
+from bot.runtime.request_commands import RequestCommands
+from bot.runtime.schedule_commands import ScheduleCommands
 from bot.runtime.store import Store
 from bot.runtime.subscription_commands import MANUAL_PAUSE_PREFIX, SubscriptionCommands
 
 # The commands that leave a channel's pause alone, or report it themselves, and the presses
 # and the quiz (posted to the whole channel, or a card edited in place): no notice after.
-_NO_PAUSED_NOTICE = ("pause", "resume", "status", "quiz", "quiz-answer", "vote")
+# A member's own subscription is not the channel's: no notice after those either.
+_NO_PAUSED_NOTICE = (
+    *("pause", "resume", "status", "quiz", "quiz-answer", "vote", "post-now"),
+    *("subscribe-me", "unsubscribe-me", "snooze"),
+)
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,7 @@ class Router:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         observer: CommandObserver | None = None,
+        post_now: PostNow | None = None,
     ) -> None:
         self.ctx = CommandContext(engine, store, config, clock or SystemClock())
         self.rng = rng or random.Random()
@@ -102,6 +115,8 @@ class Router:
         self._recent: dict[tuple[str, str, str], deque[float]] = defaultdict(deque)
         self.learning = LearningCommands(self.ctx)
         self.quiz = QuizCommands(self.ctx, self.rng)
+        self.channel = ChannelCommands(self.ctx)
+        self.requests = RequestCommands(self.ctx, observer)
         self.commands = bind(
             {
                 "help": self.cmd_help,
@@ -113,6 +128,11 @@ class Router:
                 **SubscriptionCommands(self.ctx).handlers(),
                 **self.learning.handlers(),
                 **self.quiz.handlers(),
+                **self.channel.handlers(),
+                **self.requests.handlers(),
+                **HistoryCommands(self.ctx).handlers(),
+                **ScheduleCommands(self.ctx, post_now).handlers(),
+                **PersonalCommands(self.ctx).handlers(),
             }
         )
 
@@ -123,8 +143,7 @@ class Router:
 
     async def handle(self, inv: Invocation) -> Reply:
         words = inv.text.split()
-        first = words[0].lower() if words else ""
-        command = self.commands.get(first)
+        command, taken = self._command_of(words)
         name = command.name if command else "tip"
         if self.observer is not None:
             self.observer.command_handled(inv.platform, name)
@@ -136,10 +155,20 @@ class Router:
         if command.admin and not inv.is_admin:
             what = command.summary.lower()
             return error(not_admin(inv.platform, what, slash=self.ctx.slash(inv)))
-        reply = await command.run(inv, words[1:])
+        reply = await command.run(inv, words[taken:])
+        reply = await self.channel.threaded(inv, command.name, reply)
         if inv.is_admin and command.name not in _NO_PAUSED_NOTICE:
             reply = await self._with_paused_notice(inv, reply)
         return reply
+
+    def _command_of(self, words: list[str]) -> tuple[Command | None, int]:
+        """The command the words name and how many words name it: a two-word command
+        (`subscribe me`, `post now`) before its first word's (`subscribe`)."""
+        two = " ".join(words[:2]).lower()
+        if len(words) >= 2 and two in self.commands:
+            return self.commands[two], 2
+        first = words[0].lower() if words else ""
+        return self.commands.get(first), 1
 
     def _rate_limited(self, inv: Invocation) -> Reply | None:
         limit = self.ctx.config.rate_limit.commands_per_minute
@@ -210,13 +239,15 @@ class Router:
         seen, _ = rotation_state([t.id for t in self.ctx.engine.corpus.tips], history)
         answer = self.ctx.engine.tip(query, rng=self.rng, exclude=seen)
         if answer.tip is None or answer.card is None:
-            lines: tuple[str, ...] = ()
             close = difflib.get_close_matches(query.split()[0].lower(), self.commands, n=1)
-            hint = self.ctx.example(inv, close[0]) if close else ""
+            hint = self.ctx.example(inv, self.commands[close[0]].name) if close else ""
             if hint:
+                # A mistyped command, not a question: no request to note.
                 help_ = self.ctx.example(inv, "help")
-                lines = (f"Did you mean the command {hint}? Try {help_}",)
-            return Reply(ReplyKind.INFO, answer.message, lines=lines)
+                line = f"Did you mean the command {hint}? Try {help_}"
+                return Reply(ReplyKind.INFO, answer.message, lines=(line,))
+            nothing = Reply(ReplyKind.INFO, answer.message)
+            return await self.requests.note_unanswered(inv, query, nothing)
         return await self._show(inv, answer.card, list(answer.topics))
 
     async def _show(
@@ -267,7 +298,8 @@ class Router:
             )
         result = self.ctx.engine.search(" ".join(args), limit=5)
         if not result.cards:
-            return Reply(ReplyKind.INFO, result.message)
+            nothing = Reply(ReplyKind.INFO, result.message)
+            return await self.requests.note_unanswered(inv, " ".join(args), nothing)
         return Reply(ReplyKind.SEARCH, result.message, cards=tuple(result.cards))
 
     async def cmd_topics(self, inv: Invocation, args: list[str]) -> Reply:
@@ -282,8 +314,9 @@ class Router:
     async def cmd_help(self, inv: Invocation, args: list[str]) -> Reply:
         slash = self.ctx.slash(inv)
         who = admins(inv.platform).who
-        if args and args[0].lower() in self.commands:
-            spec = self.commands[args[0].lower()].spec
+        asked, _ = self._command_of(args)
+        if asked is not None:
+            spec = asked.spec
             shown = usage(inv.platform, spec.name, slash) or self.ctx.example(inv, "help")
             return info(shown, spec.help_summary(who))
         lines = tuple(

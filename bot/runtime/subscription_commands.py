@@ -8,39 +8,26 @@ changed there, not from chat.
 
 from __future__ import annotations
 
-import difflib
-import re
-from datetime import datetime
-
 from bot.core.invocation import Invocation
 from bot.core.learning_model import SubscriptionMode
 from bot.core.replies import Reply, ReplyKind, Visibility
-from bot.core.schedules import (
-    describe_days,
-    looks_like_days,
-    parse_days,
-    parse_time,
-    parse_timezone,
-)
 from bot.core.wording import CONFIG_OWNED, error, info
+from bot.runtime.channel_commands import ChannelCommands
 from bot.runtime.command_context import CommandContext, CommandHandler
 from bot.runtime.delivery.tip_choice import channel_past, learning_settings, pick_daily
+from bot.runtime.personal_commands import personal_status_lines
+from bot.runtime.schedule_words import (
+    MODE_WORDS,
+    ScheduleWords,
+    local_when,
+    read_schedule_words,
+    when_text,
+)
 from bot.runtime.store import Subscription, SubscriptionSpec
 
 SUBSCRIBE_EXAMPLE = ("09:00", "Europe/Amsterdam", "weekdays", "security")
-_TIME_LIKE = re.compile(r"^\d{1,2}[:.h]\d{2}$|^\d{1,2}:\d{1,2}$|^\d{1,2}(am|pm)$", re.I)
 MANUAL_PAUSE_PREFIX = "paused by "
-# The mode word of `subscribe` (any position): what the channel gets each day.
-MODE_WORDS = {
-    "tip": SubscriptionMode.TIP,
-    "tips": SubscriptionMode.TIP,
-    "quiz": SubscriptionMode.QUIZ,
-}
-
-
-def local_when(due: datetime, tz: str) -> str:
-    """'Mon 30 Mar 09:00 CEST' in the channel's timezone."""
-    return due.astimezone(parse_timezone(tz)).strftime("%a %d %b %H:%M %Z")
+__all__ = ["MANUAL_PAUSE_PREFIX", "MODE_WORDS", "SubscriptionCommands", "local_when"]
 
 
 class SubscriptionCommands:
@@ -77,7 +64,7 @@ class SubscriptionCommands:
         verb = "Changed" if existing else "Subscribed"
         return Reply(
             ReplyKind.INFO,
-            f"{verb}: {_what(sub)} {_when(sub)} in this channel ({topics}). "
+            f"{verb}: {_what(sub)} {when_text(sub)} in this channel ({topics}). "
             f"Next: {local_when(due, sub.timezone)}.",
             visibility=Visibility.CHANNEL,
         )
@@ -85,37 +72,18 @@ class SubscriptionCommands:
     def _parse_subscribe(
         self, inv: Invocation, args: list[str], existing: Subscription | None
     ) -> SubscriptionSpec:
-        time = existing.time if existing else self.ctx.config.default_time
-        tz = existing.timezone if existing else self.ctx.config.timezone
-        days = existing.days if existing else parse_days(self.ctx.config.default_days)
-        mode = existing.mode if existing else SubscriptionMode.TIP
-        topic_words: list[str] = []
-        for word in args:
-            low = word.lower()
-            if low in MODE_WORDS:
-                mode = MODE_WORDS[low]
-            elif _TIME_LIKE.match(word) or (":" in word and any(ch.isdigit() for ch in word)):
-                time = _normalise_time(word)
-            elif "/" in word or low in ("utc", "gmt"):
-                tz = parse_timezone("UTC" if low in ("utc", "gmt") else word).key
-            elif _is_days(low):
-                days = parse_days(low)
-            else:
-                topic_words.append(word)
-        topics: list[str] = []
-        if topic_words:
-            topics, unknown = self.ctx.engine.resolve_topics(topic_words)
-            if unknown:
-                modes = [m for u in unknown for m in difflib.get_close_matches(u.lower(), ["quiz"])]
-                hint = " Did you mean `quiz`?" if modes else ""
-                raise ValueError(
-                    f"{', '.join(repr(u) for u in unknown)}: not a time, timezone, day or "
-                    f"topic (see {self.ctx.example(inv, 'topics')}).{hint}"
-                )
-        elif existing is not None:
-            topics = list(existing.topics)
+        base = ScheduleWords.of(existing) if existing else ScheduleWords.defaults(self.ctx)
+        w = read_schedule_words(self.ctx, inv, args, base)
         return SubscriptionSpec(
-            inv.platform, inv.workspace, inv.channel, time, tz, tuple(days), tuple(topics), mode
+            inv.platform,
+            inv.workspace,
+            inv.channel,
+            w.time,
+            w.timezone,
+            w.days,
+            w.topics,
+            w.mode,
+            every_days=w.every_days,
         )
 
     async def cmd_unsubscribe(self, inv: Invocation, args: list[str]) -> Reply:
@@ -156,15 +124,20 @@ class SubscriptionCommands:
         return info(f"Resumed. Next tip: {local_when(due, sub.timezone)}.")
 
     async def cmd_status(self, inv: Invocation, args: list[str]) -> Reply:
-        sub = await self.ctx.subscription(inv)
+        sub = None if inv.direct else await self.ctx.subscription(inv)
+        personal = await personal_status_lines(self.ctx, inv)
         if sub is None:
+            if personal:
+                return Reply(ReplyKind.INFO, "Your personal daily tip", lines=personal)
             return self.ctx.not_subscribed(inv)
-        _, due = sub.schedule.next_after(self.ctx.clock.now())
+        now = self.ctx.clock.now()
+        found = await self.ctx.db(self.ctx.store.next_unwritten_post, sub, now)
+        due = found[1] if found else sub.schedule.next_after(now)[1]
         topics = (
             ", ".join(self.ctx.engine.corpus.topic_title(t) for t in sub.topics) or "all topics"
         )
         lines = [
-            f"Schedule: {_when(sub)}"
+            f"Schedule: {when_text(sub)}"
             + (" (from the config file)" if sub.origin == "config" else ""),
             f"Topics: {topics}",
             f"Mode: {sub.mode.value} ({_what(sub)} each time)",
@@ -174,13 +147,16 @@ class SubscriptionCommands:
             lines.append(f"Paused: {sub.paused_reason}. {resume} restarts it.")
         else:
             lines.append(f"Next post: {local_when(due, sub.timezone)}")
+        if found and found[2]:  # `skip` (or `post now`) already settled these dates
+            lines.append("Not posted again: " + ", ".join(f"{d:%a %d %b}" for d in found[2]))
+        lines += await ChannelCommands(self.ctx).status_lines(inv, sub)
         last = await self.ctx.db(self.ctx.store.last_delivery, sub.id)
         if last is not None:
             lines.append(
                 f"Last: {last.local_date:%a %d %b} {last.status}"
                 + (f" ({last.last_error})" if last.last_error and last.status != "sent" else "")
             )
-        return Reply(ReplyKind.INFO, "Daily tip in this channel", lines=tuple(lines))
+        return Reply(ReplyKind.INFO, "Daily tip in this channel", lines=(*lines, *personal))
 
     async def cmd_next(self, inv: Invocation, args: list[str]) -> Reply:
         sub = await self.ctx.subscription(inv)
@@ -218,19 +194,3 @@ class SubscriptionCommands:
 
 def _what(sub: Subscription) -> str:
     return "a quiz question" if sub.mode is SubscriptionMode.QUIZ else "a tip"
-
-
-def _when(sub: Subscription) -> str:
-    days = describe_days(sub.days)
-    every = {"daily": "every day", "weekdays": "every weekday", "weekends": "every weekend day"}
-    return f"{every.get(days, 'on ' + days)} at {sub.time} {sub.timezone}"
-
-
-def _normalise_time(word: str) -> str:
-    m = re.match(r"^(\d{1,2})[:.h](\d{2})$", word)
-    candidate = f"{int(m.group(1)):02d}:{m.group(2)}" if m else word
-    return parse_time(candidate).strftime("%H:%M")
-
-
-def _is_days(low: str) -> bool:
-    return looks_like_days(low)

@@ -44,12 +44,17 @@ def test_every_command_in_the_table_has_a_summary() -> None:
 def test_admin_is_a_flag_and_help_names_the_platforms_admins() -> None:
     assert {n for n, c in COMMANDS.items() if c.admin} == {
         "subscribe",
+        "skip",
+        "post-now",
         "unsubscribe",
         "pause",
         "resume",
         "next",
+        "threads",
+        "mention",
         "retired",
         "restore",
+        "requests",
     }
     assert COMMANDS["pause"].help_summary("workspace admins") == (
         "Pause the daily tip here, keeping its schedule (workspace admins)."

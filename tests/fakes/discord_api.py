@@ -100,11 +100,15 @@ class FakeDiscord:
         self.callbacks: list[dict[str, Any]] = []  # {"interaction_id", "type", "data"}
         self.webhook_messages: list[dict[str, Any]] = []  # follow-ups and @original edits
         self.channel_messages: list[dict[str, Any]] = []  # POST /channels/{id}/messages bodies
+        # Threads started on a message: thread id (= the message's id) -> parent channel id.
+        self.threads: dict[int, int] = {}
         self.connections: list[GatewayConnection] = []
         self.identifies: list[dict[str, Any]] = []
         self._injected: list[Injected] = []
         self._nonces: dict[tuple[int, str], dict[str, Any]] = {}
         self._history: dict[int, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
+        self.dm_channels: dict[int, int] = {}  # member id -> the bot's DM channel with them
+        self.dm_refused: set[int] = set()  # members who don't accept DMs (error 50007)
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._closing = asyncio.Event()
@@ -260,10 +264,13 @@ class FakeDiscord:
         user_id: int,
         admin: bool,
         message: dict[str, Any] | None = None,
+        direct: bool = False,
     ) -> dict[str, Any]:
+        iid = self.snowflake()
+        if direct:
+            return self._dm_interaction(iid, itype, data, user_id, message)
         guild = guild or self.guilds[0]
         channel_id = channel_id or guild.channels[0]
-        iid = self.snowflake()
         payload: dict[str, Any] = {
             "id": str(iid),
             "application_id": str(self.application_id),
@@ -288,11 +295,89 @@ class FakeDiscord:
             payload["message"] = message
         return payload
 
+    def _dm_interaction(
+        self,
+        iid: int,
+        itype: int,
+        data: dict[str, Any],
+        user_id: int,
+        message: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """An interaction in the member's DM with the bot: no guild, a `user` instead of a
+        `member`, context 1 (BOT_DM)."""
+        channel_id = self.dm_channels.setdefault(user_id, self.snowflake())
+        payload: dict[str, Any] = {
+            "id": str(iid),
+            "application_id": str(self.application_id),
+            "type": itype,
+            "data": data,
+            "channel_id": str(channel_id),
+            "channel": {"id": str(channel_id), "type": 1, "last_message_id": None, "flags": 0},
+            "user": self.member(user_id)["user"],
+            "token": f"itoken-{iid}",
+            "version": 1,
+            "app_permissions": str(MEMBER_PERMISSIONS | (1 << 14)),
+            "locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(user_id)},
+            "context": 1,
+            "attachment_size_limit": 8_388_608,
+        }
+        if message is not None:
+            payload["message"] = message
+        return payload
+
+    def dm_slash(
+        self,
+        path: list[str],
+        options: dict[str, str] | None = None,
+        *,
+        user_id: int = 1_300_000_000_000_000_500,
+    ) -> dict[str, Any]:
+        """An application command typed in the member's DM with the bot."""
+        registered = self.commands.get(None) or []
+        cmd_id = next((c["id"] for c in registered if c["name"] == path[0]), str(self.snowflake()))
+        leaf = [{"type": 3, "name": n, "value": v} for n, v in (options or {}).items()]
+        opts: list[dict[str, Any]] = [{"type": 1, "name": path[1], "options": leaf}]
+        data = {"id": cmd_id, "name": path[0], "type": 1, "options": opts}
+        return self._interaction(
+            2, data, guild=None, channel_id=None, user_id=user_id, admin=False, direct=True
+        )
+
+    def modal_submit(
+        self,
+        custom_id: str,
+        values: dict[str, str],
+        *,
+        user_id: int = 1_300_000_000_000_000_500,
+        direct: bool = False,
+        labels: bool = False,
+    ) -> dict[str, Any]:
+        """A modal submit (type 5): `values` keyed by each text input's custom id, in action
+        rows (type 1) or, as newer clients send them, in labels (type 18)."""
+        rows: list[dict[str, Any]] = []
+        for input_id, value in values.items():
+            text_input = {"type": 4, "custom_id": input_id, "value": value}
+            if labels:
+                rows.append({"type": 18, "id": len(rows) + 1, "component": text_input})
+            else:
+                rows.append({"type": 1, "components": [text_input]})
+        return self._interaction(
+            5,
+            {"custom_id": custom_id, "components": rows},
+            guild=None,
+            channel_id=None,
+            user_id=user_id,
+            admin=False,
+            direct=direct,
+        )
+
     def slash(
         self,
         path: list[str],
         options: dict[str, str] | None = None,
         *,
+        roles: dict[str, int] | None = None,
         focused: str | None = None,
         admin: bool = False,
         user_id: int = 1_300_000_000_000_000_500,
@@ -301,7 +386,8 @@ class FakeDiscord:
     ) -> dict[str, Any]:
         """An application command (or, with `focused`, autocomplete) interaction payload.
 
-        `path` is ["k8stip", "tip"]; string options only (all k8stip options are strings).
+        `path` is ["k8stip", "tip"]; string options, and `roles` (option name -> role id) as
+        role options with the role in `resolved`, as Discord sends them.
         """
         scope_guild = guild or self.guilds[0]
         top = path[0]
@@ -313,10 +399,16 @@ class FakeDiscord:
             if name == focused:
                 opt["focused"] = True
             leaf.append(opt)
+        resolved_roles: dict[str, Any] = {}
+        for name, role_id in (roles or {}).items():
+            leaf.append({"type": 8, "name": name, "value": str(role_id)})
+            resolved_roles[str(role_id)] = self.role(role_id)
         opts: list[dict[str, Any]] = leaf
         if len(path) > 1:
             opts = [{"type": 1, "name": path[1], "options": leaf}]
-        data = {"id": cmd_id, "name": top, "type": 1, "options": opts}
+        data: dict[str, Any] = {"id": cmd_id, "name": top, "type": 1, "options": opts}
+        if resolved_roles:
+            data["resolved"] = {"roles": resolved_roles}
         if scope_guild.id in self.commands:
             data["guild_id"] = str(scope_guild.id)
         return self._interaction(
@@ -328,6 +420,19 @@ class FakeDiscord:
             admin=admin,
         )
 
+    def role(self, role_id: int, name: str = "k8s-learners") -> dict[str, Any]:
+        return {
+            "id": str(role_id),
+            "name": name,
+            "color": 0,
+            "hoist": False,
+            "position": 1,
+            "permissions": "0",
+            "managed": False,
+            "mentionable": True,
+            "flags": 0,
+        }
+
     def button(
         self,
         custom_id: str,
@@ -336,10 +441,13 @@ class FakeDiscord:
         admin: bool = False,
         user_id: int = 1_300_000_000_000_000_500,
         guild: FakeGuild | None = None,
+        direct: bool = False,
     ) -> dict[str, Any]:
-        """A button-press interaction on `message` (default: a made-up old bot message)."""
+        """A button-press interaction on `message` (default: a made-up old bot message);
+        `direct`: on a message in the member's DM with the bot."""
         g = guild or self.guilds[0]
-        msg = message or self._message(g.channels[0], {"content": "old tip", "components": []})
+        where = self.dm_channels.setdefault(user_id, self.snowflake()) if direct else g.channels[0]
+        msg = message or self._message(where, {"content": "old tip", "components": []})
         return self._interaction(
             3,
             {"custom_id": custom_id, "component_type": 2},
@@ -348,6 +456,7 @@ class FakeDiscord:
             user_id=user_id,
             admin=admin,
             message=msg,
+            direct=direct,
         )
 
     async def dispatch(self, event: str, data: dict[str, Any], guild_id: int | None = None) -> None:
@@ -570,6 +679,11 @@ class FakeDiscord:
         m = re.fullmatch(rf"/webhooks/{app}/([^/]+)(/messages/@original)?", path)
         if m:
             return self._webhook(method, m.group(1), bool(m.group(2)), body)
+        m = re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path)
+        if m and method == "POST":
+            return self._start_thread(int(m.group(1)), int(m.group(2)), body)
+        if method == "POST" and path == "/users/@me/channels":
+            return self._open_dm(body or {})
         m = re.fullmatch(r"/channels/(\d+)/messages", path)
         if m and method == "POST":
             return self._create_message(int(m.group(1)), body)
@@ -637,8 +751,64 @@ class FakeDiscord:
             return 204, None
         return 200, self._message(self.guilds[0].channels[0], body or {}, webhook_id="1")
 
-    def _create_message(self, channel_id: int, body: dict[str, Any]) -> tuple[int, Any]:
+    def _start_thread(
+        self, channel_id: int, message_id: int, body: dict[str, Any]
+    ) -> tuple[int, Any]:
+        """POST /channels/{c}/messages/{m}/threads: a thread whose id is the message's; a
+        second one on the same message is refused with 160004, as Discord does."""
         known = {c for g in self.guilds for c in g.channels}
+        if channel_id not in known:
+            return 404, {"message": "Unknown Channel", "code": 10003}
+        if not any(int(m["id"]) == message_id for m in self._history.get(channel_id, [])):
+            return 404, {"message": "Unknown Message", "code": 10008}
+        if message_id in self.threads:
+            return 400, {
+                "message": "A thread has already been created for this message",
+                "code": 160004,
+            }
+        name = str((body or {}).get("name") or "")
+        if not 1 <= len(name) <= 100:
+            return 400, {"message": "Invalid Form Body", "code": 50035}
+        self.threads[message_id] = channel_id
+        guild = next(g for g in self.guilds if channel_id in g.channels)
+        return 201, {
+            **self._channel(guild.id, message_id),
+            "type": 11,  # PUBLIC_THREAD
+            "name": name,
+            "parent_id": str(channel_id),
+            "owner_id": str(self.bot_user_id),
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": int((body or {}).get("auto_archive_duration") or 1440),
+                "archive_timestamp": TIMESTAMP,
+                "locked": False,
+            },
+            "message_count": 0,
+            "member_count": 1,
+        }
+
+    def _open_dm(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """POST /users/@me/channels: the bot's DM channel with `recipient_id` (always the
+        same one). Any id is a user here; refusing DMs shows when a message is sent."""
+        recipient = int(str(body.get("recipient_id") or 0))
+        if recipient <= 0:
+            return 400, {"message": "Invalid Form Body", "code": 50035}
+        channel = self.dm_channels.setdefault(recipient, self.snowflake())
+        return 200, {
+            "id": str(channel),
+            "type": 1,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [self.member(recipient)["user"]],
+        }
+
+    def _known_channels(self) -> set[int]:
+        return {c for g in self.guilds for c in g.channels} | set(self.dm_channels.values())
+
+    def _create_message(self, channel_id: int, body: dict[str, Any]) -> tuple[int, Any]:
+        if channel_id in {self.dm_channels.get(m) for m in self.dm_refused}:
+            return 403, {"message": "Cannot send messages to this user", "code": 50007}
+        known = self._known_channels() | set(self.threads)
         if channel_id not in known:
             return 404, {"message": "Unknown Channel", "code": 10003}
         nonce = body.get("nonce")
@@ -658,7 +828,7 @@ class FakeDiscord:
 
     def _read_messages(self, channel_id: int, query: dict[str, str]) -> tuple[int, Any]:
         """GET /channels/{id}/messages: newest first, `limit` (1-100, default 50), `before`."""
-        known = {c for g in self.guilds for c in g.channels}
+        known = self._known_channels()
         if channel_id not in known:
             return 404, {"message": "Unknown Channel", "code": 10003}
         limit = max(1, min(100, int(query.get("limit") or 50)))

@@ -85,6 +85,7 @@ class FakeSlack:
         self.faults: dict[str, list[Fault]] = {}
         self.channels: dict[str, Channel] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.views: list[dict[str, Any]] = []  # modals opened with views.open, in order
         self.tokens: dict[str, Workspace] = {BOT_TOKEN: Workspace("T1")}
         self.app_tokens = {APP_TOKEN}
         self.oauth_codes: dict[str, dict[str, Any]] = {}
@@ -344,6 +345,12 @@ class FakeSlack:
         metadata = _maybe_json(args.get("metadata"))
         if metadata:
             message["metadata"] = metadata
+        thread_ts = args.get("thread_ts")
+        if thread_ts:
+            # A reply in a thread: its parent must be a message of this channel.
+            if not any(m["ts"] == thread_ts for m in ch.messages):
+                return {"ok": False, "error": "thread_not_found"}
+            message["thread_ts"] = str(thread_ts)
         ch.messages.append(message)
         return {"ok": True, "channel": ch.id, "ts": ts, "message": message}
 
@@ -390,6 +397,28 @@ class FakeSlack:
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
+    def _m_views_open(self, args: dict[str, Any], ws: Workspace) -> dict[str, Any]:
+        """A modal, checked against Slack's limits (a view Slack would refuse is refused)."""
+        view = _maybe_json(args.get("view"))
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger"}
+        if not isinstance(view, dict) or _view_problem(view):
+            return {"ok": False, "error": "invalid_arguments"}
+        view = {**view, "id": f"V{next(self._ids)}"}
+        self.views.append(view)
+        return {"ok": True, "view": view}
+
+    def _m_conversations_open(self, args: dict[str, Any], ws: Workspace) -> dict[str, Any]:
+        """The bot's IM with one member: "D" + the member id, the same every time."""
+        users = str(args.get("users") or "")
+        if "," in users:
+            return {"ok": False, "error": "not_supported"}  # k8stip opens 1:1 IMs only
+        if users not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        im = "D" + users
+        self.channels.setdefault(im, Channel(im))
+        return {"ok": True, "channel": {"id": im}}
+
     def _m_oauth_v2_access(self, args: dict[str, Any], ws: Any) -> dict[str, Any]:
         grant = self.oauth_codes.pop(str(args.get("code")), None)
         if grant is None:
@@ -401,7 +430,9 @@ class FakeSlack:
             "ok": True,
             "app_id": "A1",
             "authed_user": {"id": grant.get("user", "UINSTALLER")},
-            "scope": "commands,chat:write,users:read,channels:history,groups:history",
+            "scope": (
+                "commands,chat:write,users:read,channels:history,groups:history,im:write,im:history"
+            ),
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": "UBOT" + team_id,
@@ -415,3 +446,29 @@ def _maybe_json(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in "[{":
         return json.loads(value)
     return value
+
+
+def _view_problem(view: dict[str, Any]) -> str | None:
+    """Why Slack would refuse this modal (https://docs.slack.dev/reference/views), or None."""
+    title = (view.get("title") or {}).get("text", "")
+    if view.get("type") != "modal" or not title or len(title) > 24:
+        return "title"
+    if len((view.get("submit") or {}).get("text", "")) > 24:
+        return "submit"
+    if len(view.get("private_metadata") or "") > 3000 or len(view.get("callback_id") or "") > 255:
+        return "metadata"
+    blocks = view.get("blocks") or []
+    if len(blocks) > 100:
+        return "blocks"
+    for block in blocks:
+        if block.get("type") != "input":
+            continue
+        element = block.get("element") or {}
+        limit = element.get("max_length", 3000)
+        if not 0 < limit <= 3000 or len(element.get("initial_value") or "") > limit:
+            return "input"
+        if len((block.get("label") or {}).get("text", "")) > 2000:
+            return "label"
+        if len((element.get("placeholder") or {}).get("text", "")) > 150:
+            return "placeholder"
+    return None

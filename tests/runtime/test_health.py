@@ -117,6 +117,7 @@ async def test_metrics_report_posts_failures_lag_last_success_and_commands(
 NOT_METRICS = {
     "k8stip_data": "the compose volume holding the SQLite file",
     "k8stip_delivery": "the Slack message metadata event type (docs/slack.md)",
+    "k8stip_form": "the callback_id of k8stip's Slack modals (docs/slack.md)",
 }
 
 

@@ -1,28 +1,37 @@
 """`k8stip deliver`'s idle check (`bot/runtime/idle_check.py`) never says "nothing due" when
-the full path would do something: over many generated store states, whenever it says idle, the
-config sync changes nothing and `planning.nothing_due` agrees. PostgreSQL stores always take
-the full path."""
+the full path would do something: over many generated store states, on SQLite and on
+PostgreSQL, whenever it says idle, the config sync changes nothing and `planning.nothing_due`
+agrees. A database it cannot read as the full path would (down, behind the bundled schema, a
+URL it does not parse) takes the full path."""
 
 from __future__ import annotations
 
 import random
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
-from bot.app import config_subscriptions
 from bot.config import Config, DeliveryConfig, SubscriptionConfig
 from bot.core.schedules import parse_days
+from bot.runtime.config_sync import config_subscriptions
 from bot.runtime.delivery import planning
 from bot.runtime.idle_check import PLAN_LOOK_BACK, PLANNED_SINCE, config_rows, is_idle
 from bot.runtime.store import Store, SubscriptionSpec
-from bot.runtime.store.schema import deliveries
+from bot.runtime.store.schema import deliveries, metadata
 from bot.runtime.store.times import to_db
+from tests.fakes.databases import pg_schema_url
+
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 ZONES = ["UTC", "Europe/Amsterdam", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"]
 DAYS: list[str | list[str]] = ["daily", "weekdays", "weekends", ["mon", "wed", "fri"], ["sun"]]
+CYCLE_DAYS: list[str | list[str]] = [*DAYS, "every 2 days", "every 3 days", "weekly on fri"]
+DAILY = (1, 2, 3, 4, 5, 6, 7)
 STATUSES = ["planned", "claimed", "sent", "skipped", "failed", "paused"]
 # Around the spring DST change in Europe and the US, and an ordinary week.
 BASES = [datetime(2026, 3, 29, 0, 0, tzinfo=UTC), datetime(2026, 3, 8, 0, 0, tzinfo=UTC)]
@@ -54,19 +63,53 @@ def _config(url: str, subs: list[SubscriptionConfig], catch_up: float) -> Config
     )
 
 
-def _state(rng: random.Random, tmp: Path, n: int) -> tuple[Config, datetime, timedelta]:
+Opener = Callable[[str], AbstractContextManager[Store]]
+
+
+@contextmanager
+def _opened(url: str) -> Iterator[Store]:
+    store = Store.open(url)
+    try:
+        store.migrate()
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def _fresh_stores(kind: str, tmp: Path) -> Iterator[tuple[Callable[[int], str], Opener]]:
+    """`fresh(n)`: the URL of an empty, migrated store for the n-th state, and how to open
+    it: a new SQLite file each time; on PostgreSQL one schema, emptied for each state, and one
+    Store kept open (migrating 150 schemas, or opening 300 engines, would take minutes)."""
+    if kind == "sqlite":
+        yield (lambda n: f"sqlite:///{tmp}/s{n}.db"), _opened
+        return
+    with pg_schema_url() as url, _opened(url) as shared:
+
+        def fresh(_n: int) -> str:
+            with shared.engine.begin() as conn:  # DELETE: ten times faster than TRUNCATE here
+                for table in reversed(metadata.sorted_tables):
+                    conn.execute(table.delete())
+            return url
+
+        @contextmanager
+        def reuse(_url: str) -> Iterator[Store]:
+            shared.migrate()  # at head: one query, as on every start
+            yield shared
+
+        yield fresh, reuse
+
+
+def _state(rng: random.Random, url: str, opened: Opener) -> tuple[Config, datetime, timedelta]:
     """A store as earlier runs may have left it: config and chat subscriptions (some paused),
     ledger rows planned by passes at earlier instants in every status (some with retry_at
     or a lease), and sometimes a config that changed since the last sync."""
-    url = f"sqlite:///{tmp}/s{n}.db"
     base = rng.choice(BASES) + timedelta(hours=rng.randrange(0, 72))
     catch_up_hours = rng.choice([0.0, 1.0, 6.0, 30.0])
     catch_up = timedelta(hours=catch_up_hours)
     subs = [_sub(rng, f"c{i}") for i in range(rng.randrange(0, 4))]
     config = _config(url, subs, catch_up_hours)
-    store = Store.open(url)
-    try:
-        store.migrate()
+    with opened(url) as store:
         synced_at = base - timedelta(hours=rng.randrange(0, 60))
         store.sync_config_subscriptions(config_subscriptions(config), synced_at, catch_up)
         for i in range(rng.randrange(0, 3)):
@@ -94,8 +137,6 @@ def _state(rng: random.Random, tmp: Path, n: int) -> tuple[Config, datetime, tim
                     lease = base + timedelta(minutes=rng.randrange(-30, 30))
                     values["lease_until"] = to_db(lease)
                 conn.execute(update(deliveries).where(deliveries.c.id == row_id).values(values))
-    finally:
-        store.close()
     if rng.random() < 0.2 and subs:  # the file changed since: one subscription moved
         moved = [*subs[:-1], _sub(rng, subs[-1].channel)]
         config = _config(url, moved, catch_up_hours)
@@ -107,48 +148,54 @@ def _state(rng: random.Random, tmp: Path, n: int) -> tuple[Config, datetime, tim
     return config, at, catch_up
 
 
-def _full_path(config: Config, at: datetime, catch_up: timedelta) -> tuple[bool, bool]:
+def _full_path(
+    config: Config, at: datetime, catch_up: timedelta, opened: Opener
+) -> tuple[bool, bool]:
     """(the sync changed nothing, nothing_due) as `deliver` computes them."""
-    store = Store.open(config.database)
-    try:
-        store.migrate()
+    with opened(config.database) as store:
         counts = store.sync_config_subscriptions(config_subscriptions(config), at, catch_up)
         unchanged = counts["unchanged"] == len(config.subscriptions) and not (
             counts["added"] or counts["updated"] or counts["removed"]
         )
         return unchanged, planning.nothing_due(store, at, at, catch_up)
-    finally:
-        store.close()
 
 
-def test_idle_only_when_the_full_path_finds_nothing_to_do(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", DATABASES)
+def test_idle_only_when_the_full_path_finds_nothing_to_do(kind: str, tmp_path: Path) -> None:
     """Over 150 generated stores: idle implies an unchanged sync and nothing_due; and the
     check is not a stub: it says idle for every state the full path finds idle (28 of the 150)."""
     rng = random.Random(11)
     said_idle = full_idle = 0
-    for n in range(150):
-        config, at, catch_up = _state(rng, tmp_path, n)
-        quick = is_idle(config, at, catch_up)
-        assert quick in (True, None)
-        unchanged, nothing = _full_path(config, at, catch_up)
-        if quick:
-            assert unchanged and nothing, (n, at, config.subscriptions)
-            said_idle += 1
-        if unchanged and nothing:
-            full_idle += 1
+    with _fresh_stores(kind, tmp_path) as (fresh, opened):
+        for n in range(150):
+            config, at, catch_up = _state(rng, fresh(n), opened)
+            quick = is_idle(config, at, catch_up)
+            assert quick in (True, None)
+            unchanged, nothing = _full_path(config, at, catch_up, opened)
+            if quick:
+                assert unchanged and nothing, (n, at, config.subscriptions)
+                said_idle += 1
+            if unchanged and nothing:
+                full_idle += 1
     assert full_idle >= 20  # the generator reaches idle states often enough to mean something
-    assert said_idle == full_idle  # on SQLite the check misses none of them either
+    assert said_idle == full_idle  # on either database the check misses none of them either
 
 
-def test_a_second_pass_is_idle_and_a_due_post_is_not(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", DATABASES)
+def test_a_second_pass_is_idle_and_a_due_post_is_not(kind: str, tmp_path: Path) -> None:
     """After a pass planned the 09:00 post, the check says idle until the next day's post is
     due; with the row still planned (not posted yet), never."""
-    url = f"sqlite:///{tmp_path}/k.db"
+    with _fresh_stores(kind, tmp_path) as (fresh, _opened_store):
+        _second_pass(fresh(0), kind)
+
+
+def _second_pass(url: str, kind: str) -> None:
     sub = SubscriptionConfig(platform="console", channel="ops", time="09:00", days="daily")
     config = _config(url, [sub], 6.0)
     catch_up = timedelta(hours=6)
     at = datetime(2026, 3, 3, 8, 5, tzinfo=UTC)  # 09:05 in Amsterdam
-    assert is_idle(config, at, catch_up) is None  # no database file yet
+    if kind == "sqlite":
+        assert is_idle(config, at, catch_up) is None  # no database file yet
     store = Store.open(url)
     store.migrate()
     store.sync_config_subscriptions(config_subscriptions(config), at - timedelta(hours=2))
@@ -167,16 +214,21 @@ def test_a_second_pass_is_idle_and_a_due_post_is_not(tmp_path: Path) -> None:
     assert is_idle(config, at + timedelta(days=1), catch_up) is None  # the next day's post
 
 
-def test_config_rows_are_what_the_sync_stores(tmp_path: Path) -> None:
-    """config_rows agrees with `config_subscriptions` (bot/app.py), mode included: a field
-    the sync learns to store must be compared here too."""
+def test_config_rows_are_what_the_sync_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """config_rows agrees with `config_subscriptions` (bot/runtime/config_sync.py), mode and
+    cycle included, as text (how both databases' rows are compared): a field the sync learns
+    to store must be compared here too."""
+    monkeypatch.setattr(f"{__name__}.DAYS", CYCLE_DAYS)
     rng = random.Random(3)
     subs = [_sub(rng, f"c{i}") for i in range(20)]
     config = _config(f"sqlite:///{tmp_path}/x.db", subs, 6.0)
     expected = {
         spec.key: (
             spec.time, spec.timezone, ",".join(map(str, spec.days)), ",".join(spec.topics),
-            spec.mode.value, "config",
+            spec.mode.value, None if spec.every_days is None else str(spec.every_days),
+            "config",
         )
         for spec in config_subscriptions(config)
     }  # fmt: skip
@@ -194,7 +246,8 @@ def test_windows_match_planning() -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "postgresql+psycopg://k8stip@127.0.0.1:5432/test",
+        "postgresql://postgres@127.0.0.1:5432/test",  # psycopg2's URL: not the shipped driver
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test?host=a,b",
         "sqlite://",
         "sqlite:///:memory:",
         "sqlite:///data/k.db?mode=ro",
@@ -213,3 +266,85 @@ def test_an_unmigrated_file_takes_the_full_path(tmp_path: Path) -> None:
     config = _config(f"sqlite:///{db}", [], 6.0)
     assert is_idle(config, datetime(2026, 3, 3, tzinfo=UTC), timedelta(hours=6)) is None
     assert db.read_bytes() == b""  # read-only: nothing written
+
+
+def test_a_postgresql_that_is_down_takes_the_full_path() -> None:
+    """Connection refused: no answer here; the full pass then reports the outage (as
+    tests/test_startup.py checks for `deliver`)."""
+    with socket.socket() as closed:  # bound, never listening
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        config = _config(f"postgresql+psycopg://postgres@127.0.0.1:{port}/test", [], 6.0)
+        assert is_idle(config, datetime(2026, 3, 3, tzinfo=UTC), timedelta(hours=6)) is None
+
+
+@pytest.mark.postgres
+def test_a_postgresql_schema_not_at_head_takes_the_full_path() -> None:
+    """An empty schema (never migrated), then one whose revision is behind the bundled head:
+    no answer, and nothing written."""
+    at, catch_up = datetime(2026, 3, 3, tzinfo=UTC), timedelta(hours=6)
+    with pg_schema_url() as url:
+        config = _config(url, [], 6.0)
+        assert is_idle(config, at, catch_up) is None
+        store = Store.open(url)
+        store.migrate()
+        assert is_idle(config, at, catch_up) is True  # at head, nothing configured
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+        assert is_idle(config, at, catch_up) is None
+        with store.engine.begin() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
+                ("0004",)
+            ]
+        store.close()
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_cycles_and_snoozes_only_remove_due_days(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """States with `every N days` and `weekly on` in the config (sometimes changed since the
+    last sync), personal subscriptions on cycles, and snoozes that end before, around or
+    after `at`: whenever the check says idle, the sync changes nothing and the full path has
+    nothing to do. (It may say "maybe" more often than before: it reads the weekdays, not the
+    cycle or the snooze, and those only remove due days.)"""
+    monkeypatch.setattr(f"{__name__}.DAYS", CYCLE_DAYS)
+    rng = random.Random(29)
+    said_idle = 0
+    with _fresh_stores(kind, tmp_path) as (fresh, opened):
+        for n in range(120):
+            config, at, catch_up = _state(rng, fresh(n), opened)
+            with opened(config.database) as store:
+                for i in range(rng.randrange(0, 3)):
+                    every = rng.choice([None, 2, 5])
+                    spec = SubscriptionSpec(
+                        "console", "", f"dm:m{i}", _time(rng), rng.choice(ZONES), DAILY,
+                        every_days=every, member=f"m{i}",
+                    )  # fmt: skip
+                    store.upsert_subscription(spec, "chat", f"m{i}", at - timedelta(days=4))
+                for sub in store.list_subscriptions():
+                    if rng.random() < 0.4:
+                        until = at + timedelta(hours=rng.randrange(-60, 60))
+                        store.set_snooze(sub.id, until, at - timedelta(days=3))
+            quick = is_idle(config, at, catch_up)
+            assert quick in (True, None)
+            unchanged, nothing = _full_path(config, at, catch_up, opened)
+            if quick:
+                assert unchanged and nothing, (n, at, config.subscriptions)
+                said_idle += 1
+    assert said_idle >= 5  # idle states are reached, so the implication is tested
+
+
+def test_a_changed_cycle_in_the_config_is_not_idle(tmp_path: Path) -> None:
+    """`every 2 days` became `every 3 days` in the file: same weekdays, but the sync must
+    store the new cycle (and its new first day), so the check must not say idle."""
+    url = f"sqlite:///{tmp_path}/c.db"
+    before = SubscriptionConfig(platform="console", channel="ops", days="every 2 days")
+    at = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)  # 07:00 in Amsterdam: nothing due yet
+    store = Store.open(url)
+    store.migrate()
+    store.sync_config_subscriptions(config_subscriptions(_config(url, [before], 6.0)), at)
+    store.close()
+    assert is_idle(_config(url, [before], 6.0), at, timedelta(hours=6)) is True
+    after = SubscriptionConfig(platform="console", channel="ops", days="every 3 days")
+    assert is_idle(_config(url, [after], 6.0), at, timedelta(hours=6)) is None

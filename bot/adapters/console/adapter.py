@@ -18,7 +18,8 @@ import threading
 from typing import TextIO
 
 from bot.core.invocation import Handler, Invocation
-from bot.core.replies import NOTE_LABEL, Action, QuizCard, Reply, TipCard
+from bot.core.mentions import split_token
+from bot.core.replies import NOTE_LABEL, Action, Form, QuizCard, Reply, TipCard, Visibility
 from bot.ports import Target
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,37 @@ def render_quiz(card: QuizCard) -> list[str]:
     return lines
 
 
+def _lead(reply: Reply) -> list[str]:
+    """What opens a message: where an answer goes when it is for a daily post's thread, and
+    the one name a daily post pings (as text: the terminal pings nobody)."""
+    lead = []
+    if reply.visibility is Visibility.THREAD:
+        lead.append("(in thread of the daily tip)")
+    parts = split_token("console", reply.mention) if reply.mention else None
+    if parts is not None:
+        lead.append(f"@{parts[1]}")
+    return lead
+
+
+def render_form(form: Form) -> list[str]:
+    """A form, which a terminal can't pop up: the command it stands for, then each field with
+    its current value, so it can be typed as a command instead."""
+    lines = [f"  {clean(form.title)}: {COMMAND_PREFIX} {clean(form.command)}"]
+    for f in form.fields:
+        value = clean(f.value) if f.value else "(empty)"
+        optional = "" if f.required else " (optional)"
+        lines.append(f"    {clean(f.label)}{optional} [{clean(f.name)}]: {value}")
+    return lines
+
+
 def render_text(reply: Reply) -> str:
     """A Reply as plain text: the message, its cards, extra lines, then the buttons as the
     commands they run (the feedback buttons on a line of their own)."""
+    lead = _lead(reply)
     if reply.quiz is not None:
-        return "\n".join(["Quiz", *render_quiz(reply.quiz), *(clean(x) for x in reply.lines)])
-    out: list[str] = []
+        quiz = ["Quiz", *render_quiz(reply.quiz), *(clean(x) for x in reply.lines)]
+        return "\n".join([*lead, *quiz])
+    out: list[str] = list(lead)
     header = reply.text
     if reply.cards and len(reply.cards) == 1 and reply.cards[0].text in header:
         header = header.replace(reply.cards[0].text, "").rstrip(": ").strip()
@@ -84,6 +110,8 @@ def render_text(reply: Reply) -> str:
         out.append("  " + _buttons(others))
     if votes:
         out.append("  Feedback: " + _buttons(votes))
+    if reply.form is not None:
+        out += render_form(reply.form)
     return "\n".join(out)
 
 
@@ -176,8 +204,11 @@ class ConsoleAdapter:
         return reply
 
     async def post(self, target: Target, reply: Reply, delivery_id: str) -> str:
-        where = f"#{target.channel}" if target.channel else "console"
-        self._write(f"[{where}] {render_text(reply)}")
+        if target.is_direct:
+            where = f"(direct message to {clean(target.direct_to)})"
+        else:
+            where = f"[#{target.channel}]" if target.channel else "[console]"
+        self._write(f"{where} {render_text(reply)}")
         message_id = f"console-{delivery_id}"
         self._posted[delivery_id] = message_id
         return message_id

@@ -35,6 +35,7 @@ from bot.adapters.discord.commands import (
     commands_differ,
     topic_suggester,
 )
+from bot.adapters.discord.direct import DirectChannels, direct_error
 from bot.adapters.discord.render import FOOTER_MAX, NO_MENTIONS, embed_size, render
 from bot.config import Config, ConfigError, Secrets
 from bot.core.invocation import Handler
@@ -301,6 +302,7 @@ class DiscordAdapter:
         self._run_task: asyncio.Task[None] | None = None
         self._rest: HTTPClient | None = None
         self._rest_lock = asyncio.Lock()
+        self._direct = DirectChannels()
 
     def __repr__(self) -> str:  # never show the token
         return f"DiscordAdapter(api_url={self.api_url!r}, sharding={self.sharding})"
@@ -363,8 +365,9 @@ class DiscordAdapter:
             return self._rest
 
     async def post(self, target: Target, reply: Reply, delivery_id: str) -> str:
-        """POST /channels/{id}/messages with a nonce from `delivery_id` and `enforce_nonce`."""
-        if not target.channel.isdigit():
+        """POST /channels/{id}/messages with a nonce from `delivery_id` and `enforce_nonce`;
+        a "dm:<member>" target goes to the member's DM channel (`direct.py`)."""
+        if not target.is_direct and not target.channel.isdigit():
             raise PermanentError(f"bad_channel: {target.channel!r} is not a Discord channel id")
         message = render(reply)
         mark_delivery(message.embeds, delivery_id)
@@ -372,17 +375,18 @@ class DiscordAdapter:
             content=message.content,
             embeds=message.embeds,
             view=message.view if message.view is not None else discord.utils.MISSING,
-            allowed_mentions=NO_MENTIONS,
+            allowed_mentions=message.allowed_mentions,  # none, or the subscription's mention
             nonce=delivery_nonce(delivery_id),
         )
         try:
             async with asyncio.timeout(self.post_timeout):
                 http = await self._http()
-                data = await http.send_message(int(target.channel), params=params)
+                channel = await self._channel_id(http, target)
+                data = await http.send_message(channel, params=params)
         except discord.RateLimited as e:
             raise RateLimited(e.retry_after) from None
         except discord.HTTPException as e:
-            raise translate_http_error(e) from None
+            raise self._post_error(e, target) from None
         except aiohttp.ClientConnectorError as e:
             raise TransientError(f"connect_failed: cannot reach {self.api_url} ({e})") from None
         except (TimeoutError, aiohttp.ClientError) as e:
@@ -399,17 +403,16 @@ class DiscordAdapter:
         covers the rest: a catch-up post after the database was restored or wiped. It needs
         Read Message History; without it Discord refuses and delivery posts anyway.
         """
-        if not target.channel.isdigit():
+        if not target.is_direct and not target.channel.isdigit():
             return None
         nonce, marker = delivery_nonce(delivery_id), footer_marker(delivery_id)
         before: str | None = None
         try:
             async with asyncio.timeout(self.post_timeout):
                 http = await self._http()
+                channel = await self._channel_id(http, target)
                 for _ in range(HISTORY_PAGES):
-                    page = await http.logs_from(
-                        int(target.channel), HISTORY_PAGE_SIZE, before=before
-                    )
+                    page = await http.logs_from(channel, HISTORY_PAGE_SIZE, before=before)
                     for message in page:
                         if _carries(message, nonce, marker):
                             return str(message["id"])
@@ -419,10 +422,24 @@ class DiscordAdapter:
         except discord.RateLimited as e:
             raise RateLimited(e.retry_after) from None
         except discord.HTTPException as e:
-            raise translate_http_error(e) from None
+            raise self._post_error(e, target) from None
         except (TimeoutError, aiohttp.ClientError) as e:
             raise TransientError(f"history_unreadable: {type(e).__name__}") from None
         return None
+
+    async def _channel_id(self, http: HTTPClient, target: Target) -> int:
+        if target.is_direct:
+            return await self._direct.channel_id(http, target)
+        return int(target.channel)
+
+    def _post_error(self, e: discord.HTTPException, target: Target) -> Exception:
+        """A failed call, as a PostError; for a direct message worded for the member."""
+        if target.is_direct:
+            permanent = direct_error(e, target.direct_to)
+            if permanent is not None:
+                self._direct.forget(target.direct_to)
+                return permanent
+        return translate_http_error(e)
 
 
 if TYPE_CHECKING:  # mypy proves DiscordAdapter follows the Adapter protocol

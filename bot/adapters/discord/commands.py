@@ -14,6 +14,7 @@ import inspect
 import logging
 import re
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Concatenate, ParamSpec
 from zoneinfo import available_timezones
 
@@ -22,12 +23,14 @@ import discord
 from discord import app_commands
 from rapidfuzz import fuzz
 
+from bot.adapters.discord.forms import build_modal, submitted_fields
 from bot.adapters.discord.render import (
     NO_MENTIONS,
     command_from_custom_id,
     keep_footer_marker,
     render,
 )
+from bot.adapters.discord.threads import answer_in_thread
 from bot.core.commands import COMMANDS, DISCORD_GROUPS, CommandSpec, Param
 from bot.core.corpus import Topic
 from bot.core.invocation import Handler, Invocation
@@ -50,7 +53,10 @@ NOT_ADMIN = (
     "Ask a server moderator, or have them add your user id to `discord.admins`."
 )
 HANDLER_FAILED = "Something went wrong on our side answering that; try again in a minute."
-NOT_IN_SERVER = "k8stip answers inside a server channel; run the command there."
+NOT_ADMIN_IN_DM = (
+    "That is for server admins, and a direct message has no server to check: run it in a "
+    "channel of your server (with Manage Server), or ask to be added to `discord.admins`."
+)
 
 DAYS_CHOICES = ("weekdays", "daily", "weekends", "mon,wed,fri", "tue,thu")
 # Presses answered only to the presser, whatever visibility the reply asks for: a vote or a
@@ -142,7 +148,14 @@ class Answerer:
         perms = interaction.permissions
         return bool(perms.manage_guild or perms.administrator)
 
-    def invocation(self, interaction: discord.Interaction[Any], text: str) -> Invocation:
+    def invocation(
+        self,
+        interaction: discord.Interaction[Any],
+        text: str,
+        fields: tuple[tuple[str, str], ...] = (),
+    ) -> Invocation:
+        """In a direct message with the bot (no guild) the Invocation is `direct`, its
+        workspace "", and only `discord.admins` are admins (`is_admin`)."""
         # A press names the message its button was on (a quiz answer finds its posting).
         message = (
             interaction.message if interaction.type is discord.InteractionType.component else None
@@ -156,6 +169,8 @@ class Answerer:
             is_admin=self.is_admin(interaction),
             user_name=interaction.user.display_name,
             message_ref=str(message.id) if message is not None else "",
+            fields=fields,
+            direct=interaction.guild_id is None,
         )
 
     def choices(self, current: str) -> list[app_commands.Choice[str]]:
@@ -170,14 +185,10 @@ class Answerer:
     async def answer(
         self, interaction: discord.Interaction[Any], text: str, *, admin_only: bool = False
     ) -> None:
-        if interaction.guild_id is None:
-            await interaction.response.send_message(
-                NOT_IN_SERVER, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
-            return
         if admin_only and not self.is_admin(interaction):
+            refusal = NOT_ADMIN if interaction.guild_id is not None else NOT_ADMIN_IN_DM
             await interaction.response.send_message(
-                NOT_ADMIN, ephemeral=True, allowed_mentions=NO_MENTIONS
+                refusal, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             return
         task = asyncio.ensure_future(self.handle(self.invocation(interaction, text)))
@@ -218,6 +229,12 @@ class Answerer:
         Discord delivers the press over the authenticated gateway, but the custom id is
         still whatever the message carried: an id that is not a k8stip command is left
         alone without a word (`command_from_custom_id`)."""
+        if interaction.type is discord.InteractionType.modal_submit and interaction.data:
+            submitted = submitted_fields(interaction.data)
+            if submitted is None:
+                return False
+            await self.answer_submit(interaction, *submitted)
+            return True
         if interaction.type is not discord.InteractionType.component or not interaction.data:
             return False
         raw = interaction.data.get("custom_id")
@@ -239,12 +256,11 @@ class Answerer:
         too). A slow handler is acknowledged first without a visible message
         (DEFERRED_UPDATE_MESSAGE); the edit then goes to `@original`, which for a press is
         the button's message. A failed edit is logged once; the private answer still goes.
+
+        A reply that carries a `form` opens it as a modal instead (only possible as the
+        interaction's first response: after a slow handler was deferred, the presser gets
+        the reply's text, which says how to type the same as a command).
         """
-        if interaction.guild_id is None:
-            await interaction.response.send_message(
-                NOT_IN_SERVER, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
-            return
         task = asyncio.ensure_future(self.handle(self.invocation(interaction, command)))
         done, _ = await asyncio.wait({task}, timeout=self.defer_after)
         if not done:
@@ -257,13 +273,44 @@ class Answerer:
         private = (
             reply.visibility is Visibility.EPHEMERAL or command.split(" ", 1)[0] in PRIVATE_PRESSES
         )
+        if reply.form is not None and not interaction.response.is_done():
+            await interaction.response.send_modal(build_modal(reply.form))
+            return
         if reply.source_update is not None:
             await self._edit_source(interaction, reply.source_update)
-        kwargs = render(reply).send_kwargs()
+        if reply.visibility is Visibility.THREAD and not private:
+            # In the daily post's thread (threads on); privately when that can't be done.
+            if await answer_in_thread(interaction, render(replace(reply, form=None))):
+                return
+            private = True
+        kwargs = render(replace(reply, form=None)).send_kwargs()
         if interaction.response.is_done():
             await interaction.followup.send(ephemeral=private, **kwargs)
         else:
             await interaction.response.send_message(ephemeral=private, **kwargs)
+
+    async def answer_submit(
+        self,
+        interaction: discord.Interaction[Any],
+        command: str,
+        fields: tuple[tuple[str, str], ...],
+    ) -> None:
+        """A k8stip modal's submit: routed with its fields, answered privately (a slow
+        handler is deferred first, as for a command)."""
+        task = asyncio.ensure_future(self.handle(self.invocation(interaction, command, fields)))
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        if not done:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            reply = await task
+        except Exception:
+            log.exception("handler failed for a discord form %r", command[:100])
+            reply = Reply(ReplyKind.ERROR, HANDLER_FAILED)
+        kwargs = render(replace(reply, form=None)).send_kwargs()
+        if interaction.response.is_done():
+            await interaction.edit_original_response(**kwargs)
+        else:
+            await interaction.response.send_message(ephemeral=True, **kwargs)
 
     async def _edit_source(self, interaction: discord.Interaction[Any], update: Reply) -> None:
         message = render(update)
@@ -297,7 +344,10 @@ Complete = Callable[
 
 
 def _group(name: str, groups: Mapping[str, str], **kwargs: Any) -> app_commands.Group:
-    return app_commands.Group(name=name, description=groups[name], guild_only=True, **kwargs)
+    """`/k8stip` also works in a direct message with the bot (`Invocation.direct`); the
+    admin group only in servers."""
+    guild_only = name == ADMIN_GROUP
+    return app_commands.Group(name=name, description=groups[name], guild_only=guild_only, **kwargs)
 
 
 def _register(
@@ -350,6 +400,14 @@ def _normalise(option: str, value: str | None) -> str:
     return line
 
 
+def option_text(value: object) -> str | None:
+    """An option's value as the router reads it: a role as its mention (`<@&id>`), which the
+    mention command parses; anything else as the string it is."""
+    if isinstance(value, discord.Role | discord.Object):
+        return f"<@&{value.id}>"
+    return value if isinstance(value, str) or value is None else str(value)
+
+
 def command_text(spec: CommandSpec, values: Mapping[str, str | None]) -> str:
     """What the same request is typed as after `/k8stip`: the command's word, then each
     option given, in the table's order (the order its usage line shows)."""
@@ -371,8 +429,9 @@ def _table_callback(
     """A callback whose parameters are the table's options for `spec` (required ones
     without a default), answering with `command_text`."""
 
-    async def callback(interaction: discord.Interaction[Any], **values: str | None) -> None:
-        await answerer.answer(interaction, command_text(spec, values), admin_only=admin_only)
+    async def callback(interaction: discord.Interaction[Any], **values: Any) -> None:
+        typed = {name: option_text(value) for name, value in values.items()}
+        await answerer.answer(interaction, command_text(spec, typed), admin_only=admin_only)
 
     kind = inspect.Parameter.KEYWORD_ONLY
     params = [
@@ -383,10 +442,13 @@ def _table_callback(
     for p in spec.params:
         if not p.name:
             continue
+        annotation: Any = discord.Role if p.kind == "role" else str
         if "discord" in p.required:
-            params.append(inspect.Parameter(p.name, kind, annotation=str))
+            params.append(inspect.Parameter(p.name, kind, annotation=annotation))
         else:
-            params.append(inspect.Parameter(p.name, kind, annotation=str | None, default=None))
+            params.append(
+                inspect.Parameter(p.name, kind, annotation=annotation | None, default=None)
+            )
     # discord.py reads the options from the signature, as if the function were written out.
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return callback

@@ -3,7 +3,8 @@
 Text in a `Reply` is raw. Anything that can echo what a person typed (the reply text and its
 extra lines) is escaped for markdown and mentions; tip text comes from the corpus and keeps
 its Discord markdown, with mentions neutralised. Every message is also sent with
-`allowed_mentions` none, so even a missed escape cannot ping anyone.
+`allowed_mentions` none, so even a missed escape cannot ping anyone; a daily post with a
+mention (`mentions.py`) allows exactly that one role or user, named first in its content.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 import discord
 
+from bot.adapters.discord.mentions import NO_MENTIONS as NO_MENTIONS
+from bot.adapters.discord.mentions import mention_parts
 from bot.core.quiz import BLANK
 from bot.core.replies import NOTE_LABEL, Action, QuizCard, Reply, ReplyKind, TipCard
 
@@ -37,7 +40,6 @@ MAX_ROWS = 5
 QUIZ_TITLE = "Kubernetes quiz"
 TALLY_LABEL = "Answers"
 
-NO_MENTIONS = discord.AllowedMentions.none()
 
 _STYLES = {
     "another": discord.ButtonStyle.primary,
@@ -252,10 +254,12 @@ class RenderedMessage:
     content: str | None
     embeds: list[discord.Embed]
     view: discord.ui.View | None
+    # None but for a daily post with a mention: then exactly that role or user.
+    allowed_mentions: discord.AllowedMentions = NO_MENTIONS
 
     def send_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `send_message` / `followup.send` / `edit_original_response`."""
-        kwargs: dict[str, Any] = {"embeds": self.embeds, "allowed_mentions": NO_MENTIONS}
+        kwargs: dict[str, Any] = {"embeds": self.embeds, "allowed_mentions": self.allowed_mentions}
         if self.content is not None:
             kwargs["content"] = self.content
         if self.view is not None:
@@ -269,7 +273,7 @@ class RenderedMessage:
             "content": self.content,
             "embeds": self.embeds,
             "view": self.view,
-            "allowed_mentions": NO_MENTIONS,
+            "allowed_mentions": self.allowed_mentions,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -278,10 +282,15 @@ class RenderedMessage:
             "content": self.content,
             "embeds": [e.to_dict() for e in self.embeds],
             "components": self.view.to_components() if self.view is not None else [],
-            "allowed_mentions": NO_MENTIONS.to_dict(),
+            "allowed_mentions": self.allowed_mentions.to_dict(),
         }
 
 
 def render(reply: Reply) -> RenderedMessage:
-    """The whole message for `reply`."""
-    return RenderedMessage(reply_content(reply), reply_embeds(reply), reply_view(reply))
+    """The whole message for `reply`; a daily post's mention (`Reply.mention`) opens its
+    content and is the one mention allowed."""
+    content = reply_content(reply)
+    markup, allowed = mention_parts(reply.mention)
+    if markup:
+        content = _clip(f"{markup}\n{content}" if content else markup, CONTENT_MAX)
+    return RenderedMessage(content, reply_embeds(reply), reply_view(reply), allowed)

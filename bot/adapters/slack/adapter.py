@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.slack import messages
 from bot.adapters.slack.bolt_app import build_bolt_app
+from bot.adapters.slack.direct import DirectChannels, reworded
 from bot.adapters.slack.http_mode import HttpServer
 from bot.adapters.slack.listeners import Listeners
 from bot.adapters.slack.posting import Poster
@@ -92,6 +93,7 @@ class SlackAdapter:
             monotonic=monotonic,
             sleep=sleep,
         )
+        self._direct = DirectChannels()
         self._socket: SocketModeConnection | None = None
         self._http: HttpServer | None = None
         if self._slack.mode == "socket":
@@ -196,12 +198,22 @@ class SlackAdapter:
 
     async def post(self, target: Target, reply: Reply, delivery_id: str) -> str:
         try:
-            return await self._poster.post(target, reply, delivery_id)
+            if not target.is_direct:
+                return await self._poster.post(target, reply, delivery_id)
+            im = await self._direct.channel(target, self._poster.client_for)
+            try:
+                return await self._poster.post(im, reply, delivery_id)
+            except PermanentError as e:
+                self._direct.forget(target)
+                raise reworded(e, target.direct_to) from None
         except AuthError as e:
             raise self._per_workspace(e, target.workspace) from None
 
     async def find_posted(self, target: Target, delivery_id: str) -> str | None:
+        """For a direct message, reads the IM's history (scope `im:history`)."""
         try:
+            if target.is_direct:
+                target = await self._direct.channel(target, self._poster.client_for)
             return await self._poster.find_posted(target, delivery_id)
         except AuthError as e:
             raise self._per_workspace(e, target.workspace) from None

@@ -42,10 +42,19 @@ __all__ = [
 
 log = logging.getLogger("k8stip.slack")
 
-# Only what k8stip uses: the slash command, posting, telling admins apart, and reading its own
-# posts back to reconcile after a crash (public and private channels). Keep in step with
-# config/slack-app-manifest.yaml.
-BOT_SCOPES = ("commands", "chat:write", "users:read", "channels:history", "groups:history")
+# Only what k8stip uses: the slash command, posting, telling admins apart, reading its own
+# posts back to reconcile after a crash (public and private channels, and direct messages),
+# and opening a direct message with a member (personal tips, answers to forms). Keep in step
+# with config/slack-app-manifest.yaml.
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "channels:history",
+    "groups:history",
+    "im:write",
+    "im:history",
+)
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -36,6 +36,8 @@ PERMANENT_REASONS: dict[str, str] = {
     "restricted_action": "a workspace admin has restricted posting in this channel",
     "team_access_not_granted": "the app is not installed in this workspace; install it again",
     "msg_blocked": "Slack blocked the message under this workspace's policy",
+    # Only direct messages get this one (`direct.py` words it for the member concerned).
+    "messages_tab_disabled": "k8stip's Messages tab is off; turn it on under App Home",
 }
 
 # The token itself is refused: every channel fails alike, so this is an outage of the adapter

@@ -5,7 +5,8 @@ puts the answer in the acknowledgement when it is ready, and otherwise acknowled
 and answers through the command's `response_url`. A button press is acked at once and answered
 through its `response_url`; a vote or a quiz answer only ever privately, and when the answer
 carries a `source_update` the message the button was on is edited for everyone
-(`source_edits.py`). Also the two events that remove a workspace (`app_uninstalled`,
+(`source_edits.py`). An answer for a daily post's thread (`Visibility.THREAD`) is posted there
+(`threads.py`). Also the two events that remove a workspace (`app_uninstalled`,
 `tokens_revoked`).
 
 Payloads reach these handlers only after bolt (Socket Mode) or `http_guard`/bolt (HTTP mode)
@@ -18,6 +19,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
@@ -29,8 +31,11 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import messages
 from bot.adapters.slack.errors import api_error_code
+from bot.adapters.slack.forms import FORM_CALLBACK_ID
+from bot.adapters.slack.modals import Modals
 from bot.adapters.slack.render import PRIVATE_KINDS, action_kind, render
 from bot.adapters.slack.source_edits import SourceEditor, SourceMessage, source_message
+from bot.adapters.slack.threads import post_in_thread
 from bot.core.invocation import Handler, Invocation
 from bot.core.replies import Reply, ReplyKind, Visibility
 from bot.ports import PlatformEvents
@@ -61,6 +66,10 @@ class AdminCheck:
         self._track = track
         self._admin_cache: dict[tuple[str, str], tuple[bool, float]] = {}
         self._admin_lookups: dict[tuple[str, str], asyncio.Task[bool]] = {}
+
+    def listed(self, user: str) -> bool:
+        """Named in `slack.admins` (the only admins in a direct message)."""
+        return user in self._admins
 
     async def is_admin(self, client: AsyncWebClient, team: str, user: str) -> bool:
         """Workspace admins and owners, plus the user ids in `slack.admins`."""
@@ -140,6 +149,7 @@ class Listeners:
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._editor = SourceEditor()
+        self._modals = Modals(self._answer, self._track, ack_budget)
 
     def use_session(self, session: aiohttp.ClientSession | None) -> None:
         """Send response_url answers over `session` (the adapter's, while it runs); with None,
@@ -156,6 +166,7 @@ class Listeners:
     def attach(self, app: AsyncApp, command: str) -> None:
         app.command(command)(self._on_command)
         app.action(_ACTION_RE)(self._on_action)
+        app.view(FORM_CALLBACK_ID)(self._modals.on_submission)
         app.event("app_uninstalled")(self._on_app_uninstalled)
         app.event("tokens_revoked")(self._on_tokens_revoked)
 
@@ -226,6 +237,7 @@ class Listeners:
                 share=kind == "share",
                 private=kind in PRIVATE_KINDS,
                 edit=(client, source_message(body)),
+                form=(str(body.get("trigger_id") or ""), str(channel)),
             )
         )
 
@@ -248,12 +260,26 @@ class Listeners:
         share: bool,
         private: bool = False,
         edit: tuple[AsyncWebClient, SourceMessage | None] | None = None,
+        form: tuple[str, str] | None = None,  # a press's (trigger_id, channel)
     ) -> None:
         reply = await answer
+        if reply.form is not None and form is not None and edit is not None:
+            # The answer is a form to fill in: open it, send nothing else.
+            await self._modals.open(edit[0], form[0], reply, form[1], respond)
+            return
         if reply.source_update is not None and edit is not None and edit[1] is not None:
             # Its own task: the presser's answer doesn't wait for (or fail with) the edit.
             update = render(reply.source_update, ephemeral=edit[1].ephemeral)
             self._track(self._editor.edit(edit[0], respond, edit[1], update))
+        if reply.visibility is Visibility.THREAD:
+            # In the daily post's thread (threads on); privately when that can't be done.
+            client, source = edit if edit is not None else (None, None)
+            postable = client is not None and source is not None and not source.ephemeral
+            if postable and not private:
+                assert client is not None and source is not None  # for mypy: `postable` says so
+                if await post_in_thread(client, source, render(reply, ephemeral=False)):
+                    return
+            reply = replace(reply, visibility=Visibility.EPHEMERAL)
         try:
             payload = self._payload(reply, share=share, private=private)
             await respond(**payload, replace_original=False)
@@ -270,17 +296,27 @@ class Listeners:
         user_name: str,
         text: str,
         message_ref: str = "",
+        fields: tuple[tuple[str, str], ...] = (),
     ) -> Reply:
         try:
+            # In a direct message (an IM channel, "D…") nobody is an admin but the members
+            # `slack.admins` names: a DM has no channel to administer.
+            direct = channel.startswith("D")
             invocation = Invocation(
                 platform="slack",
                 workspace=team,
                 channel=channel,
                 user=user,
                 text=text,
-                is_admin=await self._admins_check.is_admin(client, team, user),
+                is_admin=(
+                    self._admins_check.listed(user)
+                    if direct
+                    else await self._admins_check.is_admin(client, team, user)
+                ),
                 user_name=user_name,
                 message_ref=message_ref,
+                fields=fields,
+                direct=direct,
             )
             return await self._handle(invocation)
         except Exception:

@@ -81,6 +81,10 @@ class Poster:
         client.session = session  # a new one if close() closed the previous one
         return client
 
+    async def client_for(self, workspace: str) -> AsyncWebClient:
+        """The delivery client for `workspace` (`direct.py` opens IMs with it)."""
+        return await self._client(workspace)
+
     async def _pace(self, target: Target) -> None:
         key = f"{target.workspace}/{target.channel}"
         last = self._last_post.get(key)

@@ -6,7 +6,8 @@ link or a broadcast, and bare `@here` / `@channel` / `@everyone` are broken with
 joiner so older clients and `link_names` parsing don't ping anybody either. Links in tip text
 (the corpus) are kept as real links; text a user may have typed (the reply's own text and
 lines, which echo queries) gets no links made from it: `[label](http://evil)` shows as typed,
-never as a masked link.
+never as a masked link. The one exception is `Reply.mention` (`mentions.py`): the role or
+user group a daily post may ping, rendered first.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.adapters.slack.mentions import with_mention
 from bot.core.replies import NOTE_LABEL, Action, QuizCard, Reply, ReplyKind, TipCard, Visibility
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks).
@@ -268,7 +270,8 @@ def render(
     blocks.extend(_actions_blocks(others))
     if len(blocks) > BLOCKS_MAX:
         blocks = blocks[:BLOCKS_MAX]
-    return {"text": fallback_text(reply), "blocks": blocks}
+    # The subscription's one mention (a daily post), first; every other stays escaped text.
+    return with_mention({"text": fallback_text(reply), "blocks": blocks}, reply.mention)
 
 
 def action_kind(action_id: str) -> str | None:

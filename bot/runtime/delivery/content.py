@@ -2,12 +2,13 @@
 
 The tip is normally chosen in the claim transaction (`tip_choice.tips_for_claim`); it is chosen
 here when the claim found none or the chosen tip left the corpus. A quiz-mode row gets its
-question from `quiz_delivery.QuizDaily` (a tip when the filter yields no question).
+question from `quiz_delivery.QuizDaily` (a tip when the filter yields no question). Either
+carries the subscription's mention (`Reply.mention`), which the adapter renders first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.core.learning import LearningSettings
@@ -46,6 +47,13 @@ class Contents:
         self.quizzes = QuizDaily(store)
 
     async def for_row(self, d: Delivery, sub: Subscription, now: datetime) -> Content:
+        content = await self._for_row(d, sub, now)
+        if not sub.mention or content.reply is None:
+            return content
+        # The one role or user group the subscription pings (`mention …`), first in the post.
+        return replace(content, reply=replace(content.reply, mention=sub.mention))
+
+    async def _for_row(self, d: Delivery, sub: Subscription, now: datetime) -> Content:
         if sub.mode is SubscriptionMode.QUIZ:
             quiz = await self.db.run(self.quizzes.prepare, self.tips.corpus, d, sub, now)
             if quiz is not None:

@@ -37,6 +37,7 @@ from bot.runtime.store import (
     SENT,
     SKIPPED,
     Delivery,
+    DeliveryStatus,
     Store,
     Subscription,
 )
@@ -229,20 +230,22 @@ class Deliverer:
             log.error("delivery %s: database error, left for lease expiry: %s", d.key, e)
             return result_of(d, FAILED, d.tip_id, error="database unavailable")
 
+    async def _final_without_post(
+        self, d: Delivery, status: DeliveryStatus, why: str
+    ) -> DeliveryResult:
+        await self.db.retry(self.store.mark_final, d.id, status, why, 0, self.clock.now())
+        return result_of(d, status, d.tip_id, error=why)
+
     async def deliver(self, d: Delivery, sub: Subscription | None, at: datetime) -> DeliveryResult:
         """Post one claimed delivery and mark the outcome."""
         if sub is None:
             sub = await self.db.run(self.store.get_subscription_by_id, d.subscription_id)
         if sub is None:
-            await self.db.retry(
-                self.store.mark_final, d.id, SKIPPED, "unsubscribed", 0, self.clock.now()
-            )
-            return result_of(d, SKIPPED, d.tip_id, error="unsubscribed")
+            return await self._final_without_post(d, SKIPPED, "unsubscribed")
         if sub.paused:
-            await self.db.retry(
-                self.store.mark_final, d.id, PAUSED, sub.paused_reason, 0, self.clock.now()
-            )
-            return result_of(d, PAUSED, d.tip_id, error=sub.paused_reason)
+            return await self._final_without_post(d, PAUSED, sub.paused_reason)
+        if sub.snoozed_at(d.due_at):  # snoozed after this row was planned
+            return await self._final_without_post(d, SKIPPED, "snoozed")
         adapter = self.adapters[d.platform]
         target = Target(d.platform, d.workspace, d.channel)
 

@@ -12,21 +12,27 @@ def plan_for(subs: list[Subscription], at: datetime, catch_up: timedelta) -> lis
 
     Posts later than the catch-up window become SKIPPED rows (recorded, never posted late);
     a paused subscription's posts become PAUSED rows. Pure: the store decides what's new.
+    A date off an `every N days` cycle is not due; a post due while its subscription is
+    snoozed is not planned at all (the snooze's days are never caught up).
     """
     start = at - catch_up - timedelta(hours=26)
     late = at - catch_up
     note = f"missed: more than {_hours(catch_up)} late (delivery.catch_up_hours)"
     # Most subscriptions share a handful of schedules (the default time and days): work out
     # each distinct schedule's occurrences once, not once per subscription.
-    occurrences: dict[tuple[str, str, tuple[int, ...]], list[tuple[date, datetime]]] = {}
+    occurrences: dict[
+        tuple[str, str, tuple[int, ...], int | None, date | None], list[tuple[date, datetime]]
+    ] = {}
     out: list[PlannedDelivery] = []
     for sub in subs:
-        key = (sub.time, sub.timezone, sub.days)
+        key = (sub.time, sub.timezone, sub.days, sub.every_days, sub.anchor_date)
         due_dates = occurrences.get(key)
         if due_dates is None:
             due_dates = occurrences[key] = sub.schedule.occurrences(start, at)
         for local_date, due in due_dates:
             if sub.active_from is not None and due < sub.active_from:
+                continue
+            if sub.snoozed_at(due):
                 continue
             if sub.paused:
                 out.append(PlannedDelivery(sub, local_date, due, PAUSED, sub.paused_reason))

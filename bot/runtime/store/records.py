@@ -90,6 +90,8 @@ class SubscriptionSpec:
     days: tuple[int, ...]
     topics: tuple[str, ...] = ()
     mode: SubscriptionMode = SubscriptionMode.TIP
+    every_days: int | None = None  # `every N days`; its cycle starts the day it is set
+    member: str = ""  # a personal subscription's member (channel "dm:<member>")
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -114,10 +116,27 @@ class Subscription:
     updated_at: datetime
     active_from: datetime | None
     mode: SubscriptionMode = SubscriptionMode.TIP
+    # The one role, user group or user its daily posts ping ("" nobody): `Reply.mention`.
+    mention: str = ""
+    every_days: int | None = None  # `every N days`, counted from `anchor_date`
+    anchor_date: date | None = None
+    snoozed_until: datetime | None = None  # posts nothing due before this instant
+    member: str = ""  # a personal subscription's member; "" for a channel's
 
     @property
     def schedule(self) -> Schedule:
-        return Schedule.parse(self.time, self.timezone, self.days)
+        return Schedule.parse(
+            self.time, self.timezone, self.days, self.every_days, self.anchor_date
+        )
+
+    @property
+    def personal(self) -> bool:
+        """A member's own subscription, posted to them by direct message."""
+        return bool(self.member)
+
+    def snoozed_at(self, due: datetime) -> bool:
+        """Whether a post due at `due` falls in the snooze (never posted, never caught up)."""
+        return self.snoozed_until is not None and due < self.snoozed_until
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -143,6 +162,11 @@ class Subscription:
             updated_at=aware(m["updated_at"]),
             active_from=from_db(m["active_from"]),
             mode=_MODE_BY_TEXT[m["mode"]],
+            mention=m["mention"] or "",
+            every_days=m["every_days"],
+            anchor_date=m["anchor_date"],
+            snoozed_until=from_db(m["snoozed_until"]),
+            member=m["member"],
         )
 
 

@@ -292,6 +292,9 @@ tip_requests = Table(
     Column("key", String(200), nullable=False),
     Column("at", DateTime, nullable=False),
     Index(None, "kind", "at"),
+    # `/k8stip requests` reads one workspace's recent rows of a kind; `forget me` a member's.
+    Index(None, "platform", "workspace", "kind", "at"),
+    Index(None, "platform", "member"),
 )
 
 

@@ -8,10 +8,13 @@ database.
 `Store` is the one object the rest of the bot holds. Its methods live with the tables they
 touch: `subscriptions.py`, `ledger.py` (planning and reading deliveries), `claims.py` (claim,
 lease, mark, release), `history.py`, `votes.py` (votes, restorations, forgetting a member),
-`quizzes.py` (quiz postings and answers) and `practice.py` (Leitner cards, the leaderboard
-and its channel setting). Those classes hold no state but `self.engine`, which `Store` owns,
-so `Store` inherits them: every caller keeps calling `store.mark_sent(...)`, with no layer of
-forwarding methods to keep in step. Records and statuses are in `records.py`, schema
+`quizzes.py` (quiz postings and answers), `practice.py` (Leitner cards, the leaderboard
+and its channel setting), `channel_options.py` (thread answers, a post's mention),
+`requests.py` (requests for tips, unanswered questions), `posts.py` (past daily posts with
+their votes), `schedule_changes.py` (`skip` and `post now` in the ledger) and `personal.py`
+(members' own subscriptions). Those classes hold no state but `self.engine`, which `Store`
+owns, so `Store` inherits them: every caller keeps calling `store.mark_sent(...)`, with no
+layer of forwarding methods to keep in step. Records and statuses are in `records.py`, schema
 upgrades in `migrate.py`.
 """
 
@@ -21,13 +24,18 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 
+from bot.runtime.store.channel_options import ChannelOptionQueries
 from bot.runtime.store.claims import ClaimQueries
 from bot.runtime.store.engine import SQLITE_BUSY_TIMEOUT_MS, open_engine
 from bot.runtime.store.history import HistoryQueries
 from bot.runtime.store.ledger import LedgerQueries
 from bot.runtime.store.migrate import bundled_head, current_revision, upgrade
+from bot.runtime.store.personal import PersonalQueries
+from bot.runtime.store.posts import PostQueries
 from bot.runtime.store.practice import PracticeQueries
 from bot.runtime.store.quizzes import QuizQueries
+from bot.runtime.store.requests import RequestQueries
+from bot.runtime.store.schedule_changes import ScheduleChangeQueries
 from bot.runtime.store.schema import subscriptions
 from bot.runtime.store.subscriptions import SubscriptionQueries
 from bot.runtime.store.votes import VoteQueries
@@ -41,6 +49,11 @@ class Store(
     VoteQueries,
     QuizQueries,
     PracticeQueries,
+    ChannelOptionQueries,
+    RequestQueries,
+    PostQueries,
+    ScheduleChangeQueries,
+    PersonalQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 

@@ -7,16 +7,24 @@ from the file = removed); chat subscriptions (`/k8stip subscribe`) live only her
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, delete, select, update
 
-from bot.core.schedules import days_to_text
+from bot.core.schedules import days_to_text, parse_timezone
 from bot.runtime.store.engine import insert_ignore
 from bot.runtime.store.records import Subscription, SubscriptionOrigin, SubscriptionSpec
 from bot.runtime.store.schema import subscriptions
 from bot.runtime.store.times import to_db
+
+
+def cycle_anchor(spec: SubscriptionSpec, now: datetime) -> date | None:
+    """The first local date of an `every N days` cycle set at `now`: that day, in the
+    subscription's timezone. None for the other day forms."""
+    if spec.every_days is None:
+        return None
+    return now.astimezone(parse_timezone(spec.timezone)).date()
 
 
 class SubscriptionQueries:
@@ -92,7 +100,11 @@ class SubscriptionQueries:
             "days": days_to_text(spec.days),
             "topics": ",".join(spec.topics),
             "mode": spec.mode.value,
+            "every_days": spec.every_days,
+            "member": spec.member,
         }
+        # An `every N days` cycle starts on the local date it is set (or changed) on.
+        anchor = cycle_anchor(spec, now)
         if existing is None:
             insert_ignore(
                 conn,
@@ -110,6 +122,7 @@ class SubscriptionQueries:
                         "created_at": to_db(now),
                         "updated_at": to_db(now),
                         "active_from": start,
+                        "anchor_date": anchor,
                     }
                 ],
             )
@@ -118,12 +131,14 @@ class SubscriptionQueries:
         if all(m[k] == v for k, v in values.items()) and m["origin"] == origin:
             return "unchanged"
         changes: dict[str, Any] = {**values, "origin": origin, "updated_at": to_db(now)}
-        if (m["time"], m["timezone"], m["days"]) != (
+        if (m["time"], m["timezone"], m["days"], m["every_days"]) != (
             values["time"],
             values["timezone"],
             values["days"],
+            values["every_days"],
         ):
             changes["active_from"] = start  # a new schedule: no instant post for the old one
+            changes["anchor_date"] = anchor
         conn.execute(update(subscriptions).where(s.id == m["id"]).values(**changes))
         return "updated"
 

@@ -229,3 +229,15 @@ def test_without_a_suggester_the_adapter_completes_from_the_configured_corpus() 
     choices = adapter.answerer.choices("secr")
     assert choices[0].value == "secrets"
     assert adapter.answerer.choices("netwrking")[0].value == "networking"
+
+
+def test_the_personal_and_schedule_commands_answer_as_the_typed_words() -> None:
+    """`/k8stip subscribe-me` and `/k8stip-admin post-now` run what Slack types as
+    `subscribe me …` and `post now`."""
+    from bot.adapters.discord.commands import command_text
+    from bot.core.commands import COMMANDS
+
+    me = command_text(COMMANDS["subscribe-me"], {"time": "07:30", "days": "every 3 days"})
+    assert me == "subscribe me 07:30 every 3 days"
+    assert command_text(COMMANDS["post-now"], {}) == "post now"
+    assert command_text(COMMANDS["snooze"], {"duration": "7d"}) == "snooze 7d"

@@ -127,8 +127,14 @@ async def test_registers_both_command_groups_globally(
         "help",
         "quiz",
         "stats",
+        "request",
+        "yesterday",
+        "history",
         "leaderboard",
         "forget",
+        "subscribe-me",
+        "unsubscribe-me",
+        "snooze",
     }
     admin = by_name["k8stip-admin"]
     assert {o["name"] for o in admin["options"]} == {
@@ -136,10 +142,15 @@ async def test_registers_both_command_groups_globally(
         "unsubscribe",
         "pause",
         "resume",
+        "skip",
+        "post-now",
         "status",
         "next",
+        "threads",
+        "mention",
         "retired",
         "restore",
+        "requests",
     }
     assert str(admin["default_member_permissions"]) == ADMIN_BIT
     assert by_name["k8stip"]["default_member_permissions"] is None

@@ -30,3 +30,13 @@ def test_manifest_sets_up_the_command_socket_mode_interactivity_and_uninstall_ev
     info = manifest["display_information"]
     assert len(info["description"]) <= 140  # Slack's limits, checked on import
     assert 175 <= len(info["long_description"]) <= 4000
+
+
+def test_manifest_keeps_the_messages_tab_open_for_direct_messages() -> None:
+    """Without the Messages tab Slack refuses the bot's direct messages (personal tips,
+    answers to forms) and members can't type /k8stip there."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    home = manifest["features"]["app_home"]
+    assert home["messages_tab_enabled"] is True
+    assert home["messages_tab_read_only_enabled"] is False
+    assert {"im:write", "im:history"} <= set(manifest["oauth_config"]["scopes"]["bot"])

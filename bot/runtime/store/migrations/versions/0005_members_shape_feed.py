@@ -89,9 +89,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_tip_requests"),
     )
     op.create_index("ix_tip_requests_kind_at", "tip_requests", ["kind", "at"])
+    op.create_index(
+        "ix_tip_requests_platform_workspace_kind_at",
+        "tip_requests",
+        ["platform", "workspace", "kind", "at"],
+    )
+    op.create_index("ix_tip_requests_platform_member", "tip_requests", ["platform", "member"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tip_requests_platform_member", table_name="tip_requests")
+    op.drop_index("ix_tip_requests_platform_workspace_kind_at", table_name="tip_requests")
     op.drop_index("ix_tip_requests_kind_at", table_name="tip_requests")
     op.drop_table("tip_requests")
     op.drop_table("community_tips")
