@@ -53,7 +53,7 @@ LABEL org.opencontainers.image.title="k8stip" \
 
 # Read-only root filesystem friendly: no .pyc writes, unbuffered logs, temp files in /tmp
 # (a tmpfs / emptyDir), the only persistent writes under /app/data (a volume), including the
-# parsed-corpus cache of large corpora (best effort: skipped where /app/data isn't writable).
+# parsed-corpus cache (best effort: skipped where /app/data isn't writable).
 # The health server binds 127.0.0.1 by default; in a container probes come from outside.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

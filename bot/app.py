@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
@@ -31,6 +32,7 @@ from sqlalchemy.engine import make_url
 from bot import __version__
 from bot.config import DATABASE_URL_ENV, Config, ConfigError, Secrets, load_secrets
 from bot.core.schedules import parse_timezone
+from bot.deliver_output import print_results, waiting_notes
 from bot.runtime.config_sync import config_subscriptions
 from bot.runtime.store import Store
 from bot.runtime.store.engine import DatabaseURLError, reaching
@@ -227,7 +229,12 @@ class Wiring:
     console: ConsoleAdapter
     adapters: dict[str, Adapter]  # the console, then each platform that runs here
     notes: list[str]  # the platforms that don't, and why, for the banner
-    deliverer: Deliverer
+    build_deliverer: Callable[[], Deliverer]
+
+    @functools.cached_property
+    def deliverer(self) -> Deliverer:
+        """Built (and its modules imported) on first use: `run` answers the console first."""
+        return self.build_deliverer()
 
 
 async def open_synced_store(config: Config, at: datetime) -> Store:
@@ -258,18 +265,17 @@ async def wire(
     store: Store | None = None,
 ) -> Wiring:
     """Open the store (config subscriptions synced as of `at`) unless `store` is one so
-    opened, load the corpus, and build the router, the adapters and the deliverer. `metrics`
-    observes commands and deliveries. The store is closed again if any of it fails;
-    otherwise closing it is the caller's."""
+    opened, load the corpus, and build the router, the adapters and the deliverer (on first
+    use of `Wiring.deliverer`). `metrics` observes commands and deliveries. The store is closed
+    again if any of it fails; otherwise closing it is the caller's."""
     from bot.adapters.console import ConsoleAdapter
     from bot.runtime.community_wiring import community_wiring
-    from bot.runtime.delivery import Deliverer
     from bot.runtime.delivery.post_now import LatePostNow
-    from bot.runtime.delivery.tip_choice import learning_settings
     from bot.runtime.router import Router
 
     if store is None:
         store = await open_synced_store(config, at)
+    opened = store
     try:
         engine, notifier = community_wiring(config, store, metrics)
         post_now = LatePostNow()  # `post now` posts through the deliverer built below
@@ -285,20 +291,26 @@ async def wire(
             console,
             engine.corpus.topics.values(),
         )
-        deliverer = Deliverer(
-            store,
-            engine,
-            built.adapters,
-            config.delivery,
-            observer=metrics,
-            learning=learning_settings(config.learning),
-        )
-        post_now.bind(deliverer)
+
+        def deliverer() -> Deliverer:
+            from bot.runtime.delivery import Deliverer
+            from bot.runtime.delivery.tip_choice import learning_settings
+
+            return Deliverer(
+                opened,
+                engine,
+                built.adapters,
+                config.delivery,
+                observer=metrics,
+                learning=learning_settings(config.learning),
+            )
     except BaseException:
         store.close()
         raise
     notifier.adapters.update(built.adapters)
-    return Wiring(store, engine.base, router, console, built.adapters, built.notes, deliverer)
+    wired = Wiring(store, engine.base, router, console, built.adapters, built.notes, deliverer)
+    post_now.bind_when_used(lambda: wired.deliverer)
+    return wired
 
 
 def parse_at(value: str | None, default_tz: str) -> datetime | None:
@@ -393,44 +405,10 @@ async def _deliver_once(config: Config, args: argparse.Namespace) -> int:
     if as_json:
         sys.stdout.write(json.dumps([r.to_json() for r in results], indent=2) + "\n")
     else:
-        _print_results(results, sys.stdout)
+        print_results(results, sys.stdout)
     for note in waiting_notes(left, wired.adapters):
         sys.stderr.write(f"k8stip deliver: {note}\n")
     return EXIT_PROBLEMS if any(r.status == "failed" for r in results) else EXIT_OK
-
-
-def waiting_notes(left: Mapping[str, tuple[int, int]], platforms: Collection[str]) -> list[str]:
-    """Why due posts are still open after a pass. `left` is
-    `Store.open_deliveries_by_platform`: platform -> (open, held by a live claim)."""
-    notes = []
-    missing = {p: n for p, (n, _) in sorted(left.items()) if p not in platforms and n}
-    if missing:
-        names = ", ".join(missing)
-        notes.append(
-            f"{sum(missing.values())} due post(s) are for platforms without credentials here "
-            f"({names}; see k8stip status); they wait for a process that has them"
-        )
-    held = sum(h for p, (_, h) in left.items() if p in platforms)
-    if held:
-        notes.append(
-            f"{held} due post(s) are held by another process, which is posting them "
-            "(if it died, the next pass takes them over once its lease runs out)"
-        )
-    return notes
-
-
-def _print_results(results: Sequence[Any], out: TextIO) -> None:
-    if not results:
-        out.write("nothing due\n")
-        return
-    for r in results:
-        where = f"{r.platform}:{r.workspace + '/' if r.workspace else ''}{r.channel}"
-        extra = f"  ({r.error})" if r.error else ""
-        out.write(f"{r.status:<8} {where}  {r.local_date}  {r.tip_id or '-'}{extra}\n")
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    out.write(", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + "\n")
 
 
 # -- k8stip run -------------------------------------------------------------------------
@@ -441,15 +419,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(_run(config, args))
 
 
-def _import_health_and_scheduler() -> None:
-    """The slowest imports of `run`, in a worker thread. Only these: as none of their modules
-    imports k8stip, this thread and the main one never wait on each other."""
-    import aiohttp.web  # noqa: F401
-    import apscheduler.schedulers.asyncio  # noqa: F401
-    import prometheus_client  # noqa: F401
-
-
 async def _run(config: Config, args: argparse.Namespace) -> int:
+    from bot.console_first import ConsoleActivity, after_console, import_health_and_scheduler
     from bot.runtime.metrics import LateMetrics, Metrics
 
     observer = LateMetrics()  # counts from the first command; Metrics comes with aiohttp
@@ -475,9 +446,10 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
         raise
     store = wired.store
     connected: dict[str, bool] = dict.fromkeys(wired.adapters, False)
-    # Imported while the adapters connect and the console greets (not earlier: two threads
-    # share one interpreter lock, and the console's start would wait for half of it).
-    late_imports = asyncio.create_task(asyncio.to_thread(_import_health_and_scheduler))
+    # At a terminal, once the console is quiet (not earlier: two threads share one interpreter
+    # lock, and a command typed at once would wait for half of it); otherwise at once.
+    activity = ConsoleActivity.around(wired.console) if interactive else None
+    late_imports = asyncio.create_task(after_console(activity, import_health_and_scheduler))
 
     async def start_health() -> Any:
         """Serve health on the socket bound at start (earlier probes wait in its backlog)."""

@@ -319,7 +319,7 @@ ENV_VARS: dict[str, str] = {
     SHARD_COUNT_ENV: "total Discord shards; overrides `discord.shard_count`",
     "DISCORD_APPLICATION_ID": "Discord application id for `k8stip discord invite-url`",
     HEALTH_HOST_ENV: "address the health/metrics server binds; overrides `health.host`",
-    "K8STIP_CACHE_DIR": "folder for the parsed-corpus cache of large corpora (best effort)",
+    "K8STIP_CACHE_DIR": "folder for the parsed-corpus cache (best effort)",
     **{n: "secret: set the value here, or use the _FILE form" for n in SECRET_NAMES},
     **{f"{n}_FILE": f"file holding {n} (a mounted secret)" for n in SECRET_NAMES},
     **{n: "Slack OAuth secret (multi-workspace install)" for n in OPTIONAL_SECRET_NAMES},

@@ -7,6 +7,7 @@ SQLite and once on the real PostgreSQL (a private schema, so parallel runs never
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,3 +42,17 @@ def engine() -> Engine:
     # No disk cache: tests never touch the user's cache folder (the bundled corpus is too small
     # to be cached anyway).
     return Engine.from_paths([TIPS_DIR], use_cache=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _corpus_cache_in_a_temp_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Engines built by the tests are cached in a folder of the test session, not in the
+    developer's ~/.cache/k8stip (where they would evict the cache of their own `k8stip run`).
+    A test that sets K8STIP_CACHE_DIR itself, or clears the K8STIP_ variables, still may."""
+    before = os.environ.get("K8STIP_CACHE_DIR")
+    os.environ["K8STIP_CACHE_DIR"] = str(tmp_path_factory.mktemp("engine-cache"))
+    yield
+    if before is None:
+        os.environ.pop("K8STIP_CACHE_DIR", None)
+    else:
+        os.environ["K8STIP_CACHE_DIR"] = before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -9,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.console import ConsoleAdapter
-from bot.app import AdapterSet, StoreEvents, build_adapters, parse_at, safe_url
+from bot.app import AdapterSet, StoreEvents, build_adapters, parse_at, safe_url, wire
 from bot.config import ConfigError, Secrets, config_from_mapping
 from bot.core.invocation import Invocation
 from bot.core.replies import Reply
 from bot.core.wording import info
+from bot.runtime.delivery import Deliverer
 from bot.runtime.store import SubscriptionSpec
+from tests.core_support import TIPS_DIR
 from tests.fakes.databases import fresh_store
 from tests.slack_support import TOKEN_KEY
 
@@ -135,3 +138,75 @@ def test_at_without_an_offset_is_in_the_config_timezone() -> None:
 def test_database_passwords_are_hidden() -> None:
     url = "postgresql+psycopg://k8stip:hunter2@db:5432/k8stip"
     assert safe_url(url) == "postgresql+psycopg://k8stip:***@db:5432/k8stip"
+
+
+async def test_the_deliverer_is_built_on_first_use_once_and_posts_what_is_due(
+    tmp_path: Path,
+) -> None:
+    """`wire` leaves the deliverer (and its imports) for later: `run` answers the console
+    first. Built on first use, it is built once, over the same store and adapters, and a
+    post due at start still goes out."""
+    config = config_from_mapping(
+        {
+            "database": f"sqlite:///{tmp_path}/k8stip.db",
+            "corpus": str(TIPS_DIR),
+            "subscriptions": [
+                {"platform": "console", "channel": "ops", "time": "09:00", "timezone": "UTC"}
+            ],
+        }
+    )
+    out = io.StringIO()
+    synced_at = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    wired = await wire(config, Secrets({}), at=synced_at, console_out=out, interactive=False)
+    try:
+        built: list[object] = []
+        real = wired.build_deliverer
+
+        def counted() -> Deliverer:
+            built.append(1)
+            return real()
+
+        wired.build_deliverer = counted
+        first = wired.deliverer
+        assert wired.deliverer is first and built == [1]
+        assert first.store is wired.store and first.adapters == wired.adapters
+        results = await first.run_pass(datetime(2026, 3, 3, 9, 5, tzinfo=UTC))
+        assert [(r.channel, r.status) for r in results] == [("ops", "sent")]
+        assert "[#ops] " in out.getvalue()
+    finally:
+        wired.store.close()
+
+
+async def test_post_now_builds_the_deliverer_it_posts_through_on_first_use(
+    tmp_path: Path,
+) -> None:
+    """The router's `post now` is wired before the deliverer exists (`run` builds it after the
+    console's first answers): the first `post now` builds it, and the tip is posted."""
+    config = config_from_mapping(
+        {
+            "database": f"sqlite:///{tmp_path}/k8stip.db",
+            "corpus": str(TIPS_DIR),
+            "subscriptions": [
+                {"platform": "console", "channel": "ops", "time": "09:00", "timezone": "UTC"}
+            ],
+        }
+    )
+    out = io.StringIO()
+    now = datetime.now(UTC)
+    wired = await wire(config, Secrets({}), at=now, console_out=out, interactive=False)
+    try:
+        assert "deliverer" not in vars(wired)  # not built yet
+        inv = Invocation(
+            platform="console",
+            workspace="",
+            channel="ops",
+            user="u",
+            text="post now",
+            is_admin=True,
+        )
+        reply = await wired.router.handle(inv)
+        assert reply.text.startswith("Posted now"), reply
+        assert "deliverer" in vars(wired)  # built by that first use
+        assert out.getvalue().count("[#ops] ") == 1
+    finally:
+        wired.store.close()

@@ -6,7 +6,6 @@ answers. Both take any string: empty, huge, emoji, control characters. Neither r
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import random
 from collections.abc import Collection, Iterator, Sequence
@@ -17,7 +16,6 @@ from typing import Any, Protocol
 
 from bot.core import engine_cache
 from bot.core.corpus import NOTE_LIMIT, Corpus, Tip
-from bot.core.loader import load_corpus
 from bot.core.replies import NOTE_LABEL, TipCard
 from bot.core.search import VECTOR_THRESHOLD, Hit, SearchIndex, Understanding, best_matches
 from bot.core.textnorm import normalize, phrase_key
@@ -91,6 +89,8 @@ def _release_build_memory() -> None:
     """Give the memory a large build freed back to the OS. Parsing and indexing 100,000 tips
     frees ~90 MB that glibc keeps in its heap: without this a bot stays that much bigger after
     a cold start than after a warm one. Without glibc (musl, macOS) there is no malloc_trim."""
+    import ctypes  # here: only a large build needs it (~10 ms to import)
+
     gc.collect()
     try:
         trim = ctypes.CDLL(None).malloc_trim  # the C library the interpreter runs on
@@ -143,9 +143,12 @@ class Engine:
 
     @classmethod
     def from_paths(cls, paths: Sequence[str | Path], *, use_cache: bool = True) -> Engine:
-        """Load and index the corpus at `paths` (large corpora via the disk cache)."""
+        """Load and index the corpus at `paths`, or read it from the disk cache."""
         if use_cache and isinstance(cached := engine_cache.load(paths), Engine):
             return cached
+        # Only a build parses YAML: a cached engine starts without the loader's imports.
+        from bot.core.loader import load_corpus
+
         with _collector_paused():
             engine = cls(load_corpus(paths))
         large = len(engine.corpus.tips) >= VECTOR_THRESHOLD  # a small build frees little

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import engine as engine_module
+from bot.core import loader
 from bot.core.corpus import Corpus
 from bot.core.engine import Engine
 from bot.core.loader import bundled_tips_dir, load_corpus
@@ -54,7 +55,7 @@ def test_the_collector_is_off_during_a_build_and_back_on_after_it(
         seen.append(gc.isenabled())
         return real_load(paths)
 
-    monkeypatch.setattr(engine_module, "load_corpus", load_noting_the_collector)
+    monkeypatch.setattr(loader, "load_corpus", load_noting_the_collector)
     Engine.from_paths([bundled_tips_dir()], use_cache=False)
     assert seen == [False]
     assert gc.isenabled()
@@ -66,7 +67,7 @@ def test_a_failed_build_turns_the_collector_back_on_unless_it_was_off(
     def broken(paths: list[Path]) -> Corpus:
         raise MemoryError
 
-    monkeypatch.setattr(engine_module, "load_corpus", broken)
+    monkeypatch.setattr(loader, "load_corpus", broken)
     with pytest.raises(MemoryError):
         Engine.from_paths([bundled_tips_dir()], use_cache=False)
     assert gc.isenabled()

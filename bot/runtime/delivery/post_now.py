@@ -9,11 +9,15 @@ nothing; a row already sent means nothing is posted at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.ports import PostNowOutcome
-from bot.runtime.delivery.deliverer import Deliverer
 from bot.runtime.store import CLAIMED, SENT
+
+if TYPE_CHECKING:  # `run` builds its deliverer (and imports it) after the console's first answers
+    from bot.runtime.delivery.deliverer import Deliverer
 
 
 class ImmediatePost:
@@ -54,11 +58,19 @@ class LatePostNow:
 
     def __init__(self) -> None:
         self._post: ImmediatePost | None = None
+        self._make: Callable[[], Deliverer] | None = None
 
     def bind(self, deliverer: Deliverer) -> None:
         self._post = ImmediatePost(deliverer)
 
+    def bind_when_used(self, make: Callable[[], Deliverer]) -> None:
+        """Bind the deliverer `make` gives, when `post now` is first used (`run` builds its
+        deliverer on first use: app.py's `Wiring.deliverer`)."""
+        self._make = make
+
     async def post_now(self, subscription_id: int) -> PostNowOutcome:
+        if self._post is None and self._make is not None:
+            self.bind(self._make())
         if self._post is None:
             today = datetime.now(UTC).date()
             return PostNowOutcome("unavailable", today, "delivery is not running yet")

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.console import ConsoleAdapter, render_text
-from bot.app import waiting_notes
 from bot.cli import main
 from bot.config import config_from_mapping
 from bot.core.engine import Engine
 from bot.core.replies import Action, QuizCard, Reply, ReplyKind, TipCard, Visibility
 from bot.core.wording import daily_reply
+from bot.deliver_output import waiting_notes
 from bot.ports import Target
 from bot.runtime.router import Router
 from bot.runtime.store import PlannedDelivery, Store, SubscriptionSpec
