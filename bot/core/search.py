@@ -44,6 +44,7 @@ from bot.core.textnorm import (
 )
 from bot.core.topic_parts import (
     COMMON_SHARE,
+    DIGITS,
     FOCUS_WEIGHT,
     Part,
     focus_of,
@@ -156,7 +157,10 @@ class SearchIndex:
         self.name_stems = name_stems(corpus.topics.values())
         self.alias_stems = {s for k in self.aliases for s in k}
         self.known_stems = set(self.postings) | self.alias_stems
-        self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
+        # A number word in a question also means its digit ("zero": "scale to and from 0").
+        self.expansions = {k: list(v) for k, v in DIGITS.items()} | {
+            stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()
+        }
 
     @functools.cached_property
     def concepts(self) -> Concepts:
