@@ -58,6 +58,7 @@ TOPIC_POSITION_WEIGHT = (1.0, 0.55, 0.4, 0.3, 0.25)
 MAX_ALIAS_WORDS = 5
 MIN_COVERAGE = 0.5  # share of a question's meaning (IDF-weighted) the corpus must know
 EXPANSION_WEIGHT = 0.4
+SYNONYM_SHARE = 0.5  # how much a word known only by its `expansions` counts as understood
 # A topic recognised from its concepts (plain words, not its name) counts this much against a
 # topic named outright, and its tips' words join the question at this weight.
 CONCEPT_TOPIC_WEIGHT = 1.5
@@ -292,8 +293,9 @@ class SearchIndex:
             else:
                 u.unknown.append(r)  # its expansions, if any, stand in for it (`query_terms`)
                 synonyms = [self.idf[e] for e in self.expansions.get(s, ()) if e in self.idf]
-                if synonyms:  # "reboot": no tip says it, but it means "restart"
-                    known_w, total_w = known_w + max(synonyms), total_w + max(synonyms)
+                if synonyms:  # "reboot": no tip says it, but it means "restart"; half sure
+                    known_w += SYNONYM_SHARE * max(synonyms)
+                    total_w += max(synonyms)
                     continue
                 total_w += self.max_idf * unknown_weight(
                     r, self.concepts.stems if u.concepts else ()

@@ -218,3 +218,26 @@ def test_a_number_word_in_a_question_meets_the_digit_in_a_tip() -> None:
         "s-zero",
         "s-hand",
     ]
+
+
+def test_a_word_known_only_by_its_synonym_counts_half() -> None:
+    """A synonym is weaker evidence than the word itself: "reboot" (no tip says it; the
+    taxonomy expands it to "restart") counts as understood, but less than "restart" does and
+    more than a word nothing knows ("zorblax")."""
+    topics = {"probes": Topic("probes", "Probes", "Health checks.", aliases=("probe",))}
+    tips = [
+        Tip("p-1", "A failing liveness probe makes Kubernetes restart the pod.", "s", ("probes",)),
+        Tip("p-2", "A readiness probe keeps traffic away from the pod.", "s", ("probes",)),
+    ]
+    corpus = Corpus(
+        tips=tips,
+        sources={"s": Source("s", "M")},
+        topics=topics,
+        expansions={"reboot": ("restart",)},
+    )
+    index = Engine(corpus).index
+    said, synonym, unknown = (
+        index.understand(f"{word} the pod").coverage for word in ("restart", "reboot", "zorblax")
+    )
+    assert said > synonym > unknown
+    assert [h.tip.id for h in index.search("reboot the pod")[0]][:1] == ["p-1"]
