@@ -33,6 +33,7 @@ from bot.core.concepts import Concepts, concept_word, unknown_weight
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.everyday import EVERYDAY, EVERYDAY_WEIGHT
 from bot.core.postings import numpy_installed, postings_of, warn_without_numpy
+from bot.core.synonyms import expansions_of, synonym_idf
 from bot.core.textnorm import (
     STOPWORDS,
     foreign_term,
@@ -44,13 +45,13 @@ from bot.core.textnorm import (
 )
 from bot.core.topic_parts import (
     COMMON_SHARE,
-    DIGITS,
     FOCUS_WEIGHT,
     Part,
     focus_of,
     name_stems,
     named_part,
 )
+from bot.core.topic_suggest import suggest_topics
 
 BM25_K1, BM25_B = 1.2, 0.75
 # How much a tip is "about" a topic, by the topic's place in its list.
@@ -158,10 +159,7 @@ class SearchIndex:
         self.name_stems = name_stems(corpus.topics.values())
         self.alias_stems = {s for k in self.aliases for s in k}
         self.known_stems = set(self.postings) | self.alias_stems
-        # A number word in a question also means its digit ("zero": "scale to and from 0").
-        self.expansions = {k: list(v) for k, v in DIGITS.items()} | {
-            stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()
-        }
+        self.expansions = expansions_of(corpus)
 
     @functools.cached_property
     def concepts(self) -> Concepts:
@@ -292,12 +290,9 @@ class SearchIndex:
                 total_w += w_
             else:
                 u.unknown.append(r)  # its expansions, if any, stand in for it (`query_terms`)
-                synonyms = [self.idf[e] for e in self.expansions.get(s, ()) if e in self.idf]
-                if synonyms:  # "reboot": no tip says it, but it means "restart"; half sure
-                    known_w += SYNONYM_SHARE * max(synonyms)
-                    total_w += max(synonyms)
-                    continue
-                total_w += self.max_idf * unknown_weight(
+                synonym = synonym_idf(self, s)  # "reboot" is half understood as "restart"
+                known_w += SYNONYM_SHARE * synonym
+                total_w += synonym or self.max_idf * unknown_weight(
                     r, self.concepts.stems if u.concepts else ()
                 )
         u.topic_only = bool(u.topics) and uncovered == 0
@@ -360,8 +355,6 @@ class SearchIndex:
     def suggest(self, query: str, n: int = 3) -> list[str]:
         """Topic ids whose names look like a word of the request, for "did you mean …"
         (`topic_suggest.suggest_topics`)."""
-        from bot.core.topic_suggest import suggest_topics
-
         return suggest_topics(self, query, n)
 
 
