@@ -4,7 +4,7 @@ The first ranking (`SearchIndex.rank`) finds the right topic; within it, the tip
 the most words with a question is often not its answer. "give the intern read only access" is
 about RBAC, and the tip saying "RBAC" and "access" most is the one about Azure's two layers of
 RBAC; the answer is the tip that says what a role is. So a question's best candidates
-(`RERANK_POOL`) are ranked again:
+(`search.RERANK_POOL`) are ranked again:
 
 - A tip tied to a vendor's platform (its topics marked `platform: true` in the taxonomy: Azure,
   AKS) loses `PLATFORM_WEIGHT` times the share of its topics that are platforms, when the
@@ -20,17 +20,15 @@ Topic requests ("rbac", "role binding") are not reranked here: the whole topic i
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from bot.core.corpus import Tip, Topic
+from bot.core.corpus import Tip
 from bot.core.topic_parts import Part, focus_of
 
 if TYPE_CHECKING:
-    from bot.core.search import Hit, Understanding
+    from bot.core.search import Hit, SearchIndex, Understanding
 
-# How many of the first ranking's best tips a question's answers are chosen from.
-RERANK_POOL = 30
 # What a tip loses when all of its topics are platforms the question did not ask about.
 PLATFORM_WEIGHT = 0.5
 # What a tip gains when it says the part of a topic the question names.
@@ -61,19 +59,13 @@ def unsaid_parts(u: Understanding) -> list[Part]:
     return [p for p in u.subtopics if not set(p[1]) <= said]
 
 
-def rerank(
-    hits: Sequence[Hit],
-    u: Understanding,
-    limit: int,
-    topics: Mapping[str, Topic],
-    position_weight: Sequence[float],
-    idf: Mapping[str, float],
-    max_idf: float,
-) -> list[Hit]:
+def rerank(index: SearchIndex, hits: Sequence[Hit], u: Understanding, limit: int) -> list[Hit]:
     """A question's `hits` ranked again (see the module's docstring): the first `limit`."""
+    from bot.core.search import TOPIC_POSITION_WEIGHT as position_weight
     from bot.core.search import Hit
 
-    platforms = {t.id for t in topics.values() if t.platform}
+    idf, max_idf = index.idf, index.max_idf
+    platforms = {t.id for t in index.corpus.topics.values() if t.platform}
     if platforms & asked_topics(u):
         platforms = set()  # the question is about a platform: its tips are what it asks
     parts = unsaid_parts(u)

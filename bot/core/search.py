@@ -28,7 +28,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from bot.core.answer_rank import RERANK_POOL, rerank
 from bot.core.concepts import Concepts, concept_word, unknown_weight
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.everyday import EVERYDAY, EVERYDAY_WEIGHT
@@ -51,7 +50,6 @@ from bot.core.topic_parts import (
     name_stems,
     named_part,
 )
-from bot.core.topic_suggest import suggest_topics
 
 BM25_K1, BM25_B = 1.2, 0.75
 # How much a tip is "about" a topic, by the topic's place in its list.
@@ -66,6 +64,7 @@ CONCEPT_TOPIC_WEIGHT = 1.5
 CONCEPT_TERM_WEIGHT = 0.5
 # A tip word inside a recognised phrasing ("power" in "lost power") counts this much.
 CONCEPT_IDIOM_WEIGHT = 0.5
+RERANK_POOL = 30  # of a question's best tips, how many `answer_rank` looks at again
 FOCUS_CANDIDATES = 50  # of a topic's best tips, how many are read for the part a request names
 VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 
@@ -320,9 +319,10 @@ class SearchIndex:
             return [], u
         focused = u.topic_only and bool(u.subtopics)
         if not u.topic_only:  # a question: its best tips are looked at again (`answer_rank`)
+            from bot.core.answer_rank import rerank  # not imported for a topic request
+
             hits = self.rank(u, query_terms(self, u), max(limit, RERANK_POOL))
-            weights = (TOPIC_POSITION_WEIGHT, self.idf, self.max_idf)
-            return rerank(hits, u, limit, self.corpus.topics, *weights), u
+            return rerank(self, hits, u, limit), u
         wanted = max(limit, FOCUS_CANDIDATES) if focused else limit
         hits = self.rank(u, query_terms(self, u), wanted)
         return (refocus(self, hits, u, limit) if focused else hits), u
@@ -353,8 +353,9 @@ class SearchIndex:
         return [Hit(self.tips[d], round(s, 4)) for d, s in ranked]
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
-        """Topic ids whose names look like a word of the request, for "did you mean …"
-        (`topic_suggest.suggest_topics`)."""
+        """Topics whose names look like a word of the request, for "did you mean …"."""
+        from bot.core.topic_suggest import suggest_topics
+
         return suggest_topics(self, query, n)
 
 
