@@ -32,6 +32,9 @@ class Topic:
     # What the topic is about and which problems it solves, in plain words ("one app starves
     # the others"): search recognises the topic in a question that names none of its aliases.
     concepts: tuple[str, ...] = ()
+    # A vendor's platform (Azure, AKS): a question naming none of the platform topics is
+    # answered first by a tip not tied to one (`answer_rank`).
+    platform: bool = False
 
 
 @dataclass(frozen=True)

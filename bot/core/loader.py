@@ -52,7 +52,7 @@ _NO_HIGHLIGHT = ("", "", "")
 _SPACE_RE = re.compile(r"\s")  # str.isspace, for any character
 SOURCE_KEYS = ("id", "title", "authors", "kind", "note", "url", "language")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
-TOPIC_KEYS = ("title", "description", "aliases", "keywords", "related", "concepts")
+TOPIC_KEYS = ("title", "description", "aliases", "keywords", "related", "concepts", "platform")
 Path_ = tuple[str | int, ...]
 
 
@@ -238,6 +238,10 @@ def load_taxonomy(
                 fp.add((*where, key), f"`{key}` must be a list of strings, e.g. [{tid}]")
                 value = []
             lists[key] = tuple(value)
+        platform = body.get("platform", False)
+        if not isinstance(platform, bool):
+            fp.add((*where, "platform"), "`platform` must be true or false, e.g. platform: true")
+            platform = False
         topics[tid] = Topic(
             tid,
             str(title or tid),
@@ -246,6 +250,7 @@ def load_taxonomy(
             keywords=lists["keywords"],
             related=lists["related"],
             concepts=lists["concepts"],
+            platform=platform,
         )
     for tid, t in topics.items():
         for r in t.related:

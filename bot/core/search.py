@@ -32,6 +32,7 @@ from bot.core.concepts import Concepts, concept_word, unknown_weight
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.everyday import EVERYDAY, EVERYDAY_WEIGHT
 from bot.core.postings import numpy_installed, postings_of, warn_without_numpy
+from bot.core.synonyms import expansions_of, synonym_idf
 from bot.core.textnorm import (
     STOPWORDS,
     foreign_term,
@@ -56,12 +57,14 @@ TOPIC_POSITION_WEIGHT = (1.0, 0.55, 0.4, 0.3, 0.25)
 MAX_ALIAS_WORDS = 5
 MIN_COVERAGE = 0.5  # share of a question's meaning (IDF-weighted) the corpus must know
 EXPANSION_WEIGHT = 0.4
+SYNONYM_SHARE = 0.5  # how much a word known only by its `expansions` counts as understood
 # A topic recognised from its concepts (plain words, not its name) counts this much against a
 # topic named outright, and its tips' words join the question at this weight.
 CONCEPT_TOPIC_WEIGHT = 1.5
 CONCEPT_TERM_WEIGHT = 0.5
 # A tip word inside a recognised phrasing ("power" in "lost power") counts this much.
 CONCEPT_IDIOM_WEIGHT = 0.5
+RERANK_POOL = 30  # of a question's best tips, how many `answer_rank` looks at again
 FOCUS_CANDIDATES = 50  # of a topic's best tips, how many are read for the part a request names
 VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
 
@@ -149,12 +152,13 @@ class SearchIndex:
                 if joined.isalnum():
                     alias_words.add(joined)
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
+        self.alias_word_set = frozenset(alias_words)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
         self.topic_stems = {t.id: self._stand_in(t) for t in corpus.topics.values()}
         self.name_stems = name_stems(corpus.topics.values())
         self.alias_stems = {s for k in self.aliases for s in k}
         self.known_stems = set(self.postings) | self.alias_stems
-        self.expansions = {stem(k): [stem(w) for w in v] for k, v in corpus.expansions.items()}
+        self.expansions = expansions_of(corpus)
 
     @functools.cached_property
     def concepts(self) -> Concepts:
@@ -183,8 +187,9 @@ class SearchIndex:
     def _correct(self, word: str) -> str | None:
         """The known word `word` is a typo of, or None.
 
-        Topic names are corrected eagerly (one edit from 4 letters, two from 8); ordinary
-        words only from 7 letters, with one edit: "bake" must not become "base".
+        Topic names are corrected eagerly (one edit from 4 letters, two from 8, keeping the
+        first letter: "alertmanager" is not "certmanager"); ordinary words only from 7
+        letters, with one edit: "bake" must not become "base".
         """
         from rapidfuzz import process  # only needed for words we don't know
         from rapidfuzz.distance import DamerauLevenshtein
@@ -198,7 +203,7 @@ class SearchIndex:
             best = process.extractOne(
                 word, choices, scorer=DamerauLevenshtein.distance, score_cutoff=k
             )
-            if best is not None:
+            if best is not None and (best[1] < 2 or str(best[0])[:1] == word[:1]):
                 return str(best[0])
         return None
 
@@ -232,17 +237,26 @@ class SearchIndex:
                 if n == 2 and key not in self.aliases:
                     # Two words of a name typed as one: "config map" for "configmap".
                     key = (stem(raw[i] + raw[i + 1]),)
-                if key in self.aliases and not all(r in STOPWORDS for r in raw[i : i + n]):
+                # An everyday word names a topic only as itself: "live" is not "liveness".
+                vague = n == 1 and raw[i] in EVERYDAY and raw[i] not in self.alias_word_set
+                if (
+                    key in self.aliases
+                    and not vague
+                    and not all(r in STOPWORDS for r in raw[i : i + n])
+                ):
                     u.spans.append(list(self.aliases[key]))
-                    u.subtopics.extend(parts_named(self, key, raw[i : i + n]))
+                    named = parts_named(self, key, raw[i : i + n])
+                    u.subtopics.extend(named)
                     for topic in self.aliases[key]:
                         if topic not in u.topics:
                             u.topics.append(topic)
                     if not any(st in self.postings for st in key):
                         # "passwords" names the topic but no tip says it: rank by the
-                        # words the topic's tips do use ("secret").
+                        # words the topic's tips do use ("secret"), or the part's ("sa":
+                        # "service account").
+                        said = [s for part, _ in named for s in part if s in self.postings]
                         for topic in self.aliases[key][:1]:
-                            u.topic_terms.extend(self.topic_stems.get(topic, ()))
+                            u.topic_terms.extend(said or self.topic_stems.get(topic, ()))
                     for j in range(i, i + n):
                         covered[j] = True
                     i += n
@@ -274,8 +288,10 @@ class SearchIndex:
                 known_w += w_
                 total_w += w_
             else:
-                u.unknown.append(r)
-                total_w += self.max_idf * unknown_weight(
+                u.unknown.append(r)  # its expansions, if any, stand in for it (`query_terms`)
+                synonym = synonym_idf(self, s)  # "reboot" is half understood as "restart"
+                known_w += SYNONYM_SHARE * synonym
+                total_w += synonym or self.max_idf * unknown_weight(
                     r, self.concepts.stems if u.concepts else ()
                 )
         u.topic_only = bool(u.topics) and uncovered == 0
@@ -302,6 +318,11 @@ class SearchIndex:
         if u.empty or (not u.topic_only and u.coverage < MIN_COVERAGE):
             return [], u
         focused = u.topic_only and bool(u.subtopics)
+        if not u.topic_only:  # a question: its best tips are looked at again (`answer_rank`)
+            from bot.core.answer_rank import rerank  # not imported for a topic request
+
+            hits = self.rank(u, query_terms(self, u), max(limit, RERANK_POOL))
+            return rerank(self, hits, u, limit), u
         wanted = max(limit, FOCUS_CANDIDATES) if focused else limit
         hits = self.rank(u, query_terms(self, u), wanted)
         return (refocus(self, hits, u, limit) if focused else hits), u
@@ -332,41 +353,10 @@ class SearchIndex:
         return [Hit(self.tips[d], round(s, 4)) for d, s in ranked]
 
     def suggest(self, query: str, n: int = 3) -> list[str]:
-        """Topic ids whose names look like a word of the request, for "did you mean …"
-        (`suggest_topics`)."""
+        """Topics whose names look like a word of the request, for "did you mean …"."""
+        from bot.core.topic_suggest import suggest_topics
+
         return suggest_topics(self, query, n)
-
-
-def suggest_topics(index: SearchIndex, query: str, n: int = 3) -> list[str]:
-    """Topic ids whose names look like a word of the request, for "did you mean …".
-
-    Word against alias word (names of several words also joined: "helmchart"), closest
-    first, by similarity ratio: a whole-query partial match would suggest
-    "troubleshooting" for "ansible playbook loops". A word like no name as a whole may
-    still contain one ("helmcharting" holds "helm"): such a name counts, below any name
-    alike as a whole.
-    """
-    from rapidfuzz import fuzz, process
-
-    scored: dict[str, float] = {}
-    for w in words(normalize(query)):
-        if len(w) < 3 or w in STOPWORDS:
-            continue
-        found = process.extract(w, index.alias_words, scorer=fuzz.ratio, limit=5, score_cutoff=75)
-        if not found and len(w) >= 6:
-            inside = [a for a in index.alias_words if len(a) >= 4 and a in w]
-            # Scored under the 75 cutoff above, longest name first: "helmchart" in
-            # "helmchartz2", before "helm" and "chart".
-            found = [(a, 50 + 20 * len(a) / len(w), 0) for a in inside]
-        for name, score, _ in found:
-            for tid in _alias_topics(index, name):
-                scored[tid] = max(scored.get(tid, 0.0), score)
-    return sorted(scored, key=lambda t: -scored[t])[:n]
-
-
-def _alias_topics(index: SearchIndex, name: str) -> list[str]:
-    """The topics an alias word names; a joined name ("helmchart") by its one stem."""
-    return index.aliases.get(phrase_key(name)) or index.aliases.get((stem(name),), [])
 
 
 def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:
@@ -443,7 +433,7 @@ def foreign_known(index: SearchIndex, word: str) -> list[str]:
 def split_joined(index: SearchIndex, word: str, loose: bool = False) -> tuple[str, str] | None:
     """Two words `word` joins ("helmchart" -> "helm", "chart"), or None.
 
-    One part is a word of a topic name ("typescript" is not "type" + "script"). Best a
+    One part is a topic name on its own ("typescript" is not "type" + "script"). Best a
     pair that names a topic ("helm", "chart"), then two words the index knows; when
     `loose` (asked after typo correction failed, so "hlemchart" is read as a typo of
     "helmchart" first), the other part may be any word of four letters or more ("node" +
@@ -456,8 +446,10 @@ def split_joined(index: SearchIndex, word: str, loose: bool = False) -> tuple[st
         sa, sb = stem(a), stem(b)
         if (sa, sb) in index.aliases:
             rank = 0
-        elif not (sa in index.alias_stems or sb in index.alias_stems):
-            continue  # "typescript" is not "type" + "script": one part must name a topic
+        elif (sa,) not in index.aliases and (sb,) not in index.aliases:
+            # "typescript" is not "type" + "script", nor "alertmanager" "alert" + "manager":
+            # one part must be a topic's name on its own ("node" of "nodepool").
+            continue
         elif sa in index.known_stems and sb in index.known_stems:
             rank = 1
         elif loose and min(len(a), len(b)) >= 4:

@@ -22,6 +22,7 @@ COMMON_SHARE = 0.25  # a word in more of the tips than this does not narrow a to
 NUMBER_WORDS = dict(
     zip("0123456789", "zero one two three four five six seven eight nine".split(), strict=True)
 )
+DIGITS = {word: (digit,) for digit, word in NUMBER_WORDS.items()}  # a question's "zero" is "0"
 
 # An alias phrase (stems) and its telling stems, those that narrow its topic down.
 Part = tuple[tuple[str, ...], tuple[str, ...]]
