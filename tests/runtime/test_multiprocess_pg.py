@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.runtime.store import SENT, Store
+from bot.runtime.store import CLAIMED, SENT, Store
 from bot.runtime.store.schema import deliveries
 from tests.core_support import ROOT
 from tests.fakes.databases import add_sink_subscriptions, pg_schema_url
@@ -31,6 +31,21 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 N = 1000
 AT = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # 09:00 in Amsterdam
 LEASE = 4.0
+
+
+def _mid_batch(store: Store, worker_like: str) -> bool:
+    """Whether the workers whose id matches have posted some rows and still hold at least two
+    claims not yet marked."""
+    d = deliveries.c
+    with store.engine.connect() as conn:
+        counts: dict[str, int] = dict(
+            conn.execute(
+                select(d.status, func.count())
+                .where(d.claimed_by.like(worker_like))
+                .group_by(d.status)
+            ).all()
+        )
+    return counts.get(SENT, 0) >= 1 and counts.get(CLAIMED, 0) >= 2
 
 
 def test_three_workers_one_killed_post_every_subscription_exactly_once() -> None:
@@ -57,11 +72,16 @@ def test_three_workers_one_killed_post_every_subscription_exactly_once() -> None
                     )
                 )
             victim = procs[0]
+            # Kill it mid-batch: once it has posted some and holds at least two claims not yet
+            # marked (worker ids read "host:pid:random"). Waiting on the platform's total
+            # instead let a starved victim (a loaded machine) die having posted nothing, or
+            # holding nothing, and the test then failed for the schedule, not the code.
+            mine = f"%:{victim.pid}:%"
             deadline = time.monotonic() + 60
-            while sink.stats.total < 150:
-                assert time.monotonic() < deadline, "workers never got going"
+            while not _mid_batch(store, mine):
+                assert time.monotonic() < deadline, "the victim never got going"
                 assert victim.poll() is None, victim.communicate()
-                time.sleep(0.01)
+                time.sleep(0.005)
             victim.send_signal(signal.SIGKILL)
             outputs = [p.communicate(timeout=120) for p in procs]
             assert victim.returncode == -signal.SIGKILL
