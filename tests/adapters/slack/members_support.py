@@ -26,6 +26,7 @@ from bot.runtime.router import Router
 from bot.runtime.store import Store
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack_api import FakeSlack
+from tests.slack_support import NOW as WALL_CLOCK
 from tests.slack_support import RecordingEvents, block_actions, make_secrets, slash_command
 
 REVIEW_CHANNEL = "C0REVIEW01"
@@ -111,32 +112,52 @@ class Bot:
         return await self.deliverer.run_pass(at)
 
 
-def _config(fake: FakeSlack) -> Any:
-    return config_from_mapping(
-        {
-            "timezone": "Europe/Amsterdam",
-            "rate_limit": {"commands_per_minute": 1000},
-            "slack": {"api_url": fake.api_url, "review_channel": REVIEW_CHANNEL},
-            "delivery": {"backoff_base_seconds": 0.01},
-        }
-    )
+def _config(fake: FakeSlack, http_database: str | None) -> Any:
+    slack: dict[str, Any] = {"api_url": fake.api_url, "review_channel": REVIEW_CHANNEL}
+    data: dict[str, Any] = {
+        "timezone": "Europe/Amsterdam",
+        "rate_limit": {"commands_per_minute": 1000},
+        "slack": slack,
+        "delivery": {"backoff_base_seconds": 0.01},
+    }
+    if http_database is not None:  # HTTP mode keeps its replay ledger in the database
+        slack.update(mode="http", http_port=0)
+        data["database"] = http_database
+    return config_from_mapping(data)
 
 
 @asynccontextmanager
 async def running_bot(
-    fake: FakeSlack, engine: Engine, store: Store, start: datetime
+    fake: FakeSlack,
+    engine: Engine,
+    store: Store,
+    start: datetime,
+    *,
+    http_database: str | None = None,
 ) -> AsyncIterator[Bot]:
-    """The bot wired as `bot.app.wire` does, its clock at `start`."""
+    """The bot wired as `bot.app.wire` does, its clock at `start`; in Socket Mode, or in HTTP
+    mode (signed requests, the wall clock pinned at `slack_support.NOW`) when given the
+    migrated database its replay ledger lives in."""
     fake.add_channel(REVIEW_CHANNEL)
     clock = FakeClock(start)
-    config = _config(fake)
+    config = _config(fake, http_database)
     community = CommunityEngine(engine, store, clock)
     notifier = AdapterNotifier()
     post_now = LatePostNow()
     router = Router(
         community, store, config, clock, random.Random(7), notifier=notifier, post_now=post_now
     )
-    adapter = SlackAdapter(config, make_secrets(), router.handle, RecordingEvents())
+    if http_database is None:
+        adapter = SlackAdapter(config, make_secrets(), router.handle, RecordingEvents())
+    else:
+        adapter = SlackAdapter(
+            config,
+            make_secrets(SLACK_APP_TOKEN=""),
+            router.handle,
+            RecordingEvents(),
+            wall_clock=lambda: WALL_CLOCK,
+            http_host="127.0.0.1",
+        )
     adapters = {"slack": adapter}
     deliverer = Deliverer(
         store, community, adapters, config.delivery, clock, random.Random(1), worker="w1"

@@ -8,7 +8,9 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.core.engine import Engine
@@ -23,7 +25,16 @@ from tests.adapters.slack.members_support import (
     shown,
 )
 from tests.fakes.slack_api import FakeSlack
-from tests.slack_support import view_submission
+from tests.slack_support import NOW as WALL_CLOCK
+from tests.slack_support import (
+    actions_form,
+    block_actions,
+    form,
+    migrated,
+    sign,
+    slash_command,
+    view_submission,
+)
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # a Tuesday, 11:00 in Amsterdam
 SUGGESTED = "Give every Ingress an ingressClassName, or another controller may pick it up"
@@ -55,7 +66,11 @@ async def test_a_suggestion_is_reviewed_edited_in_a_modal_approved_told_found_an
     [notice] = fake.calls_to("chat.postMessage")
     assert notice.args["channel"] == REVIEW_CHANNEL
     assert "ingressClassName" in notice.args["text"] or "ingressClassName" in shown(notice.args)
-    assert [b["text"]["text"] for b in buttons(notice.args)] == ["Approve #1", "Edit #1", "Reject #1"]
+    assert [b["text"]["text"] for b in buttons(notice.args)] == [
+        "Approve #1",
+        "Edit #1",
+        "Reject #1",
+    ]
 
     assert listed["response_type"] == "ephemeral"
     assert "1 suggested tip waits for review" in shown(listed)
@@ -121,3 +136,112 @@ async def test_two_admins_pressing_approve_at_once_one_approves_and_the_other_is
     [dm] = [c for c in fake.calls_to("chat.postMessage") if c.args["channel"] == "DU_MEMBER"]
     assert "approved" in dm.args["text"]
     assert len(store.community_entries()) == 1
+
+
+HOSTILE = "<!channel> <@U_ADMIN> @everyone <script>x</script> drain nodes with kubectl drain first"
+
+
+async def test_a_hostile_suggestion_pings_nobody_in_the_review_notice_the_list_or_the_dm(
+    fake: FakeSlack, bot: Bot, store: Store
+) -> None:
+    thanks = await bot.command(f"suggest {HOSTILE} | kubectl")
+    assert "waits for an admin's review" in shown(thanks)
+    listed = await bot.command("review", user="U_ADMIN")
+    await bot.answer_to(await bot.press(button(listed, "Approve #1"), user="U_ADMIN"))
+    [notice, dm] = fake.calls_to("chat.postMessage")
+    for message in (thanks, listed, notice.args, dm.args):
+        text = shown(message)
+        assert "<!channel>" not in text and "<@U_ADMIN>" not in text and "<script>" not in text
+        assert "@everyone" not in text
+    assert (notice.args["channel"], dm.args["channel"]) == (REVIEW_CHANNEL, "DU_MEMBER")
+
+
+async def test_approve_pressed_on_the_review_channels_notice_answers_the_admin_privately(
+    fake: FakeSlack, bot: Bot, store: Store
+) -> None:
+    await bot.command(f"suggest {SUGGESTED} | ingress")
+    [notice] = fake.channels[REVIEW_CHANNEL].messages
+    rid = await bot.press(
+        button(notice, "Approve #1"),
+        user="U_ADMIN",
+        ts=notice["ts"],
+        ephemeral=False,
+        channel=REVIEW_CHANNEL,
+    )
+    answer = await bot.answer_to(rid)
+    assert answer["response_type"] == "ephemeral"
+    assert "Approved #1" in answer["text"]
+    member = await bot.answer_to(
+        await bot.press(button(notice, "Reject #1"), user="U_MEMBER", channel=REVIEW_CHANNEL)
+    )
+    assert "Only workspace admins" in member["text"]
+
+
+async def test_a_rejected_suggestion_is_told_to_its_author_by_direct_message(
+    fake: FakeSlack, bot: Bot, store: Store
+) -> None:
+    listed = await suggest_and_list(bot)
+    answer = await bot.answer_to(await bot.press(button(listed, "Reject #1"), user="U_ADMIN"))
+    assert "Rejected #1" in answer["text"] and "was told by direct message" in shown(answer)
+    dm = fake.calls_to("chat.postMessage")[-1]
+    assert dm.args["channel"] == "DU_MEMBER" and "not approved" in dm.args["text"]
+    s = store.suggestion(1)
+    assert s is not None and s.status == "rejected" and store.community_entries() == []
+
+
+async def test_an_edit_with_an_unknown_topic_keeps_the_modal_open_with_the_reason(
+    fake: FakeSlack, bot: Bot, store: Store
+) -> None:
+    listed = await suggest_and_list(bot)
+    await bot.press(button(listed, "Edit #1"), user="U_ADMIN")
+    [view] = await fake.wait_for(lambda: fake.views)
+    envelope = await fake.push(
+        "interactive", view_submission(view, {"topics": "nosuchtopic"}, user="U_ADMIN")
+    )
+    ack = (await fake.ack_for(envelope)).get("payload") or {}
+    assert ack.get("response_action") == "errors", ack
+    s = store.suggestion(1)
+    assert s is not None and s.topics == ("ingress",)
+
+
+async def signed(bot: Bot, payload: dict[str, object], *, command: bool = False) -> tuple[int, str]:
+    """POST `payload` (an interaction, or a slash command's fields) to the HTTP-mode adapter
+    as Slack would: form-encoded and signed."""
+    body = form({k: str(v) for k, v in payload.items()}) if command else actions_form(payload)
+    url = f"http://127.0.0.1:{bot.adapter.http_port}/slack/events"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=sign(body, WALL_CLOCK)) as resp,
+    ):
+        return resp.status, await resp.text()
+
+
+async def test_over_http_a_signed_edit_press_opens_the_modal_and_a_signed_submission_saves(
+    fake: FakeSlack, engine: Engine, store: Store, tmp_path: Path
+) -> None:
+    ledger = migrated(f"sqlite:///{tmp_path}/ledger.db")
+    async with running_bot(fake, engine, store, NOW, http_database=ledger) as bot:
+        _, url = fake.response_url()
+        suggest = slash_command(f"suggest {SUGGESTED} | ingress", url)
+        status, text = await signed(bot, dict(suggest), command=True)
+        assert status == 200 and "waits for an admin's review" in text
+        _, url = fake.response_url()
+        press = block_actions("k8stip:review:1", "review edit 1", url, user="U_ADMIN")
+        assert (await signed(bot, press))[0] == 200
+        [view] = await fake.wait_for(lambda: fake.views)
+        status, text = await signed(bot, view_submission(view, {"text": EDITED}, user="U_ADMIN"))
+        assert (status, text) == (200, "")
+        s = store.suggestion(1)
+        assert s is not None and s.text == EDITED
+        forged = actions_form(view_submission(view, {"text": "forged " + EDITED}, user="U_ADMIN"))
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"http://127.0.0.1:{bot.adapter.http_port}/slack/events",
+                data=forged,
+                headers=sign(forged, WALL_CLOCK, secret="not-the-secret"),
+            ) as resp,
+        ):
+            assert resp.status == 401
+        s = store.suggestion(1)
+        assert s is not None and s.text == EDITED
