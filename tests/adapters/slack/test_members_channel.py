@@ -132,3 +132,24 @@ async def test_members_are_refused_the_admins_commands_with_the_reason(
     assert "Only workspace admins" in refused["text"], refused
     assert store.list_subscriptions() == []
     assert fake.calls_to("chat.postMessage") == []
+
+
+async def test_post_now_carries_the_mention_and_counts_in_history_after_two_skips(
+    fake: FakeSlack, bot: Bot, store: Store
+) -> None:
+    await subscribed(bot)
+    first = await bot.command("skip", user="U_ADMIN")
+    second = await bot.command("skip", user="U_ADMIN")
+    assert "Skipped the post of Wed 02 Dec" in first["text"]
+    assert "Skipped the post of Thu 03 Dec" in second["text"]
+    await bot.command("mention <!subteam^S1|@k8s>", user="U_ADMIN")
+    now = await bot.command("post now", user="U_ADMIN")
+    assert "Posted now, as the tip of Tue 01 Dec" in now["text"], now
+    [post] = channel_posts(fake)
+    assert str(post["text"]).startswith("<!subteam^S1>")
+    again = await bot.command("post now", user="U_ADMIN")
+    assert "already went out here; nothing posted" in again["text"]
+    assert "2026-12-01" in shown(await bot.command("history"))
+    for day in (WED, THU):
+        assert [r for r in await bot.run_pass(day) if r.status == SENT] == []
+    assert len(channel_posts(fake)) == 1

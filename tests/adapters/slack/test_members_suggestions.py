@@ -245,3 +245,68 @@ async def test_over_http_a_signed_edit_press_opens_the_modal_and_a_signed_submis
             assert resp.status == 401
         s = store.suggestion(1)
         assert s is not None and s.text == EDITED
+
+
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        # One 10,000-character word used to be cut to nothing ("Write the tip after...").
+        ("x" * 10_000, "The tip is too long"),
+        (("word " * 2000).strip(), "The tip is too long"),
+        ("🙂" * 300, "at least 4 words"),
+        ("<!everyone>", "at least 4 words"),
+        ("", "Write the tip after the command"),
+    ],
+)
+async def test_a_suggestion_that_cannot_be_a_tip_is_refused_saying_what_to_fix(
+    fake: FakeSlack, bot: Bot, store: Store, text: str, told: str
+) -> None:
+    refused = await bot.command(f"suggest {text}")
+    assert refused["response_type"] == "ephemeral"
+    assert told in refused["text"], refused["text"]
+    assert "Example: /k8stip suggest" in refused["text"]
+    assert "<!everyone>" not in shown(refused)
+    assert store.pending_suggestions(10) == ([], 0)
+    assert fake.calls_to("chat.postMessage") == []
+
+
+async def test_a_review_channel_without_the_bot_still_queues_the_suggestion(
+    fake: FakeSlack, bot: Bot, store: Store
+) -> None:
+    fake.channels[REVIEW_CHANNEL].members = False
+    thanks = await bot.command(f"suggest {SUGGESTED} | ingress")
+    assert "waits for an admin's review" in shown(thanks)
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == [REVIEW_CHANNEL]
+    assert fake.channels[REVIEW_CHANNEL].messages == []
+    s = store.suggestion(1)
+    assert s is not None and s.status == "pending"
+
+
+async def test_edit_pressed_after_another_admin_approved_says_so_and_opens_nothing(
+    fake: FakeSlack, bot: Bot, store: Store
+) -> None:
+    listed = await suggest_and_list(bot)
+    await bot.answer_to(await bot.press(button(listed, "Approve #1"), user="U_ADMIN"))
+    late = await bot.answer_to(await bot.press(button(listed, "Edit #1"), user="U_OWNER"))
+    assert "already approved by u_admin" in late["text"]
+    assert fake.views == []
+
+
+async def test_an_approved_tip_is_posted_daily_credited_to_its_author(
+    fake: FakeSlack, bot: Bot, store: Store
+) -> None:
+    await bot.command("subscribe 09:00 Europe/Amsterdam daily ingress", user="U_ADMIN")
+    listed = await suggest_and_list(bot)
+    await bot.answer_to(await bot.press(button(listed, "Approve #1"), user="U_ADMIN"))
+    s = store.suggestion(1)
+    assert s is not None
+    posted = []
+    for day in (2, 3):  # two tips on Ingress now: the rotation shows both in two days
+        posted += await bot.run_pass(datetime(2026, 12, day, 8, 5, tzinfo=UTC))
+    assert s.tip_id in [r.tip_id for r in posted]
+    [daily] = [
+        m
+        for m in fake.channels["C_LEARN"].messages
+        if "ingressClassName" in m["blocks"][1]["text"]["text"]
+    ]
+    assert "Community · suggested by u_member, approved by u_admin" in shown(daily)
