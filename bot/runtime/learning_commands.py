@@ -19,6 +19,7 @@ from bot.core.replies import Reply, ReplyKind
 from bot.core.schedules import parse_timezone
 from bot.core.wording import admins, error, info, not_admin
 from bot.runtime.command_context import CommandContext, CommandHandler
+from bot.runtime.personal_commands import rotation_key
 from bot.runtime.store import Store
 
 _KINDS = {k.value: k for k in VoteKind}
@@ -95,11 +96,12 @@ class LearningCommands:
         tip = self.ctx.engine.corpus.by_id.get(args[1])
         if tip is None:
             return error("That tip isn't in the corpus any more, so it can't take a vote.")
+        workspace, channel = rotation_key(inv)  # on a personal tip: its rotation's votes
         previous = await self.ctx.db(
             self.ctx.store.record_vote,
             inv.platform,
-            inv.workspace,
-            inv.channel,
+            workspace,
+            channel,
             tip.id,
             inv.user,
             kind,

@@ -37,6 +37,17 @@ def personal_workspace(inv: Invocation) -> str:
     return "" if inv.platform == "discord" else inv.workspace
 
 
+def rotation_key(inv: Invocation) -> tuple[str, str]:
+    """The (workspace, channel) whose rotation, showings and votes `inv` belongs to: in a
+    direct message, the member's personal subscription (its deliveries are kept under
+    "dm:<member>", not the IM's own id), so Another and the feedback buttons on a personal
+    tip follow that rotation; elsewhere, the channel itself."""
+    if inv.direct:
+        target = direct_target(inv.platform, personal_workspace(inv), inv.user)
+        return target.workspace, target.channel
+    return inv.workspace, inv.channel
+
+
 async def personal_subscription(ctx: CommandContext, inv: Invocation) -> Subscription | None:
     return await ctx.db(
         ctx.store.get_personal_subscription, inv.platform, personal_workspace(inv), inv.user
@@ -164,4 +175,4 @@ class PersonalCommands:
         return f"You have no personal daily tip. Start one: {start}"
 
 
-__all__ = ["PersonalCommands", "personal_status_lines", "personal_workspace"]
+__all__ = ["PersonalCommands", "personal_status_lines", "personal_workspace", "rotation_key"]

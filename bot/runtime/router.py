@@ -48,7 +48,7 @@ from bot.runtime.command_context import CommandContext, CommandHandler
 from bot.runtime.community import CommunityEngine
 from bot.runtime.history_commands import HistoryCommands
 from bot.runtime.learning_commands import LearningCommands, channel_retired
-from bot.runtime.personal_commands import PersonalCommands
+from bot.runtime.personal_commands import PersonalCommands, rotation_key
 from bot.runtime.quiz_commands import QuizCommands
 from bot.runtime.request_commands import RequestCommands
 from bot.runtime.schedule_commands import ScheduleCommands
@@ -206,13 +206,14 @@ class Router:
         """A tip: from this channel's rotation, on a topic, or answering a few words."""
         if not self.ctx.engine.corpus.tips:
             return error(NO_TIPS)
+        workspace, channel = rotation_key(inv)  # a direct message: the personal tip's
         history: list[str] = await self.ctx.db_or(
             "read the channel's history",
             [],
             self.ctx.store.channel_history,
             inv.platform,
-            inv.workspace,
-            inv.channel,
+            workspace,
+            channel,
         )
         topics: list[str] = []
         if words:
@@ -233,8 +234,8 @@ class Router:
             channel_retired,
             self.ctx.store,
             inv.platform,
-            inv.workspace,
-            inv.channel,
+            workspace,
+            channel,
         )
         tip_id = pick(prefer_unretired(candidates, set(retired)), history, self.rng)
         tip = self.ctx.engine.corpus.by_id.get(tip_id) if tip_id else None
@@ -266,13 +267,14 @@ class Router:
         visibility: Visibility = Visibility.EPHEMERAL,
         lines: tuple[str, ...] = (),
     ) -> Reply:
+        workspace, channel = rotation_key(inv)
         await self.ctx.db_or(
             "record a tip shown",
             None,
             self.ctx.store.record_shown,
             inv.platform,
-            inv.workspace,
-            inv.channel,
+            workspace,
+            channel,
             card.tip_id,
             "request",
             self.ctx.clock.now(),
