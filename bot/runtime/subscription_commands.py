@@ -162,7 +162,10 @@ class SubscriptionCommands:
         sub = await self.ctx.subscription(inv)
         if sub is None:
             return self.ctx.not_subscribed(inv)
-        local_date, due = sub.schedule.next_after(self.ctx.clock.now())
+        now = self.ctx.clock.now()
+        # As `status` says: past the dates `skip` or `post now` already settled.
+        found = await self.ctx.db(self.ctx.store.next_unwritten_post, sub, now)
+        local_date, due = found[:2] if found else sub.schedule.next_after(now)
         when = local_when(due, sub.timezone)
         note = "paused, so it won't post" if sub.paused else f"posts {when}"
         if sub.mode is SubscriptionMode.QUIZ:

@@ -176,6 +176,8 @@ async def test_skip_skips_the_next_post_and_twice_the_one_after(
     status = await r.handle(inv("status"))
     assert "Next post: Mon 30 Mar 09:00 CEST" in status.lines
     assert "Not posted again: Sat 28 Mar, Sun 29 Mar" in status.lines
+    preview = await r.handle(inv("next", admin=True))  # `next` agrees with `status`
+    assert "posts Mon 30 Mar 09:00 CEST" in preview.text, preview.text
     # Two replicas run their passes: neither posts the skipped days.
     a, b = deliverer(store, engine, clock, "a"), deliverer(store, engine, clock, "b")
     b.adapters = a.adapters
