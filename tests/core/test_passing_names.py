@@ -90,11 +90,12 @@ def test_a_machine_that_went_down_is_read_as_a_node_failure() -> None:
 
 
 def test_data_a_pod_lost_is_read_as_a_statefulset_question() -> None:
-    """Losing data when a pod restarts, or wanting a volume per replica, is what StatefulSets
-    are for: they are the strongest concept of the question."""
+    """Losing data when a pod restarts, wanting a volume per replica, or names ending in a
+    number are what StatefulSets are for: they are the strongest concept of the question."""
     for question in (
         "the database lost data after its pod restarted",
         "each member of our kafka cluster needs its own storage per replica",
+        "each broker's name ends with a number",
     ):
         u = engine().search(question).understanding
         assert next(iter(u.concepts), None) == "statefulsets", (question, u.concepts)
