@@ -42,6 +42,8 @@ class ConceptMatch:
     used: set[int] = field(default_factory=set)  # positions of the words a concept used
     # Stems of words read as part of a phrasing of several words ("power" in "lost power").
     idiom_terms: set[str] = field(default_factory=set)
+    # Position -> the topics whose phrasing of several words, met in full, used the word there.
+    idioms: dict[int, set[str]] = field(default_factory=dict)
 
 
 class Concepts:
@@ -112,6 +114,8 @@ class Concepts:
             m.used.update(i for s in present for i in at[s])
             if len(key) > 1:  # "lost power": the idiom's words are not its meaning
                 m.idiom_terms.update(stem(raw[i]) for s in present for i in at[s])
+                for i in (i for s in present for i in at[s]) if present == key else ():
+                    m.idioms.setdefault(i, set()).add(topic)
             strength[topic] = strength.get(topic, 0.0) + weight
         top = max(strength.values(), default=0.0)
         m.strength = {t: s / top for t, s in sorted(strength.items(), key=lambda x: -x[1])}

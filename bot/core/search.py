@@ -31,6 +31,7 @@ from functools import partial
 from bot.core.concepts import Concepts, concept_word, unknown_weight
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.everyday import EVERYDAY, EVERYDAY_WEIGHT
+from bot.core.passing import drop_passing_names, name_topics
 from bot.core.postings import numpy_installed, postings_of, warn_without_numpy
 from bot.core.synonyms import expansions_of, synonym_idf
 from bot.core.textnorm import (
@@ -230,6 +231,7 @@ class SearchIndex:
         stems = [stem(p) for w in toks for p in w.replace("-", " ").split()]
         raw = [p for w in toks for p in w.replace("-", " ").split()]
         covered = [False] * len(stems)
+        named_at: list[range] = []  # the positions of each alias in `u.spans`
         i = 0
         while i < len(stems):
             for n in range(min(MAX_ALIAS_WORDS, len(stems) - i), 0, -1):
@@ -244,12 +246,9 @@ class SearchIndex:
                     and not vague
                     and not all(r in STOPWORDS for r in raw[i : i + n])
                 ):
-                    u.spans.append(list(self.aliases[key]))
+                    name_topics(u, self.aliases[key], range(i, i + n), named_at)
                     named = parts_named(self, key, raw[i : i + n])
                     u.subtopics.extend(named)
-                    for topic in self.aliases[key]:
-                        if topic not in u.topics:
-                            u.topics.append(topic)
                     if not any(st in self.postings for st in key):
                         # "passwords" names the topic but no tip says it: rank by the
                         # words the topic's tips do use ("secret"), or the part's ("sa":
@@ -263,7 +262,7 @@ class SearchIndex:
                     break
             else:
                 i += 1
-        by_concept = _read_concepts(self, u, raw, covered)
+        by_concept = _read_concepts(self, u, raw, covered, named_at)
         known_w = total_w = 0.0
         content = 0
         uncovered = 0
@@ -400,7 +399,7 @@ def _familiar(index: SearchIndex, w: str) -> bool:
 
 
 def _read_concepts(
-    index: SearchIndex, u: Understanding, raw: list[str], covered: list[bool]
+    index: SearchIndex, u: Understanding, raw: list[str], covered: list[bool], named_at: list[range]
 ) -> set[int]:
     """Record in `u` the topics the request's concepts describe; the positions they used.
     A topic request is answered by the topic it names: concepts are for questions."""
@@ -408,6 +407,7 @@ def _read_concepts(
         return set()
     found = index.concepts.match(raw)
     u.concepts, u.idiom_terms = found.strength, found.idiom_terms
+    drop_passing_names(u, named_at, found.idioms)
     # Words only the taxonomy knows ("netpol", "starving"): their expansions may name tip words.
     u.concept_words = [
         r
