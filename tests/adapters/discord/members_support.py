@@ -45,13 +45,23 @@ class Stack:
 
 
 async def start_stack(
-    fake: FakeDiscord, base: Engine, store: Store, clock: FakeClock, worker: str = "w1"
+    fake: FakeDiscord,
+    base: Engine,
+    store: Store,
+    clock: FakeClock,
+    worker: str = "w1",
+    **discord: Any,
 ) -> Stack:
+    """`discord`: more `discord.*` settings (a replica's `shard_count` and `shard_ids`)."""
     config = config_from_mapping(
         {
             "timezone": "Europe/Amsterdam",
             "rate_limit": {"commands_per_minute": 1000},
-            "discord": {"api_url": fake.api_url, "review_channel": str(REVIEW_CHANNEL)},
+            "discord": {
+                "api_url": fake.api_url,
+                "review_channel": str(REVIEW_CHANNEL),
+                **discord,
+            },
         }
     )
     engine = CommunityEngine(base, store, clock)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -114,3 +113,51 @@ async def test_suggest_review_edit_approve_dm_and_search(fake: FakeDiscord, stac
     )
     assert "already approved" in content(again), again
     assert len([m for m in fake.channel_messages if m["channel_id"] == dm]) == 1
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    from tests.fakes.databases import pg_schema_url
+
+    with pg_schema_url() as url:
+        yield url
+
+
+@pytest.mark.postgres
+async def test_two_replicas_approving_at_once_one_wins(engine: Engine, pg_url: str) -> None:
+    """Two processes on one PostgreSQL, each its own shard (discord.py's REST base is one per
+    process, so both talk to one fake Discord), router and store; two moderators, one in each
+    replica's server, press Approve on the same suggestion at the same moment."""
+    other = FakeGuild(1_300_000_000_004_194_404, "Ops", [1_300_000_000_000_000_201])
+    fake = FakeDiscord(guilds=[FakeGuild(GUILD, "K8s", [CHANNEL, REVIEW_CHANNEL]), other])
+    assert [(g.id >> 22) % 2 for g in fake.guilds] == [0, 1]
+    stores = [Store.open(pg_url), Store.open(pg_url)]
+    stores[0].migrate()
+    stacks: list[Stack] = []
+    await fake.start()
+    try:
+        for i, st in enumerate(stores):
+            stacks.append(
+                await start_stack(
+                    fake, engine, st, FakeClock(NOW), f"w{i}", shard_count=2, shard_ids=[i]
+                )
+            )
+        await answer(fake, fake.slash(["k8stip", "suggest"], {"text": TIP}, user_id=MEMBER))
+        press = "k8stip:review approve 1"
+        results = await asyncio.gather(
+            answer(fake, fake.button(press, admin=True, user_id=MODERATOR)),
+            answer(fake, fake.button(press, admin=True, user_id=SECOND_MODERATOR, guild=other)),
+        )
+        texts = sorted(content(r) for r in results)
+        assert sum("Approved #1" in t for t in texts) == 1, texts
+        assert sum("was already approved" in t for t in texts) == 1, texts
+        assert len(stores[1].community_entries()) == 1
+        dm = fake.dm_channels[MEMBER]
+        told = [m for m in fake.channel_messages if m["channel_id"] == dm]
+        assert len(told) == 1 and "approved" in message_text(told[0])
+    finally:
+        for s in stacks:
+            await s.adapter.stop()
+        await fake.close()
+        for st in stores:
+            st.close()
