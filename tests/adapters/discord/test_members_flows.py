@@ -33,8 +33,12 @@ from tests.fakes.discord_api import FakeDiscord, FakeGuild
 
 GUILD = 1_300_000_000_000_000_100
 CHANNEL = 1_300_000_000_000_000_200
-TIP = "Use kubectl rollout undo deployment/web to go back to the previous ReplicaSet of a Deployment"
-EDITED = "Run kubectl rollout undo deployment/web --to-revision=2 to return a Deployment to revision 2"
+TIP = (
+    "Use kubectl rollout undo deployment/web to go back to the previous ReplicaSet of a Deployment"
+)
+EDITED = (
+    "Run kubectl rollout undo deployment/web --to-revision=2 to return a Deployment to revision 2"
+)
 
 
 @pytest.fixture
@@ -55,9 +59,7 @@ async def stack(fake: FakeDiscord, engine: Engine, store: Store) -> AsyncIterato
 async def test_suggest_review_edit_approve_dm_and_search(fake: FakeDiscord, stack: Stack) -> None:
     suggested = await answer(
         fake,
-        fake.slash(
-            ["k8stip", "suggest"], {"text": TIP, "topics": "deployments"}, user_id=MEMBER
-        ),
+        fake.slash(["k8stip", "suggest"], {"text": TIP, "topics": "deployments"}, user_id=MEMBER),
     )
     assert private(suggested["data"]), suggested
     assert "#1" in content(suggested)
@@ -108,9 +110,7 @@ async def test_suggest_review_edit_approve_dm_and_search(fake: FakeDiscord, stac
     found = await answer(fake, fake.slash(["k8stip", "search"], {"query": "revision 2 rollout"}))
     assert "--to-revision=2" in content(found), found
 
-    again = await answer(
-        fake, fake.button(ids["Approve #1"], admin=True, user_id=SECOND_MODERATOR)
-    )
+    again = await answer(fake, fake.button(ids["Approve #1"], admin=True, user_id=SECOND_MODERATOR))
     assert "already approved" in content(again), again
     assert len([m for m in fake.channel_messages if m["channel_id"] == dm]) == 1
 
