@@ -28,7 +28,6 @@ from tests.adapters.discord.members_support import (
     text_inputs,
 )
 from tests.fakes.clock import FakeClock
-from tests.fakes.databases import fresh_store
 from tests.fakes.discord_api import FakeDiscord, FakeGuild
 
 GUILD = 1_300_000_000_000_000_100
