@@ -66,12 +66,16 @@ def text_limit(text: str) -> int:
 
 
 def clip(text: str, limit: int = MAX_QUERY_CHARS) -> str:
-    """`text` cut to `limit` characters, at the last space before it when there is one."""
+    """`text` cut to `limit` characters, at the last space before it when that keeps at least
+    half of them; otherwise (one very long word) inside the word. Cutting `suggest <10,000
+    letters>` at its only space would leave `suggest` and answer "write the tip", not "too
+    long"."""
     if len(text) <= limit:
         return text
     cut = text[: limit + 1]
     head, sep, _ = cut.rpartition(" ")
-    return head.rstrip() if sep and head.strip() else text[:limit]
+    head = head.rstrip()
+    return head if sep and len(head) >= limit // 2 else text[:limit]
 
 
 Handler = Callable[[Invocation], Awaitable[Reply]]

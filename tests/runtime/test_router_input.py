@@ -42,6 +42,8 @@ def test_a_long_text_is_cut_at_a_word_boundary_when_the_invocation_is_made() -> 
     assert inv.text.split() == ["kubernetes"] * len(inv.text.split())  # whole words only
     assert clip("x" * 1000) == "x" * MAX_QUERY_CHARS  # one long word: cut inside it
     assert clip("secrets") == "secrets"
+    # A command word, then one long word: cut inside the word, not down to the command.
+    assert clip("suggest " + "x" * 1000) == ("suggest " + "x" * 1000)[:MAX_QUERY_CHARS]
 
 
 async def test_a_100000_character_query_resolves_at_most_the_limit(store: Store) -> None:

@@ -160,3 +160,37 @@ async def test_two_replicas_approving_at_once_one_wins(engine: Engine, pg_url: s
         await fake.close()
         for st in stores:
             st.close()
+
+
+async def test_hostile_suggestions_ping_nobody_and_say_what_to_fix(
+    fake: FakeDiscord, stack: Stack
+) -> None:
+    long = await answer(
+        fake, fake.slash(["k8stip", "suggest"], {"text": "x" * 10_000}, user_id=MEMBER)
+    )
+    assert private(long["data"])
+    assert "The tip is too long" in content(long), long  # not "write the tip"
+    emoji = await answer(
+        fake, fake.slash(["k8stip", "suggest"], {"text": "😀" * 50}, user_id=MEMBER)
+    )
+    said = content(emoji)
+    assert "at least 4 words" in said, said
+    # The hint is a Discord command the member can type: topics without the typed `|`.
+    assert "topics:deployments" in said and "|" not in said, said
+    assert stack.store.pending_suggestions(10)[1] == 0
+
+    loud = "@everyone <@123456789012345678> drain a node with kubectl drain before a reboot"
+    await answer(fake, fake.slash(["k8stip", "suggest"], {"text": loud}, user_id=MEMBER))
+    [notice] = [m for m in fake.channel_messages if m["channel_id"] == REVIEW_CHANNEL]
+    assert notice["allowed_mentions"] == {"parse": []}
+    assert "@everyone" not in notice["content"] and "<@1234" not in notice["content"]
+    refused = await answer(fake, fake.button("k8stip:review approve 1", user_id=MEMBER))
+    assert "Only members with Manage Server" in content(refused)
+    fake.dm_refused.add(MEMBER)  # the author turned DMs off: approved all the same
+    approved = await answer(
+        fake, fake.button("k8stip:review approve 1", admin=True, user_id=MODERATOR)
+    )
+    assert "Approved #1" in content(approved) and "could not be told" in content(approved)
+    found = await answer(fake, fake.slash(["k8stip", "search"], {"query": "drain reboot"}))
+    assert found["data"]["allowed_mentions"] == {"parse": []}, found
+    assert "@everyone" not in content(found)
