@@ -111,6 +111,13 @@ async def test_a_member_who_refuses_dms_is_paused_with_the_reason_not_retried(
         stack.clock.set(day)
         await stack.deliverer.run_pass()
     assert len(fake.requests_to("POST", rf"/channels/{fake.dm_channels[SHY]}/messages")) == 1
+    # The member hears why (the reason, not a "next tip" that won't come) from their own
+    # command: on Discord `status` is an admin's.
+    snoozed = content(
+        await answer(fake, fake.slash(["k8stip", "snooze"], {"duration": "3d"}, user_id=SHY))
+    )
+    assert "does not accept direct messages" in snoozed, snoozed
+    assert "Next:" not in snoozed and "/k8stip subscribe-me" in snoozed
     # Running subscribe-me again (after changing their settings) restarts it.
     await subscribe_me(fake, SHY)
     again = store.get_personal_subscription("discord", PERSONAL, str(SHY))
