@@ -63,7 +63,8 @@ async def personal_status_lines(ctx: CommandContext, inv: Invocation) -> tuple[s
     if sub.paused:
         again = ctx.example(inv, "subscribe-me")
         lines.append(f"Your personal tip is paused: {sub.paused_reason}. {again} restarts it.")
-    elif sub.snoozed_until is not None and sub.snoozed_until > now:
+        return tuple(lines)  # no "next one": nothing goes out until it is restarted
+    if sub.snoozed_until is not None and sub.snoozed_until > now:
         lines.append(f"Snoozed until {local_when(sub.snoozed_until, sub.timezone)}")
     lines.append(f"Your next one: {local_when(next_personal(sub, now), sub.timezone)}")
     return tuple(lines)

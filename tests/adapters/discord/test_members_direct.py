@@ -6,7 +6,7 @@ paused with the reason, not retried."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from bot.core.engine import Engine
 from bot.runtime.store import PAUSED, SENT, Store
 from tests.adapters.discord.members_support import (
     MEMBER,
+    MODERATOR,
     NOW,
     Stack,
     answer,
@@ -118,6 +119,15 @@ async def test_a_member_who_refuses_dms_is_paused_with_the_reason_not_retried(
     )
     assert "does not accept direct messages" in snoozed, snoozed
     assert "Next:" not in snoozed and "/k8stip subscribe-me" in snoozed
+    # An admin's status (the same lines for their own tip) promises no next one either.
+    fake.dm_refused.add(MODERATOR)
+    await subscribe_me(fake, MODERATOR)
+    stack.clock.set(stack.clock.now() + timedelta(days=1))
+    await stack.deliverer.run_pass()
+    status = content(
+        await answer(fake, fake.slash(["k8stip-admin", "status"], admin=True, user_id=MODERATOR))
+    )
+    assert "Your personal tip is paused" in status and "Your next one" not in status, status
     # Running subscribe-me again (after changing their settings) restarts it.
     await subscribe_me(fake, SHY)
     again = store.get_personal_subscription("discord", PERSONAL, str(SHY))
