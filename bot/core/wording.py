@@ -121,10 +121,21 @@ def example(platform: str, command: str, *values: str, slash: str = "/k8stip") -
     if platform == "discord":
         if not syntax.discord:
             return ""
-        named = [p.name for p in syntax.params]
-        opts = [f"{name}:{value}" for name, value in zip(named, values, strict=False) if value]
+        opts = [
+            f"{p.name}:{_unprefixed(p.prefix, value)}"
+            for p, value in zip(syntax.params, values, strict=False)
+            if value
+        ]
         return " ".join([syntax.discord, *opts])
     return " ".join(w for w in (slash, syntax.word, *values) if w)
+
+
+def _unprefixed(prefix: str, value: str) -> str:
+    """A value as a Discord option takes it: without the word that introduces it when typed
+    (`| deployments` is the option `topics:deployments`)."""
+    if prefix and value.startswith(prefix):
+        return value[len(prefix) :].strip()
+    return value
 
 
 def usage(platform: str, command: str, slash: str = "/k8stip") -> str:

@@ -74,7 +74,8 @@ async def personal_status_lines(ctx: CommandContext, inv: Invocation) -> tuple[s
     if sub.paused:
         again = ctx.example(inv, "subscribe-me")
         lines.append(f"Your personal tip is paused: {sub.paused_reason}. {again} restarts it.")
-    elif sub.snoozed_until is not None and sub.snoozed_until > now:
+        return tuple(lines)  # no "next one": nothing goes out until it is restarted
+    if sub.snoozed_until is not None and sub.snoozed_until > now:
         lines.append(f"Snoozed until {local_when(sub.snoozed_until, sub.timezone)}")
     lines.append(f"Your next one: {local_when(next_personal(sub, now), sub.timezone)}")
     return tuple(lines)
@@ -150,6 +151,8 @@ class PersonalCommands:
         now = self.ctx.clock.now()
         if word in _WAKE_WORDS:
             await self.ctx.db(self.ctx.store.set_snooze, sub.id, None, now)
+            if sub.paused:
+                return info("Snooze off.", self._paused(inv, sub))
             nxt = sub.schedule.next_after(now)[1]
             return info(f"Snooze off. Your next tip: {local_when(nxt, sub.timezone)}.")
         m = _SNOOZE.match(word)
@@ -162,6 +165,10 @@ class PersonalCommands:
             )
         until = now + timedelta(days=days)
         await self.ctx.db(self.ctx.store.set_snooze, sub.id, until, now)
+        if sub.paused:  # no "next" to promise: it posts nothing until restarted
+            return info(
+                f"Snoozed for {days} day{'s' if days != 1 else ''}.", self._paused(inv, sub)
+            )
         nxt = sub.schedule.next_after(until)[1]
         return info(
             f"Snoozed for {days} day{'s' if days != 1 else ''}: no personal tips until "
@@ -169,6 +176,12 @@ class PersonalCommands:
             f"Next: {local_when(nxt, sub.timezone)}.",
             f"{self.ctx.example(inv, 'snooze', 'off')} wakes it now.",
         )
+
+    def _paused(self, inv: Invocation, sub: Subscription) -> str:
+        """Why a member's own tip does not go out (direct messages refused, say), and the fix:
+        on Discord only `/k8stip-admin status` shows it otherwise."""
+        again = self.ctx.example(inv, "subscribe-me")
+        return f"Your personal tip is paused: {sub.paused_reason}. {again} restarts it."
 
     def _none(self, inv: Invocation) -> str:
         start = self.ctx.example(inv, "subscribe-me", "08:30")

@@ -352,9 +352,11 @@ class FakeDiscord:
         user_id: int = 1_300_000_000_000_000_500,
         direct: bool = False,
         labels: bool = False,
+        admin: bool = False,
     ) -> dict[str, Any]:
         """A modal submit (type 5): `values` keyed by each text input's custom id, in action
-        rows (type 1) or, as newer clients send them, in labels (type 18)."""
+        rows (type 1) or, as newer clients send them, in labels (type 18); `admin`: sent by a
+        member with Manage Server."""
         rows: list[dict[str, Any]] = []
         for input_id, value in values.items():
             text_input = {"type": 4, "custom_id": input_id, "value": value}
@@ -368,7 +370,7 @@ class FakeDiscord:
             guild=None,
             channel_id=None,
             user_id=user_id,
-            admin=False,
+            admin=admin,
             direct=direct,
         )
 

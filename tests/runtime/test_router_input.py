@@ -46,6 +46,8 @@ def test_a_long_text_is_cut_at_a_word_boundary_when_the_invocation_is_made() -> 
     # only the command word, and a suggested tip was lost).
     assert clip("suggest " + "x" * 5000, 4000) == ("suggest " + "x" * 5000)[:4000]
     assert clip("tip " + "y" * 1000) == ("tip " + "y" * 1000)[:MAX_QUERY_CHARS]
+    # A command word, then one long word: cut inside the word, not down to the command.
+    assert clip("suggest " + "x" * 1000) == ("suggest " + "x" * 1000)[:MAX_QUERY_CHARS]
 
 
 async def test_a_100000_character_query_resolves_at_most_the_limit(store: Store) -> None:
