@@ -14,6 +14,51 @@ from bot.runtime.store.dialect_insert import dialect_insert
 from bot.runtime.store.schema import channel_settings, check_fits, deliveries, subscriptions
 from bot.runtime.store.times import to_db
 
+# A channel's on/off settings, one column each in `channel_settings`; a new row starts with
+# every setting off.
+SETTINGS = ("leaderboard", "threads")
+
+
+def write_setting(
+    engine: Engine,
+    where: tuple[str, str, str],
+    name: str,
+    enabled: bool,
+    by: str,
+    now: datetime,
+) -> None:
+    """Set one of a channel's `SETTINGS` (platform, workspace, channel), leaving the others."""
+    if name not in SETTINGS:
+        raise ValueError(f"not a channel setting: {name!r}")
+    platform, workspace, channel = where
+    with engine.begin() as conn:
+        row: dict[str, object] = {"platform": platform, "workspace": workspace}
+        row |= {"channel": channel, "updated_by": by, "updated_at": to_db(now)}
+        stmt = dialect_insert(
+            conn, channel_settings, row | dict.fromkeys(SETTINGS, False) | {name: enabled}
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["platform", "workspace", "channel"],
+                set_={
+                    name: stmt.excluded[name],
+                    "updated_by": stmt.excluded.updated_by,
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
+        )
+
+
+def read_setting(engine: Engine, where: tuple[str, str, str], name: str) -> bool:
+    """One of a channel's `SETTINGS` (False when the channel has no settings row)."""
+    platform, workspace, channel = where
+    s = channel_settings.c
+    q = select(s[name]).where(
+        s.platform == platform, s.workspace == workspace, s.channel == channel
+    )
+    with engine.connect() as conn:
+        return bool(conn.execute(q).scalar())
+
 
 class ChannelOptionQueries:
     """Threads and mentions. A part of `Store`, which supplies the engine."""
@@ -25,38 +70,10 @@ class ChannelOptionQueries:
     ) -> None:
         """Turn a channel's thread answers on or off (off until an admin turns them on); the
         channel's other settings (the leaderboard) stay as they were."""
-        with self.engine.begin() as conn:
-            stmt = dialect_insert(
-                conn,
-                channel_settings,
-                {
-                    "platform": platform,
-                    "workspace": workspace,
-                    "channel": channel,
-                    "leaderboard": False,
-                    "threads": enabled,
-                    "updated_by": by,
-                    "updated_at": to_db(now),
-                },
-            )
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["platform", "workspace", "channel"],
-                    set_={
-                        "threads": stmt.excluded.threads,
-                        "updated_by": stmt.excluded.updated_by,
-                        "updated_at": stmt.excluded.updated_at,
-                    },
-                )
-            )
+        write_setting(self.engine, (platform, workspace, channel), "threads", enabled, by, now)
 
     def threads_enabled(self, platform: str, workspace: str, channel: str) -> bool:
-        s = channel_settings.c
-        q = select(s.threads).where(
-            s.platform == platform, s.workspace == workspace, s.channel == channel
-        )
-        with self.engine.connect() as conn:
-            return bool(conn.execute(q).scalar())
+        return read_setting(self.engine, (platform, workspace, channel), "threads")
 
     def answers_in_thread(
         self, platform: str, workspace: str, channel: str, message_ref: str

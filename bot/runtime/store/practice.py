@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import Engine, case, func, select
 
 from bot.core.learning_model import LeaderboardEntry, LeitnerCard
+from bot.runtime.store.channel_options import read_setting, write_setting
 from bot.runtime.store.dialect_insert import dialect_insert
-from bot.runtime.store.schema import channel_settings, check_fits, leitner_cards, quiz_answers
+from bot.runtime.store.schema import check_fits, leitner_cards, quiz_answers
 from bot.runtime.store.times import to_db
 
 
@@ -117,34 +118,7 @@ class PracticeQueries:
         self, platform: str, workspace: str, channel: str, enabled: bool, by: str, now: datetime
     ) -> None:
         """Turn a channel's leaderboard on or off (an admin's choice; off until then)."""
-        with self.engine.begin() as conn:
-            stmt = dialect_insert(
-                conn,
-                channel_settings,
-                {
-                    "platform": platform,
-                    "workspace": workspace,
-                    "channel": channel,
-                    "leaderboard": enabled,
-                    "updated_by": by,
-                    "updated_at": to_db(now),
-                },
-            )
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["platform", "workspace", "channel"],
-                    set_={
-                        "leaderboard": stmt.excluded.leaderboard,
-                        "updated_by": stmt.excluded.updated_by,
-                        "updated_at": stmt.excluded.updated_at,
-                    },
-                )
-            )
+        write_setting(self.engine, (platform, workspace, channel), "leaderboard", enabled, by, now)
 
     def leaderboard_enabled(self, platform: str, workspace: str, channel: str) -> bool:
-        s = channel_settings.c
-        q = select(s.leaderboard).where(
-            s.platform == platform, s.workspace == workspace, s.channel == channel
-        )
-        with self.engine.connect() as conn:
-            return bool(conn.execute(q).scalar())
+        return read_setting(self.engine, (platform, workspace, channel), "leaderboard")
