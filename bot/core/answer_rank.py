@@ -84,5 +84,7 @@ def rerank(index: SearchIndex, hits: Sequence[Hit], u: Understanding, limit: int
         score = h.score + PART_WEIGHT * (focus >= 1.0)  # says it, not some of its words
         if h.tip.topics and h.tip.topics[0] in general:
             score -= PLATFORM_WEIGHT * platform_share(h.tip, platforms, position_weight)
-        scored.append(Hit(h.tip, round(score, 4), focus))
+        # Scores stay >= 0 (search's contract); tips the penalty takes to 0 keep their order
+        # (the sort is stable).
+        scored.append(Hit(h.tip, round(max(score, 0.0), 4), focus))
     return sorted(scored, key=lambda h: -h.score)[: max(limit, 0)]

@@ -104,6 +104,7 @@ def _well_formed_hits(e: Engine, hits: list[Any], limit: int) -> None:
 @given(query=queries, limit=st.integers(min_value=-2, max_value=60))
 @example(query="x" * 10_000, limit=5)
 @example(query="@everyone", limit=5)
+@example(query="CM:CM:PO:0BAC:0", limit=27)  # the platform penalty once took a score below 0
 def test_search_never_raises_and_is_well_formed(query: str, limit: int) -> None:
     """search(any text, any limit) returns <= limit distinct corpus tips with finite scores."""
     e = engine()
