@@ -11,14 +11,21 @@ import asyncio
 import hashlib
 import hmac
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from bot.config import Config, Secrets, config_from_mapping
-from bot.core.invocation import Invocation
+from bot.core.invocation import Handler, Invocation
 from bot.core.replies import Action, Reply, ReplyKind, TipCard, Visibility
+from bot.ports import PlatformEvents
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN
+
+if TYPE_CHECKING:
+    from bot.adapters.slack import SlackAdapter
 
 SIGNING_SECRET = "test-signing-secret"
 # K8STIP_TOKEN_KEY for OAuth mode (a Fernet key made for the tests; it guards no real data).
@@ -144,6 +151,29 @@ def make_config(api_url: str, **slack: Any) -> Config:
     return config_from_mapping(
         {"database": database, "slack": {"api_url": api_url, "http_port": 0, **slack}}
     )
+
+
+@asynccontextmanager
+async def http_mode_adapter(
+    api_url: str, handle: Handler, events: PlatformEvents, tmp_path: Path
+) -> AsyncIterator[SlackAdapter]:
+    """A started Slack adapter in HTTP mode on 127.0.0.1, its replay store migrated under
+    `tmp_path`, its wall clock pinned at `NOW`; stopped on exit."""
+    from bot.adapters.slack import SlackAdapter
+
+    adapter = SlackAdapter(
+        make_config(api_url, mode="http", database=migrated(f"sqlite:///{tmp_path}/k8stip.db")),
+        make_secrets(SLACK_APP_TOKEN=""),
+        handle,
+        events,
+        wall_clock=lambda: NOW,
+        http_host="127.0.0.1",
+    )
+    await adapter.start()
+    try:
+        yield adapter
+    finally:
+        await adapter.stop()
 
 
 def make_secrets(**extra: str) -> Secrets:

@@ -56,6 +56,8 @@ class CommandSpec:
     command the same request is typed as on Discord ("" when it is a button only there);
     an entry with a `discord_description` registers that app command, the others (buttons)
     borrow one. `button`: run by tip-card buttons, so left out of the help list.
+    `tip_text`: its words are a tip's text, not a question, so an Invocation keeps more of
+    them (`bot.core.invocation.text_limit`).
     """
 
     name: str
@@ -66,6 +68,7 @@ class CommandSpec:
     discord: str = ""
     discord_description: str = ""
     button: bool = False
+    tip_text: bool = False
 
     @property
     def discord_group(self) -> str:
@@ -158,6 +161,7 @@ COMMANDS: dict[str, CommandSpec] = {
             ),
             discord="/k8stip suggest",
             discord_description="Suggest a tip; admins review it before it is posted",
+            tip_text=True,
         ),
         CommandSpec(
             "review",
@@ -167,6 +171,7 @@ COMMANDS: dict[str, CommandSpec] = {
             params=(Param("", "approve|edit|reject id"),),
             discord="/k8stip-admin review",
             discord_description="Review the tips members suggested",
+            tip_text=True,
         ),
         CommandSpec(
             "subscribe",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.core.commands import COMMANDS
 from bot.core.replies import Reply
 from bot.core.textnorm import MAX_QUERY_CHARS
 
@@ -50,10 +51,10 @@ class Invocation:
             object.__setattr__(self, "text", clip(self.text, text_limit(self.text)))
 
 
-# Commands whose words are a tip's text, not a question: cut well past the longest tip a chat
-# message holds (3,000 characters), so a longer one is refused as too long, never cut short
-# and queued.
-TIP_TEXT_COMMANDS = frozenset({"suggest", "review"})
+# Commands whose words are a tip's text, not a question (`CommandSpec.tip_text`): cut well past
+# the longest tip a chat message holds (3,000 characters), so a longer one is refused as too
+# long, never cut short and queued.
+TIP_TEXT_COMMANDS = frozenset(c.word for c in COMMANDS.values() if c.tip_text)
 MAX_TIP_TEXT_CHARS = 4000
 
 

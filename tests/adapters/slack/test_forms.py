@@ -27,9 +27,9 @@ from tests.slack_support import (
     RecordingEvents,
     actions_form,
     block_actions,
+    http_mode_adapter,
     make_config,
     make_secrets,
-    migrated,
     sign,
     view_submission,
 )
@@ -303,19 +303,8 @@ async def test_a_command_in_a_channel_is_not_direct(
 async def http_adapter(
     fake: FakeSlack, forms: FormRouter, events: RecordingEvents, tmp_path: Any
 ) -> AsyncIterator[SlackAdapter]:
-    adapter = SlackAdapter(
-        make_config(
-            fake.api_url, mode="http", database=migrated(f"sqlite:///{tmp_path}/k8stip.db")
-        ),
-        make_secrets(SLACK_APP_TOKEN=""),
-        forms,
-        events,
-        wall_clock=lambda: NOW,
-        http_host="127.0.0.1",
-    )
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
+    async with http_mode_adapter(fake.api_url, forms, events, tmp_path) as adapter:
+        yield adapter
 
 
 async def http_send(adapter: SlackAdapter, body: str, headers: dict[str, str]) -> tuple[int, str]:

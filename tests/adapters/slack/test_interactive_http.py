@@ -22,9 +22,9 @@ from tests.slack_support import (
     NOW,
     RecordingEvents,
     actions_form,
+    http_mode_adapter,
     make_config,
     make_secrets,
-    migrated,
     sign,
 )
 
@@ -38,19 +38,8 @@ def learning() -> LearningRouter:
 async def http_adapter(
     fake: FakeSlack, learning: LearningRouter, events: RecordingEvents, tmp_path: Any
 ) -> AsyncIterator[SlackAdapter]:
-    adapter = SlackAdapter(
-        make_config(
-            fake.api_url, mode="http", database=migrated(f"sqlite:///{tmp_path}/k8stip.db")
-        ),
-        make_secrets(SLACK_APP_TOKEN=""),
-        learning,
-        events,
-        wall_clock=lambda: NOW,
-        http_host="127.0.0.1",
-    )
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
+    async with http_mode_adapter(fake.api_url, learning, events, tmp_path) as adapter:
+        yield adapter
 
 
 async def test_presses_reuse_one_connection_for_web_api_calls_and_response_urls(

@@ -29,9 +29,9 @@ from tests.slack_support import (
     RecordingEvents,
     actions_form,
     block_actions,
+    http_mode_adapter,
     make_config,
     make_secrets,
-    migrated,
     sign,
     tip_reply,
 )
@@ -317,19 +317,8 @@ async def test_a_failed_edit_of_a_live_card_is_logged_and_the_next_press_retries
 async def http_adapter(
     fake: FakeSlack, learning: LearningRouter, events: RecordingEvents, tmp_path: Any
 ) -> AsyncIterator[SlackAdapter]:
-    adapter = SlackAdapter(
-        make_config(
-            fake.api_url, mode="http", database=migrated(f"sqlite:///{tmp_path}/k8stip.db")
-        ),
-        make_secrets(SLACK_APP_TOKEN=""),
-        learning,
-        events,
-        wall_clock=lambda: NOW,
-        http_host="127.0.0.1",
-    )
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
+    async with http_mode_adapter(fake.api_url, learning, events, tmp_path) as adapter:
+        yield adapter
 
 
 async def http_send(adapter: SlackAdapter, body: str, headers: dict[str, str]) -> int:
