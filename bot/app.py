@@ -36,7 +36,7 @@ from bot.deliver_output import print_results, waiting_notes
 from bot.runtime.config_sync import config_subscriptions
 from bot.runtime.store import Store
 from bot.runtime.store.engine import DatabaseURLError, reaching
-from bot.startup import health_socket, port_message, port_problem
+from bot.startup import health_socket, port_message, port_problem, web_socket
 
 if TYPE_CHECKING:  # imported where used: `migrate`, `status` and an idle pass need none
     from bot.adapters.console import ConsoleAdapter
@@ -431,6 +431,12 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
     if config.health.enabled:
         health_sock, health_note = health_socket(config, at_terminal=sys.stdin.isatty())
     try:
+        web_sock = web_socket(config, secrets)  # the admin web console, when it is on
+    except BaseException:
+        if health_sock is not None:
+            health_sock.close()
+        raise
+    try:
         check_slack_port(config, secrets)
         wired = await wire(
             config,
@@ -441,8 +447,9 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             metrics=observer,
         )
     except BaseException:
-        if health_sock is not None:
-            health_sock.close()
+        for sock in (health_sock, web_sock):
+            if sock is not None:
+                sock.close()
         raise
     store = wired.store
     connected: dict[str, bool] = dict.fromkeys(wired.adapters, False)
@@ -495,12 +502,20 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
             log.exception("%s: could not connect; daily posts still go out over REST", name)
     # The health server comes up while the adapters connect (a Discord gateway can take seconds).
     health_port = health_sock.getsockname()[1] if health_sock is not None else None
-    _banner(config, wired, health_port, health_note, interactive, sys.stderr)
+    web_url = _web_url(config, web_sock.getsockname()[1]) if web_sock is not None else None
+    _banner(config, wired, health_port, health_note, web_url, interactive, sys.stderr)
     await wired.console.greet()
     try:
-        health = await health_task
+        servers = [await health_task]
+        if web_sock is not None:
+            from bot.runtime.web.server import start_web_console
+
+            console = start_web_console(
+                config, secrets, wired.store, wired.router, connected, web_sock
+            )
+            servers.append(await console)
     except BaseException:
-        await _shutdown(None, wired.adapters, None, store)
+        await _shutdown(None, wired.adapters, [], store)
         raise
     from bot.runtime.scheduler import DeliveryScheduler
 
@@ -510,12 +525,12 @@ async def _run(config: Config, args: argparse.Namespace) -> int:
 
     await stop.wait()
     sys.stderr.write("k8stip: stopping…\n")
-    await _shutdown(scheduler, wired.adapters, health, store)
+    await _shutdown(scheduler, wired.adapters, servers, store)
     return EXIT_OK
 
 
 async def _shutdown(
-    scheduler: Any, adapters: dict[str, Adapter], health: Any, store: Store
+    scheduler: Any, adapters: dict[str, Adapter], servers: list[Any], store: Store
 ) -> None:
     """Everything stops within SHUTDOWN_SECONDS: a pass in flight gets most of it."""
     if scheduler is not None:
@@ -525,8 +540,9 @@ async def _shutdown(
             await asyncio.wait_for(adapter.stop(), timeout=1.5)
         except Exception:
             log.warning("%s: did not stop cleanly", name)
-    if health is not None:
-        await health.stop()
+    for server in servers:  # the health server and the web console (None: not started)
+        if server is not None:
+            await server.stop()
     store.close()
 
 
@@ -535,6 +551,7 @@ def _banner(
     wired: Wiring,
     health_port: int | None,
     health_note: str,
+    web_url: str | None,
     interactive: bool,
     out: TextIO,
 ) -> None:
@@ -552,6 +569,8 @@ def _banner(
     lines += [f"  missing: {note}" for note in wired.notes]
     if health_port is not None:
         lines.append(f"  health:  http://{config.health.host}:{health_port}/healthz{health_note}")
+    if web_url is not None:
+        lines.append(f"  console: {web_url} (admin web console)")
     lines.append(
         "  Type /k8stip help (Ctrl-C to quit)."
         if interactive
@@ -559,3 +578,9 @@ def _banner(
     )
     out.write("\n".join(lines) + "\n")
     out.flush()
+
+
+def _web_url(config: Config, port: int) -> str:
+    scheme = "https" if config.web.tls_cert else "http"
+    host = "127.0.0.1" if config.web.bind in ("0.0.0.0", "::") else config.web.bind
+    return f"{scheme}://{host}:{port}/"

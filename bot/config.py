@@ -27,6 +27,9 @@ SECRET_NAMES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "D
 # Slack OAuth (multi-workspace install) secrets, read the same way. K8STIP_TOKEN_KEY encrypts
 # the workspaces' tokens in the database (bot/adapters/slack/installations.py).
 OPTIONAL_SECRET_NAMES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "K8STIP_TOKEN_KEY")
+# The admin web console's sign-in password (`web.enabled`), read the same way; kept in memory
+# only as a hash (bot/runtime/web/).
+WEB_PASSWORD = "K8STIP_WEB_PASSWORD"
 DEFAULT_CONFIG_PATH = Path("config/config.yaml")
 # A real config is a few KB; a bigger file is a mistake (a log or a dump pointed at by
 # --config) and parsing it would take minutes and gigabytes.
@@ -175,6 +178,26 @@ class HealthConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The admin web console (bot/runtime/web/): off until `enabled: true`; then it needs the
+    K8STIP_WEB_PASSWORD secret (or K8STIP_WEB_PASSWORD_FILE)."""
+
+    enabled: bool = False
+    # This machine only, unless asked: compose sets K8STIP_WEB_BIND=0.0.0.0 inside the
+    # container and publishes the port on the host's loopback only.
+    bind: Host = "127.0.0.1"
+    port: Port = 8081
+    # Serve HTTPS here: PEM files of the certificate (chain) and its key; both or neither.
+    tls_cert: str = ""
+    tls_key: str = ""
+    # The session cookie's Secure flag. None: on when TLS is served here; set true behind a
+    # proxy that ends TLS for the console.
+    secure_cookie: bool | None = None
+    # A sign-in lasts this long, then the browser signs in again.
+    session_hours: Annotated[float, Bounds(gt=0, le=24 * 30)] = 12.0
+
+
+@dataclass(frozen=True)
 class DeliveryConfig:
     # Bounds: wide enough for any real install, narrow enough that no value overflows a
     # timedelta or turns a pass into a busy loop.
@@ -206,6 +229,7 @@ class Config:
     slack: SlackConfig = field(default_factory=SlackConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
     learning: LearningConfig = field(default_factory=LearningConfig)
@@ -257,7 +281,7 @@ def load_secrets(environ: dict[str, str] | None = None) -> Secrets:
     env = dict(os.environ) if environ is None else environ
     values: dict[str, str] = {}
     problems: list[str] = []
-    for name in SECRET_NAMES + OPTIONAL_SECRET_NAMES:
+    for name in (*SECRET_NAMES, *OPTIONAL_SECRET_NAMES, WEB_PASSWORD):
         if env.get(name):
             values[name] = env[name].strip()
         elif env.get(f"{name}_FILE"):
@@ -308,6 +332,7 @@ DATABASE_URL_ENV = "K8STIP_DATABASE_URL"  # also K8STIP_DATABASE_URL_FILE
 SHARD_ID_ENV = "K8STIP_SHARD_ID"  # `discord.shard_ids: [N]`: the pod ordinal of a StatefulSet
 SHARD_COUNT_ENV = "K8STIP_SHARD_COUNT"  # `discord.shard_count`
 HEALTH_HOST_ENV = "K8STIP_HEALTH_HOST"  # `health.host`; the container image sets 0.0.0.0
+WEB_BIND_ENV = "K8STIP_WEB_BIND"  # `web.bind`; compose sets 0.0.0.0 inside the container
 
 # Every environment variable k8stip reads, and what for. Deployment files and docs are tested
 # against this, so it is the one list to extend when the bot reads a new variable.
@@ -319,6 +344,9 @@ ENV_VARS: dict[str, str] = {
     SHARD_COUNT_ENV: "total Discord shards; overrides `discord.shard_count`",
     "DISCORD_APPLICATION_ID": "Discord application id for `k8stip discord invite-url`",
     HEALTH_HOST_ENV: "address the health/metrics server binds; overrides `health.host`",
+    WEB_BIND_ENV: "address the admin web console binds; overrides `web.bind`",
+    WEB_PASSWORD: "the admin web console's sign-in password (`web.enabled`)",
+    f"{WEB_PASSWORD}_FILE": f"file holding {WEB_PASSWORD} (a mounted secret)",
     "K8STIP_CACHE_DIR": "folder for the parsed-corpus cache (best effort)",
     **{n: "secret: set the value here, or use the _FILE form" for n in SECRET_NAMES},
     **{f"{n}_FILE": f"file holding {n} (a mounted secret)" for n in SECRET_NAMES},
@@ -369,6 +397,10 @@ def apply_env_overrides(data: Any, environ: Mapping[str, str]) -> Any:
     if health_host:
         health = merged.get("health")
         merged["health"] = {**(health if isinstance(health, dict) else {}), "host": health_host}
+    web_bind = environ.get(WEB_BIND_ENV, "").strip()
+    if web_bind:
+        web = merged.get("web")
+        merged["web"] = {**(web if isinstance(web, dict) else {}), "bind": web_bind}
     shard_id = _env_int(environ, SHARD_ID_ENV, 0, "0 (the pod ordinal)")
     shard_count = _env_int(environ, SHARD_COUNT_ENV, 1, "2 (the StatefulSet replicas)")
     if shard_id is None and shard_count is None:

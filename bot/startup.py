@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import socket
 
-from bot.config import Config, ConfigError
+from bot.config import WEB_PASSWORD, Config, ConfigError, Secrets
 from bot.config_check import keys_given
 
 __all__ = [
@@ -20,7 +20,11 @@ __all__ = [
     "health_socket",
     "port_message",
     "port_problem",
+    "web_socket",
 ]
+
+# The console's password: long enough that five tries a minute never find it.
+MIN_WEB_PASSWORD_CHARS = 12
 
 
 class StoreError(Exception):
@@ -112,3 +116,35 @@ def health_socket(config: Config, at_terminal: bool) -> tuple[socket.socket, str
             else:
                 return sock, f"  (port {port} is in use; set health.port to choose one)"
         raise ConfigError([port_message(config, "health.port", e)]) from None
+
+
+def web_socket(config: Config, secrets: Secrets) -> socket.socket | None:
+    """The admin web console's socket when `web.enabled` is true (None when it is not),
+    bound before the store opens. Stops with one ConfigError when the password secret is
+    missing or short, the TLS files are half given, or the port cannot be bound."""
+    web = config.web
+    if not web.enabled:
+        return None
+    where = "the default config" if config.source == "<defaults>" else config.source
+    password = secrets.get(WEB_PASSWORD) or ""
+    problems = []
+    if not password:
+        problems.append(
+            f"{where}: `web.enabled` is true but {WEB_PASSWORD} is not set; set it (or "
+            f"{WEB_PASSWORD}_FILE, the path of a secret file) to the console's sign-in password"
+        )
+    elif len(password) < MIN_WEB_PASSWORD_CHARS:
+        problems.append(
+            f"{WEB_PASSWORD} is {len(password)} characters; use at least "
+            f"{MIN_WEB_PASSWORD_CHARS} (a passphrase of a few words will do)"
+        )
+    if bool(web.tls_cert) != bool(web.tls_key):
+        problems.append(
+            f"{where}: set both `web.tls_cert` and `web.tls_key` to serve HTTPS, or neither"
+        )
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return bind_listener(web.bind, web.port)
+    except PortProblem as e:
+        raise ConfigError([port_message(config, "web.port", e)]) from None

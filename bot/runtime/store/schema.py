@@ -298,6 +298,38 @@ tip_requests = Table(
 )
 
 
+# -- the admin web console (migration 0006) ------------------------------------------------
+
+# A signed-in browser. The cookie carries a random token; only its SHA-256 is stored, so a
+# copy of the database signs nobody in. Every replica reads the same rows: a Service may send
+# each request of one browser to another replica.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("actor", String(64), nullable=False),  # the name typed at sign-in
+    Column("address", String(64), nullable=False),  # the browser's address at sign-in
+    Column("csrf", String(64), nullable=False),  # the token every form of this session posts
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+# Every change made on a page of the console: who, from where, what, to what, when.
+web_audit = Table(
+    "web_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("action", String(32), nullable=False),  # "pause", "approve", "sign-in", …
+    Column("target", String(300), nullable=False),  # "slack/T1/C1", "suggestion 12", …
+    Column("detail", Text, nullable=False),
+    Index(None, "at"),
+)
+
+
 def check_fits(column: Column[Any], value: str) -> None:
     """Refuse a value longer than its column holds, alike on both databases (PostgreSQL would
     refuse the row, SQLite would keep it): a ValueError naming the column."""

@@ -12,7 +12,8 @@ lease, mark, release), `history.py`, `votes.py` (votes, restorations, forgetting
 and its channel setting), `channel_options.py` (thread answers, a post's mention),
 `requests.py` (requests for tips, unanswered questions), `posts.py` (past daily posts with
 their votes), `schedule_changes.py` (`skip` and `post now` in the ledger), `personal.py`
-(members' own subscriptions) and `suggestions.py` (suggested tips, the community source).
+(members' own subscriptions), `suggestions.py` (suggested tips, the community source) and
+`web_console.py` (the admin web console's sessions and audit log).
 Those classes hold no state but `self.engine`, which `Store` owns, so `Store` inherits them:
 every caller keeps calling `store.mark_sent(...)`, with no layer of forwarding methods to keep
 in step. Records and statuses are in `records.py`, schema upgrades in `migrate.py`.
@@ -40,6 +41,7 @@ from bot.runtime.store.schema import subscriptions
 from bot.runtime.store.subscriptions import SubscriptionQueries
 from bot.runtime.store.suggestions import SuggestionQueries
 from bot.runtime.store.votes import VoteQueries
+from bot.runtime.store.web_console import WebConsoleQueries
 
 
 class Store(
@@ -56,6 +58,7 @@ class Store(
     PostQueries,
     ScheduleChangeQueries,
     PersonalQueries,
+    WebConsoleQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 
