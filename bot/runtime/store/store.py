@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 
 from bot.runtime.store.channel_options import ChannelOptionQueries
+from bot.runtime.store.channel_reads import ChannelPageQueries
 from bot.runtime.store.claims import ClaimQueries
 from bot.runtime.store.engine import SQLITE_BUSY_TIMEOUT_MS, open_engine
 from bot.runtime.store.history import HistoryQueries
@@ -59,6 +60,7 @@ class Store(
     ScheduleChangeQueries,
     PersonalQueries,
     WebConsoleQueries,
+    ChannelPageQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 
