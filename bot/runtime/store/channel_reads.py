@@ -1,19 +1,22 @@
 """What the web console's Channel page reads about one channel: its ledger page (the sent
-posts, and the recent deliveries that ended otherwise, with why), and its votes per day and in
-total. Each read is one or two indexed queries whatever the channel's age: a page of the
-ledger is LIMITed, and votes are counted by GROUP BY in the database, never row by row here.
+posts, and the recent deliveries that ended otherwise, with why), its votes per day and in
+total, and the tips its votes retired. Each read is one or two indexed queries whatever the
+channel's age: a page of the ledger is LIMITed, and votes are counted by GROUP BY in the
+database, never row by row here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Engine, and_, desc, func, or_, select
+from sqlalchemy import Engine, and_, case, desc, func, or_, select
 
+from bot.core.learning import TipTally, retired_tips
 from bot.core.learning_model import VoteKind
 from bot.runtime.store.records import FAILED, PAUSED, SENT, SKIPPED
-from bot.runtime.store.schema import deliveries, votes
+from bot.runtime.store.schema import deliveries, restorations, votes
 from bot.runtime.store.times import aware, from_db, to_db
 
 __all__ = ["ChannelPageQueries", "LedgerRow"]
@@ -142,3 +145,53 @@ class ChannelPageQueries:
         with self.engine.connect() as conn:
             found = {kind: int(n) for kind, n in conn.execute(q)}
         return {k: found.get(k.value, 0) for k in VoteKind}
+
+    def channel_retired_tips(self, where: tuple[str, str, str]) -> list[str]:
+        """The ids of the tips a channel's votes retire now, sorted: what
+        `learning_commands.channel_retired` finds, but counted by one GROUP BY instead of
+        reading every vote of the channel (a channel with 50,000 votes reads a few rows).
+
+        The database counts, per tip, the votes the retire rule sees (cast after the tip's
+        latest restoration); the rule itself stays `TipTally.retired` (bot/core/learning.py).
+        Only tips with a counted "not useful" come back: no other tip can be retired."""
+        platform, workspace, channel = where
+        v, r = votes.c, restorations.c
+        counted = or_(r.at.is_(None), v.at > r.at)
+        not_useful = and_(counted, v.kind == VoteKind.NOT_USEFUL.value)
+
+        def count(condition: Any) -> Any:
+            return func.sum(case((condition, 1), else_=0))
+
+        retire_not_useful = count(not_useful)
+        q = (
+            select(
+                v.tip_id,
+                count(and_(counted, v.kind == VoteKind.USEFUL.value)),
+                retire_not_useful,
+                count(and_(not_useful, v.admin)),
+            )
+            .join_from(
+                votes,
+                restorations,
+                and_(
+                    r.platform == v.platform,
+                    r.workspace == v.workspace,
+                    r.channel == v.channel,
+                    r.tip_id == v.tip_id,
+                ),
+                isouter=True,
+            )
+            .where(v.platform == platform, v.workspace == workspace, v.channel == channel)
+            .group_by(v.tip_id)
+            .having(retire_not_useful > 0)
+        )
+        with self.engine.connect() as conn:
+            tallies = {
+                tip: TipTally(
+                    retire_useful=int(useful),
+                    retire_not_useful=int(bad),
+                    admin_not_useful=int(admin),
+                )
+                for tip, useful, bad, admin in conn.execute(q)
+            }
+        return sorted(retired_tips(tallies))

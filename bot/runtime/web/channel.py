@@ -23,7 +23,7 @@ from aiohttp import web
 
 from bot.core.learning_model import VoteKind
 from bot.core.mentions import describe_mention
-from bot.runtime.learning_commands import channel_retired, short
+from bot.runtime.learning_commands import short
 from bot.runtime.schedule_words import local_when, when_text
 from bot.runtime.store import Subscription
 from bot.runtime.store.channel_reads import LedgerRow
@@ -153,7 +153,7 @@ async def channel_page(request: web.Request) -> web.Response:
         ctx.store.channel_ledger_page, sub.key, since, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE
     )
     texts = {t: short(corpus.by_id[t].text) for r in ledger if (t := r.tip_id) in corpus.by_id}
-    retired_ids = await ctx.db(channel_retired, ctx.store, *sub.key)
+    retired_ids = await ctx.db(ctx.store.channel_retired_tips, sub.key)
     retired = [
         (t, short(corpus.by_id[t].text) if t in corpus.by_id else "(no longer loaded)")
         for t in retired_ids[:RETIRED_SHOWN]

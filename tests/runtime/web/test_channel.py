@@ -14,6 +14,7 @@ import pytest
 from bot.core.corpus import Corpus
 from bot.core.engine import Engine
 from bot.core.learning_model import VoteKind
+from bot.runtime.learning_commands import channel_retired
 from bot.runtime.store import PAUSED, SKIPPED, Store, Subscription, SubscriptionSpec
 from bot.runtime.store.schema import deliveries
 from bot.runtime.web.channel import PAGE_SIZE
@@ -321,3 +322,27 @@ def test_the_ledger_page_keeps_only_recent_non_sent_rows(store: Store) -> None:
         (date(2026, 1, 5), "sent"),
     ]
     assert rows[1].posted_at == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def test_the_retired_tips_read_agrees_with_the_chat_commands_rule(store: Store) -> None:
+    """One GROUP BY finds the tips `retired` (every vote read, the rule in core) finds."""
+    where = ("slack", "T1", "C1")
+    before, after = NOW - timedelta(days=3), NOW - timedelta(days=1)
+    useful, bad, knew = VoteKind.USEFUL, VoteKind.NOT_USEFUL, VoteKind.KNEW_IT
+    cases: dict[str, list[tuple[str, VoteKind, bool, datetime]]] = {
+        "two-bad": [("U1", bad, False, after), ("U2", bad, False, after)],
+        "outvoted": [(f"U{i}", bad if i < 3 else useful, False, after) for i in range(1, 6)],
+        "one-bad": [("U1", bad, False, after), ("U2", knew, False, after)],
+        "admin-bad": [("U1", bad, True, after)],
+        "restored": [("U1", bad, False, before), ("U2", bad, False, before)],
+        "retired-again": [("U1", bad, True, before), ("U2", bad, True, after)],
+        "tied": [(f"U{i}", bad if i < 3 else useful, False, after) for i in range(1, 5)],
+    }
+    for tip, tip_votes in cases.items():
+        for member, kind, admin, at in tip_votes:
+            store.record_vote(*where, tip, member, kind, admin, at)
+    for tip in ("restored", "retired-again"):
+        store.restore_tip(*where, tip, "U9", NOW - timedelta(days=2))
+    store.record_vote("slack", "T1", "C2", "one-bad", "U3", bad, False, after)  # another channel
+    assert store.channel_retired_tips(where) == channel_retired(store, *where)
+    assert store.channel_retired_tips(where) == ["admin-bad", "retired-again", "two-bad"]
