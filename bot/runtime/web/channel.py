@@ -39,7 +39,9 @@ routes = web.RouteTableDef()
 PAGE_SIZE = 25  # history rows per page
 MAX_PAGE = 100_000  # past this, `?page=` is nonsense: the first page is shown
 RECENT_DAYS = 30  # the non-sent deliveries listed and the days the chart covers
-MAX_ID_DIGITS = 12  # an id longer than this is no subscription (and no int overflow in SQL)
+# Subscription ids are a 32-bit INTEGER column: a larger number is no subscription, and
+# PostgreSQL would refuse to compare it (integer out of range) with a 500.
+MAX_ID = 2**31 - 1
 MAX_TIP_ID = 128  # the votes/restorations column size
 RETIRED_SHOWN = 200
 # The commands a button may run: its path's last word -> the `/k8stip` command.
@@ -80,8 +82,8 @@ def _number(text: str | None, limit: int) -> int | None:
 
 
 async def _subscription(request: web.Request) -> Subscription | None:
-    sub_id = _number(request.match_info.get("id"), MAX_ID_DIGITS)
-    if sub_id is None:
+    sub_id = _number(request.match_info.get("id"), len(str(MAX_ID)))
+    if sub_id is None or sub_id > MAX_ID:
         return None
     ctx = context(request)
     found: Subscription | None = await ctx.db(ctx.store.get_subscription_by_id, sub_id)
