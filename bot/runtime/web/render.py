@@ -15,6 +15,7 @@ import hmac
 from typing import Any
 
 import jinja2
+import markupsafe
 from aiohttp import web
 
 from bot.runtime.web.auth import SIGNED_IN
@@ -71,7 +72,9 @@ def render(
         templates()
         .get_template(template)
         .render(
-            style=_style()[0],
+            # Markup: autoescaping would turn the stylesheet's quotes into entities, and
+            # the page's CSS would no longer match the hash the CSP allows.
+            style=markupsafe.Markup(_style()[0]),
             signed_in=signed.session if signed is not None else None,
             csrf=signed.session.csrf if signed is not None else "",
             path=request.path,

@@ -54,3 +54,18 @@ async def test_a_post_without_the_csrf_token_is_refused(console: Console) -> Non
     out = await console.client.post("/logout", data={}, allow_redirects=False)
     assert out.status == 403
     assert (await console.client.get("/", allow_redirects=False)).status == 200
+
+
+async def test_the_inline_stylesheet_is_the_one_the_csp_hash_allows(console: Console) -> None:
+    """The page carries the stylesheet byte for byte (not HTML-escaped), so the browser
+    applies it: its sha256 is the one the Content-Security-Policy names."""
+    import base64
+    import hashlib
+    import re
+
+    response = await console.client.get("/login")
+    page = await response.text()
+    css = re.search(r"<style>(.*?)</style>", page, re.S)
+    assert css is not None
+    digest = base64.b64encode(hashlib.sha256(css.group(1).encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in response.headers["Content-Security-Policy"]
