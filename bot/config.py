@@ -263,6 +263,9 @@ class Secrets:
     """Tokens from the environment. `repr` never shows a value."""
 
     values: dict[str, str]
+    # Secrets whose NAME_FILE could not be read but that only one feature needs (the
+    # console's password): name -> the problem, raised by that feature's check when it is on.
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
@@ -281,6 +284,7 @@ def load_secrets(environ: dict[str, str] | None = None) -> Secrets:
     env = dict(os.environ) if environ is None else environ
     values: dict[str, str] = {}
     problems: list[str] = []
+    unreadable: dict[str, str] = {}
     for name in (*SECRET_NAMES, *OPTIONAL_SECRET_NAMES, WEB_PASSWORD):
         if env.get(name):
             values[name] = env[name].strip()
@@ -289,13 +293,20 @@ def load_secrets(environ: dict[str, str] | None = None) -> Secrets:
             try:
                 values[name] = path.read_text(encoding="utf-8").strip()
             except OSError as e:
-                problems.append(
+                problem = (
                     f"{name}_FILE={path}: cannot read it ({e.strerror}); "
                     f"mount the secret there or unset {name}_FILE"
                 )
+                # The console's password matters only with `web.enabled: true`
+                # (`bot.startup.web_socket` says so then): a deployment that mounts the
+                # secret but leaves the console off must not stop over a missing file.
+                if name == WEB_PASSWORD:
+                    unreadable[name] = problem
+                else:
+                    problems.append(problem)
     if problems:
         raise ConfigError(problems)
-    return Secrets(values)
+    return Secrets(values, unreadable)
 
 
 def config_from_mapping(data: Any, source: str = "<defaults>", text: str = "") -> Config:

@@ -128,7 +128,9 @@ def web_socket(config: Config, secrets: Secrets) -> socket.socket | None:
     where = "the default config" if config.source == "<defaults>" else config.source
     password = secrets.get(WEB_PASSWORD) or ""
     problems = []
-    if not password:
+    if WEB_PASSWORD in secrets.unreadable:
+        problems.append(f"`web.enabled` is true but {secrets.unreadable[WEB_PASSWORD]}")
+    elif not password:
         problems.append(
             f"{where}: `web.enabled` is true but {WEB_PASSWORD} is not set; set it (or "
             f"{WEB_PASSWORD}_FILE, the path of a secret file) to the console's sign-in password"

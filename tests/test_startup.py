@@ -220,3 +220,34 @@ def test_at_a_terminal_a_taken_default_port_is_replaced_by_a_free_one(tmp_path: 
     assert "/healthz  (port 8080 is in use; set health.port to choose one)" in line
     port = int(line.split("127.0.0.1:", 1)[1].split("/", 1)[0])
     assert port != 8080
+
+
+def test_a_missing_console_password_file_does_not_stop_a_bot_whose_console_is_off(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An upgrade that mounts K8STIP_WEB_PASSWORD_FILE (compose, Kubernetes) before anybody
+    turned the console on: the missing file is nobody's problem yet."""
+    monkeypatch.setenv("K8STIP_WEB_PASSWORD_FILE", str(tmp_path / "no-such-secret"))
+    monkeypatch.setenv("K8STIP_DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    code, out, err = run_cli(capsys, "deliver", "--json")
+    assert code == 0, err
+    assert out.strip() == "[]"
+    assert "K8STIP_WEB_PASSWORD" not in err
+
+
+def test_with_the_console_on_a_missing_password_file_stops_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.config import ConfigError, config_from_mapping, load_secrets
+    from bot.startup import web_socket
+
+    missing = tmp_path / "web_password"
+    secrets = load_secrets({"K8STIP_WEB_PASSWORD_FILE": str(missing)})
+    config = config_from_mapping({"web": {"enabled": True, "port": unused_port()}})
+    with pytest.raises(ConfigError) as raised:
+        web_socket(config, secrets)
+    (line,) = raised.value.problems
+    assert f"K8STIP_WEB_PASSWORD_FILE={missing}: cannot read it" in line
+    assert "`web.enabled` is true" in line
+    # Off, the same secrets start nothing and stop nothing.
+    assert web_socket(config_from_mapping({}), secrets) is None
