@@ -33,6 +33,7 @@ from aiohttp import web
 from yarl import URL
 
 from bot.runtime.web.context import context
+from bot.runtime.web.forms import read_form
 
 if TYPE_CHECKING:
     from bot.runtime.store.web_console import WebSession
@@ -212,12 +213,14 @@ async def auth_middleware(
         if request.method in ("GET", "HEAD"):
             return see_other(_login_location(request))
         return _plain(403, "Sign in first: open /login.")
+    # Signed in from here (a bad body's error page shows the console's own header); the
+    # handler still runs only with the form's CSRF token.
+    request[SIGNED_IN] = SignedIn(session, digest)
     if request.method not in ("GET", "HEAD"):
-        form = await request.post()
+        form = await read_form(request)  # a body that is no form: a 400 page (errors.py)
         sent = form.get("csrf")
         if not isinstance(sent, str) or not hmac.compare_digest(sent, session.csrf):
             return _plain(403, "This form has expired; reload the page and try again.")
-    request[SIGNED_IN] = SignedIn(session, digest)
     return await handler(request)
 
 

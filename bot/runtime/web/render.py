@@ -18,7 +18,7 @@ import jinja2
 import markupsafe
 from aiohttp import web
 
-from bot.runtime.web.auth import SIGNED_IN
+from bot.runtime.web.auth import SIGNED_IN, cookie_secure
 from bot.runtime.web.context import context
 
 __all__ = ["FLASH_COOKIE", "flash", "page_headers", "render", "templates"]
@@ -108,7 +108,7 @@ def flash(request: web.Request, response: web.StreamResponse, text: str) -> None
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=cookie_secure(request),  # `web.secure_cookie` behind a TLS proxy, like the session
     )
 
 

@@ -14,6 +14,8 @@ from aiohttp import web
 from bot.runtime.web import channel, overview, review, signin, tips
 from bot.runtime.web.auth import PasswordHash, SignInThrottle, auth_middleware
 from bot.runtime.web.context import CONTEXT, WebContext
+from bot.runtime.web.errors import error_middleware, server_log
+from bot.runtime.web.forms import MAX_BODY_BYTES
 
 if TYPE_CHECKING:
     from bot.config import Config, Secrets
@@ -23,12 +25,12 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_BODY_BYTES", "WebServer", "build_app", "start_web_console"]
 
-# A form of the console is a few hundred bytes; an edited tip a few thousand.
-MAX_BODY_BYTES = 64 * 1024
-
 
 def build_app(ctx: WebContext, throttle: SignInThrottle | None = None) -> web.Application:
-    app = web.Application(middlewares=[auth_middleware], client_max_size=MAX_BODY_BYTES)
+    # error_middleware first: it turns what the others and the pages raise into pages.
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES
+    )
     app[CONTEXT] = ctx
     app[signin.THROTTLE] = throttle or SignInThrottle()
     for page in (signin, overview, channel, tips, review):
@@ -62,7 +64,9 @@ class WebServer:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(build_app(self.ctx), access_log=None)
+        # No access log, and aiohttp's own parse errors quieted (errors.QuietServerLog):
+        # nobody who can merely reach the port writes a log line per request.
+        self._runner = web.AppRunner(build_app(self.ctx), access_log=None, logger=server_log())
         await self._runner.setup()
         site: web.BaseSite
         if self.sock is not None:

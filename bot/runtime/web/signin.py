@@ -21,6 +21,7 @@ from bot.runtime.web.auth import (
     token_hash,
 )
 from bot.runtime.web.context import context
+from bot.runtime.web.forms import read_form
 from bot.runtime.web.render import render
 
 __all__ = ["THROTTLE", "routes"]
@@ -82,7 +83,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         )
         response.headers["Retry-After"] = str(seconds)
         return response
-    form = await request.post()
+    form = await read_form(request)  # unsigned bytes: checked, bounded, never logged
     sent = form.get("csrf")
     expected = _login_token(request)
     if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
