@@ -78,7 +78,9 @@ COPY tips/ /app/tips/
 WORKDIR /app
 USER 10001:10001
 VOLUME ["/app/data"]
-EXPOSE 8080
+# 8080: health, readiness and /metrics. 8081: the admin web console (`web.enabled: true`;
+# it binds 127.0.0.1 unless K8STIP_WEB_BIND or `web.bind` says otherwise).
+EXPOSE 8080 8081
 
 # No curl in the slim image: ask /healthz with the Python that is already there.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -21,6 +21,7 @@ from bot.config import (
     OPTIONAL_SECRET_NAMES,
     SECRET_NAMES,
     HealthConfig,
+    WebConfig,
     config_from_mapping,
     load_config,
     load_secrets,
@@ -30,6 +31,7 @@ from tests.pod_env import pod_environment
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy" / "kubernetes"
 HEALTH_PORT = HealthConfig().port
+WEB_PORT = WebConfig().port
 # Variables docker compose itself reads from .env (substitution, profiles); not the bot's.
 COMPOSE_ONLY_VARS = {"COMPOSE_PROFILES", "K8STIP_IMAGE"}
 APP_IMAGE = "k8stip"
@@ -380,7 +382,7 @@ def test_dockerfile_healthcheck_entrypoint_and_stop_signal() -> None:
     assert instructions["STOPSIGNAL"] == "SIGTERM"
     assert json.loads(instructions["ENTRYPOINT"]) == ["k8stip"]
     assert json.loads(instructions["CMD"]) == ["run"]
-    assert instructions["EXPOSE"] == str(HEALTH_PORT)
+    assert instructions["EXPOSE"] == f"{HEALTH_PORT} {WEB_PORT}"
     labels = " ".join(args for word, args in _dockerfile() if word == "LABEL")
     assert "org.opencontainers.image.version=" in labels
     assert "org.opencontainers.image.source=" in labels
@@ -483,16 +485,24 @@ def test_every_file_env_points_at_a_mounted_key_of_the_secret() -> None:
         container = _container(workload)
         mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
         volumes = {v["name"]: v for v in pod["volumes"]}
-        secret_volume = volumes["secrets"]["secret"]
-        assert secret_volume["secretName"] == example["metadata"]["name"]
-        items = {i["path"]: i["key"] for i in secret_volume["items"]}
-        assert set(items.values()) <= secret_keys
+        # Where each secret volume is mounted -> the files in it (path -> Secret key).
+        mounted: dict[str, dict[str, str]] = {}
+        for name, volume in volumes.items():
+            if "secret" in volume:
+                assert volume["secret"]["secretName"] == example["metadata"]["name"]
+                items = {i["path"]: i["key"] for i in volume["secret"]["items"]}
+                assert set(items.values()) <= secret_keys
+                mounted[mounts[name]] = items
         file_vars = {k: v for k, v in _env(container).items() if k.endswith("_FILE")}
         assert "K8STIP_DATABASE_URL_FILE" in file_vars, "PostgreSQL URL from the Secret"
         for var, path in file_vars.items():
             directory, _, filename = path.rpartition("/")
-            assert directory == mounts["secrets"], var
-            assert filename in items, f"{var}: {filename} is not mounted"
+            assert directory in mounted, var
+            assert filename in mounted[directory], f"{var}: {filename} is not mounted"
+        # Only the console's password may be missing from the Secret (optional: true).
+        for volume in volumes.values():
+            if volume.get("secret", {}).get("optional"):
+                assert [i["key"] for i in volume["secret"]["items"]] == ["web-password"]
         for volume in volumes.values():
             if "configMap" in volume:
                 assert volume["configMap"]["name"] == "k8stip-config"
@@ -567,11 +577,15 @@ def test_services_and_budgets_select_the_pods_they_mean() -> None:
             for labels, c in selectable
             if all(labels.get(k) == v for k, v in selector.items())
         ]
-        assert len(matched) == 1, obj["metadata"]["name"]
+        # The console's Service reaches every long-running pod (each serves the console);
+        # every other Service and budget means exactly one workload.
+        expected = len(selectable) if obj["metadata"]["name"] == "k8stip-web" else 1
+        assert len(matched) == expected, obj["metadata"]["name"]
         if obj["kind"] == "Service":
-            names = {p["name"] for p in matched[0][1]["ports"]}
-            for port in obj["spec"]["ports"]:
-                assert port["targetPort"] in names, (obj["metadata"]["name"], port)
+            for _, container in matched:
+                names = {p["name"] for p in container["ports"]}
+                for port in obj["spec"]["ports"]:
+                    assert port["targetPort"] in names, (obj["metadata"]["name"], port)
 
 
 def test_deployment_replicas_can_be_several_and_the_cronjob_ships_suspended() -> None:
@@ -628,3 +642,84 @@ def test_the_image_and_the_configmap_open_the_health_server_to_probes() -> None:
     env = " ".join(args for op, args in _dockerfile() if op == "ENV")
     assert "K8STIP_HEALTH_HOST=0.0.0.0" in env
     assert _configmap_config()["health"]["host"] == "0.0.0.0"
+
+
+# ---------------------------------------------------------------- the admin web console
+
+
+def test_compose_publishes_the_console_on_the_host_loopback_only() -> None:
+    for name, svc in _bot_services().items():
+        published = [p for p in svc["ports"] if p.endswith(f":{WEB_PORT}")]
+        assert published == [f"127.0.0.1:{WEB_PORT}:{WEB_PORT}"], name
+        env = svc["environment"]
+        assert env["K8STIP_WEB_BIND"] == "0.0.0.0", name  # inside the container only
+        assert env["K8STIP_WEB_PASSWORD_FILE"] == "/run/secrets/web_password", name
+        assert "web_password" in svc["secrets"], name
+    assert _compose()["secrets"]["web_password"] == {"file": "./secrets/web_password"}
+    for svc in _compose()["services"].values():
+        for port in svc.get("ports", []):
+            assert port.startswith("127.0.0.1:"), f"{port}: published beyond the loopback"
+
+
+def test_compose_bot_env_with_the_console_off_starts_without_the_password_file(
+    tmp_path: Path,
+) -> None:
+    """An upgrade before ./secrets/web_password exists: compose's env, the file missing."""
+    from bot.startup import web_socket
+
+    env = {k: str(v) for k, v in _bot_services()["bot"]["environment"].items()}
+    env["K8STIP_WEB_PASSWORD_FILE"] = str(tmp_path / "web_password")  # not there
+    (tmp_path / "config.yaml").write_text("timezone: UTC\n", encoding="utf-8")
+    config = load_config(None, {**env, "K8STIP_CONFIG": str(tmp_path / "config.yaml")})
+    assert config.web.bind == "0.0.0.0" and not config.web.enabled
+    assert web_socket(config, load_secrets({})) is None
+    secrets = load_secrets({"K8STIP_WEB_PASSWORD_FILE": env["K8STIP_WEB_PASSWORD_FILE"]})
+    assert secrets.get("K8STIP_WEB_PASSWORD") is None
+
+
+def test_the_console_service_is_cluster_ip_on_the_web_port_and_nothing_publishes_it() -> None:
+    (service,) = [s for s in _k8s("Service") if s["metadata"]["name"] == "k8stip-web"]
+    assert service["spec"]["type"] == "ClusterIP"
+    assert service["spec"]["ports"] == [
+        {"name": "web", "port": WEB_PORT, "targetPort": "web", "protocol": "TCP"}
+    ]
+    assert _k8s("Ingress") == []
+    kinds = {doc.get("kind") for _, doc in _k8s_docs()}
+    assert not kinds & {"Ingress", "IngressClass", "Gateway", "HTTPRoute"}
+    for workload in _long_running():
+        container = _container(workload)
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports["web"] == _configmap_config()["web"]["port"] == WEB_PORT, _name(workload)
+        env = _env(container)
+        assert env["K8STIP_WEB_BIND"] == "0.0.0.0"
+        assert env["K8STIP_WEB_PASSWORD_FILE"].endswith("/web-password")
+
+
+def test_network_policy_admits_the_console_port_only_from_the_namespace() -> None:
+    (policy,) = _k8s("NetworkPolicy")
+    rules = policy["spec"]["ingress"]
+    web = [r for r in rules if any(p["port"] == "web" for p in r["ports"])]
+    assert len(web) == 1
+    assert web[0]["from"] == [{"podSelector": {}}]  # this namespace's pods, nobody else
+    assert web[0]["ports"] == [{"port": "web", "protocol": "TCP"}]
+
+
+def test_the_configmap_ships_the_console_off_and_the_secret_example_has_its_key() -> None:
+    config = config_from_mapping(_configmap_config(), source="configmap.yaml")
+    assert config.web.enabled is False and config.web.port == WEB_PORT
+    (example,) = _k8s("Secret")
+    assert example["stringData"]["web-password"] == ""
+
+
+@pytest.mark.parametrize("workload", ["k8stip-slack", "k8stip-discord"])
+def test_a_pod_with_the_console_off_starts_without_the_web_password_key(
+    tmp_path: Path, workload: str
+) -> None:
+    """The optional key left out of the Secret: the file is not there, and nothing stops."""
+    from bot.startup import web_socket
+
+    url = "postgresql+psycopg://k8stip@pg:5432/k8stip"
+    env = pod_environment(workload, tmp_path, database_url=url)
+    Path(env["K8STIP_WEB_PASSWORD_FILE"]).unlink()
+    config = load_config(None, env)
+    assert web_socket(config, load_secrets(env)) is None
