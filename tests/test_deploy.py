@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -723,3 +725,88 @@ def test_a_pod_with_the_console_off_starts_without_the_web_password_key(
     Path(env["K8STIP_WEB_PASSWORD_FILE"]).unlink()
     config = load_config(None, env)
     assert web_socket(config, load_secrets(env)) is None
+
+
+# ---------------------------------------------------------------- .ci/validate-kubernetes
+
+# Plays kubernetes-validate as it behaves: "INFO FILE passed for resource …" for an object it
+# can read; for one without metadata.name an ERROR line, which `--quiet` hides, and exit 0
+# when quiet. (`make deploy` runs the real one; this proves the script's own accounting.)
+FAKE_VALIDATOR = """
+import sys, yaml
+args = sys.argv[1:]
+quiet = "--quiet" in args
+files = [a for a in args if a.endswith(".yaml")]
+failed = False
+for f in files:
+    doc = yaml.safe_load(open(f))
+    name = (doc.get("metadata") or {}).get("name")
+    if name:
+        print(f"INFO {f} passed for resource {doc['kind'].lower()}/{name} against version 1.28")
+    elif not quiet:
+        print(f"ERROR {f} could not be validated: 'name'")
+        failed = True
+sys.exit(2 if failed else 0)
+"""
+
+
+def _validate_kubernetes(tmp_path: Path, files: list[Path]) -> subprocess.CompletedProcess[str]:
+    validator = tmp_path / "kubernetes-validate"
+    validator.write_text(f"#!{sys.executable}\n{FAKE_VALIDATOR}", encoding="utf-8")
+    validator.chmod(0o755)
+    return _run_validate_kubernetes(validator, files)
+
+
+def _run_validate_kubernetes(
+    validator: Path, files: list[Path]
+) -> subprocess.CompletedProcess[str]:
+    script = ROOT / ".ci" / "validate-kubernetes"
+    argv = [sys.executable, str(script), "--validator", str(validator), "-k", "1.28.0"]
+    return subprocess.run(
+        [*argv, *map(str, files)], capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def test_validate_deploy_runs_the_kubernetes_step_through_the_accounting_script() -> None:
+    script = (ROOT / ".ci" / "validate-deploy").read_text(encoding="utf-8")
+    assert ".ci/validate-kubernetes" in script
+    assert "--quiet -k" not in script  # the quiet run that passed unreadable files
+
+
+def test_validate_kubernetes_passes_every_manifest_generate_name_included(
+    tmp_path: Path,
+) -> None:
+    files = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+    assert any("generateName" in p.read_text(encoding="utf-8") for p in files)
+    run = _validate_kubernetes(tmp_path, files)
+    objects = sum(1 for p in files for d in yaml.safe_load_all(p.read_text()) if d)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"kubernetes 1.28.0: {objects} of {objects} objects validated" in run.stdout
+
+
+def test_validate_kubernetes_fails_on_an_object_the_validator_could_not_read(
+    tmp_path: Path,
+) -> None:
+    """A manifest whose object has neither name nor generateName: the validator skips it
+    (and would exit 0 when quiet); the script names it and fails."""
+    broken = tmp_path / "broken.yaml"
+    service = yaml.safe_load((K8S / "web-service.yaml").read_text(encoding="utf-8"))
+    del service["metadata"]["name"]
+    broken.write_text(yaml.safe_dump(service), encoding="utf-8")
+    run = _validate_kubernetes(tmp_path, [K8S / "namespace.yaml", broken])
+    assert run.returncode == 1
+    assert "kubernetes 1.28.0: 1 of 2 objects validated" in run.stdout
+    assert f"FAILED {broken}: Service/?: not validated against 1.28.0" in run.stdout
+    assert "could not be validated: 'name'" in run.stdout
+
+
+def test_validate_kubernetes_fails_when_the_validator_says_nothing_about_an_object(
+    tmp_path: Path,
+) -> None:
+    """Silence is not a pass: exit 0 with no line for a file still fails it."""
+    silent = tmp_path / "silent"
+    silent.write_text(f"#!{sys.executable}\nimport sys; sys.exit(0)\n")
+    silent.chmod(0o755)
+    run = _run_validate_kubernetes(silent, [K8S / "namespace.yaml"])
+    assert run.returncode == 1
+    assert "not validated against 1.28.0 (no output)" in run.stdout
