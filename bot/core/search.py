@@ -479,8 +479,11 @@ def narrows(index: SearchIndex, s: str, topic: str) -> bool:
 def refocus(index: SearchIndex, hits: list[Hit], u: Understanding, limit: int) -> list[Hit]:
     """Hits of a topic request naming part of its topic, reranked: a tip's topic weight
     counts 1 + FOCUS_WEIGHT * focus times, so a tip about the topic that says the part
-    comes before one that only says it in passing or only carries the topic."""
+    comes before one that only says it in passing or only carries the topic. A tip the
+    importer left without topics that says the whole part ("Taints repel, tolerations
+    permit" for `taints`) counts as if the topic were its first."""
     factors = topic_factors(u)
+    untagged = max(factors.values(), default=0.0) * TOPIC_POSITION_WEIGHT[0] * (1 + FOCUS_WEIGHT)
     scored: list[Hit] = []
     for h in hits:
         weight = sum(
@@ -488,7 +491,11 @@ def refocus(index: SearchIndex, hits: list[Hit], u: Understanding, limit: int) -
             for pos, t in enumerate(h.tip.topics)
             if (f := factors.get(t))
         )
-        focus = focus_of(h.tip.text, u.subtopics, index.idf, index.max_idf) if weight else 0.0
+        focus = 0.0
+        if weight or not h.tip.topics:
+            focus = focus_of(h.tip.text, u.subtopics, index.idf, index.max_idf)
+        if not h.tip.topics:
+            weight, focus = (untagged, focus) if focus >= 1.0 else (0.0, 0.0)
         scored.append(Hit(h.tip, round(h.score + FOCUS_WEIGHT * focus * weight, 4), focus))
     return sorted(scored, key=lambda h: -h.score)[: max(limit, 0)]
 

@@ -17,12 +17,16 @@ def suggest_topics(index: SearchIndex, query: str, n: int = 3) -> list[str]:
     first, by similarity ratio: a whole-query partial match would suggest
     "troubleshooting" for "ansible playbook loops". A word like no name as a whole may
     still contain one ("helmcharting" holds "helm"): such a name counts, below any name
-    alike as a whole.
+    alike as a whole. The parts of a hyphenated word count as words ("ingres-nginx" is
+    close to "ingress").
     """
     from rapidfuzz import fuzz, process
 
     scored: dict[str, float] = {}
-    for w in words(normalize(query)):
+    # A hyphenated word ("ingres-nginx") is also looked at part by part.
+    said = words(normalize(query))
+    parts = [p for w in said if "-" in w for p in w.split("-")]
+    for w in [*said, *parts]:
         if len(w) < 3 or w in STOPWORDS:
             continue
         found = process.extract(w, index.alias_words, scorer=fuzz.ratio, limit=5, score_cutoff=75)

@@ -74,6 +74,8 @@ def test_words_that_only_look_joined_still_find_nothing(query: str) -> None:
         ("zzstatefulsetzz", "statefulsets"),
         ("hlemchrat", "helm"),
         ("cofnigmap", "configmaps"),
+        ("ingres-nginx", "ingress"),
+        ("stateful-sett", "statefulsets"),
     ],
 )
 def test_did_you_mean_puts_the_closest_topic_first(query: str, first: str) -> None:

@@ -17,7 +17,14 @@ PARAPHRASE = ROOT / "tests" / "relevance" / "paraphrase.yaml"
 PARAPHRASE_HOLDOUT = ROOT / "tests" / "relevance" / "paraphrase_holdout.yaml"
 # Written after the first two, before the concepts were broadened, and measured once at the end.
 PARAPHRASE_FRESH = ROOT / "tests" / "relevance" / "paraphrase_fresh.yaml"
-NDCG_FLOOR = 0.87
+# Written by another helper before its own tuning; measured, not tuned on by answers11 (who
+# had read its first 43 questions before adding concepts).
+PARAPHRASE_FRESH2 = ROOT / "tests" / "relevance" / "paraphrase_fresh2.yaml"
+# Questions sharing no content word with the tip graded 2, written and committed before the
+# answers11 tuning (0.425 then, 0.412 with the one question replaced later as a duplicate;
+# nothing found for 5 of 6); a development set since.
+PARAPHRASE_FRESH3 = ROOT / "tests" / "relevance" / "paraphrase_fresh3.yaml"
+NDCG_FLOOR = 0.90
 
 
 def _queries(path: Path) -> list[dict[str, Any]]:
@@ -34,7 +41,13 @@ def report() -> Report:
 
 @pytest.mark.parametrize(
     ("path", "questions", "none"),
-    [(PARAPHRASE, 40, 8), (PARAPHRASE_HOLDOUT, 15, 4), (PARAPHRASE_FRESH, 35, 6)],
+    [
+        (PARAPHRASE, 40, 8),
+        (PARAPHRASE_HOLDOUT, 15, 4),
+        (PARAPHRASE_FRESH, 35, 6),
+        (PARAPHRASE_FRESH2, 50, 7),
+        (PARAPHRASE_FRESH3, 50, 5),
+    ],
 )
 def test_paraphrase_sets_are_big_enough_and_refer_to_real_tips(
     path: Path, questions: int, none: int
@@ -54,8 +67,9 @@ def test_paraphrase_sets_are_big_enough_and_refer_to_real_tips(
 
 
 def test_questions_in_other_words_meet_the_ndcg_floor(report: Report) -> None:
-    """nDCG@5 over the paraphrased questions is at least 0.87 (0.33 before topic concepts, 0.87
-    with them, 0.89 with partial and synonym matches and everyday words): a floor."""
+    """nDCG@5 over the paraphrased questions is at least 0.90 (0.33 before topic concepts, 0.87
+    with them, 0.89 with partial and synonym matches and everyday words, 0.911 with the
+    answers11 concepts and expansions): a floor."""
     assert report.all_ndcg() >= NDCG_FLOOR, "\n".join(report.lines() + report.failures)
 
 
@@ -76,20 +90,61 @@ def test_the_holdout_sets_are_disjoint_from_the_tuning_set() -> None:
 def test_the_paraphrase_holdout_does_not_regress() -> None:
     """On paraphrase_holdout.yaml (0.33 before concepts, 0.76 when they were added, 0.84 with
     partial and synonym matches and everyday words; a development set since) nDCG@5 stays at
-    least 0.80 and every out-of-corpus query gets nothing: a guard against regressions, not a
-    target to tune towards."""
+    least 0.88 (0.896 today) and every out-of-corpus query gets nothing: a guard against
+    regressions, not a target to tune towards."""
     search, tip, tips = in_process()
     result = evaluate(search, tip, tips, PARAPHRASE_HOLDOUT)
-    assert result.all_ndcg() >= 0.80, "\n".join(result.lines() + result.failures)
+    assert result.all_ndcg() >= 0.88, "\n".join(result.lines() + result.failures)
     assert result.none_ok and all(result.none_ok), result.failures
 
 
 def test_the_fresh_paraphrase_set_does_not_regress() -> None:
     """On paraphrase_fresh.yaml (written before the concepts were broadened, never tuned on:
-    0.676 before, 0.729 after, measured once each) nDCG@5 stays at least 0.70: a guard against
-    regressions, not a target. Its out-of-corpus queries are not all answered "nothing found"
-    yet (5 of 6), so only the share is guarded."""
+    0.676 before, 0.729 after, measured once each; 0.811 since) nDCG@5 stays at least 0.80 and
+    every out-of-corpus query gets nothing: a guard against regressions, not a target."""
     search, tip, tips = in_process()
     result = evaluate(search, tip, tips, PARAPHRASE_FRESH)
-    assert result.all_ndcg() >= 0.70, "\n".join(result.lines() + result.failures)
-    assert result.mean(result.none_ok) >= 0.8, result.failures
+    assert result.all_ndcg() >= 0.80, "\n".join(result.lines() + result.failures)
+    assert result.none_ok and all(result.none_ok), result.failures
+
+
+@pytest.mark.parametrize(
+    ("path", "floor"),
+    [(PARAPHRASE_FRESH2, 0.70), (PARAPHRASE_FRESH3, 0.85)],
+)
+def test_the_later_fresh_sets_do_not_regress(path: Path, floor: float) -> None:
+    """paraphrase_fresh2.yaml (0.689 before answers11, 0.702 after) and paraphrase_fresh3.yaml
+    (0.412 before, 0.861 after; tuned on) keep their nDCG@5 and answer "nothing found" to
+    every out-of-corpus question ("fix a leaking kitchen faucet" once found security tips)."""
+    search, tip, tips = in_process()
+    result = evaluate(search, tip, tips, path)
+    assert result.all_ndcg() >= floor, "\n".join(result.lines() + result.failures)
+    assert result.none_ok and all(result.none_ok), result.failures
+
+
+def test_the_fresh3_set_asks_nothing_the_other_sets_ask() -> None:
+    """paraphrase_fresh3.yaml repeats no question of the earlier sets."""
+    earlier = {
+        str(q["q"]).lower()
+        for path in (PARAPHRASE, PARAPHRASE_HOLDOUT, PARAPHRASE_FRESH, PARAPHRASE_FRESH2)
+        for q in _queries(path)
+    }
+    fresh3 = {str(q["q"]).lower() for q in _queries(PARAPHRASE_FRESH3)}
+    assert not fresh3 & earlier, fresh3 & earlier
+
+
+def test_the_post_tuning_fresh4_set_does_not_regress() -> None:
+    """paraphrase_fresh4.yaml, written after the answers11 tuning and never tuned on (0.343 on
+    the code before it, 0.453 after, measured once each), keeps its nDCG@5. Two of its five
+    out-of-corpus questions ("docker compose healthcheck syntax", "set up alertmanager email
+    routing") are answered today, before and after: only the share is guarded."""
+    path = ROOT / "tests" / "relevance" / "paraphrase_fresh4.yaml"
+    queries = _queries(path)
+    assert sum(q["kind"] == "question" for q in queries) >= 30
+    assert not {str(q["q"]).lower() for q in queries} & {
+        str(q["q"]).lower() for q in _queries(PARAPHRASE_FRESH3)
+    }
+    search, tip, tips = in_process()
+    result = evaluate(search, tip, tips, path)
+    assert result.all_ndcg() >= 0.45, "\n".join(result.lines() + result.failures)
+    assert result.mean(result.none_ok) >= 0.6, result.failures
