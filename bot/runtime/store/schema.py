@@ -100,6 +100,8 @@ deliveries = Table(
     UniqueConstraint("subscription_id", "local_date"),
     UniqueConstraint("platform", "workspace", "channel", "local_date"),
     Index(None, "status", "due_at"),
+    # The Tips page counts a tip's posts (migration 0007).
+    Index(None, "tip_id", "status"),
 )
 
 tip_history = Table(
@@ -181,6 +183,7 @@ quiz_postings = Table(
     Column("revealed", Boolean, nullable=False),  # its answer was shown in a later post
     Index(None, "platform", "workspace", "channel", "local_date"),
     Index(None, "platform", "workspace", "channel", "qid"),  # an answer button names its qid
+    Index(None, "tip_id"),  # the Tips page counts a tip's questions (migration 0007)
 )
 
 # One answer per member per posted question (ON CONFLICT DO NOTHING). The posting's channel
