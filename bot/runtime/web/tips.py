@@ -136,9 +136,12 @@ async def tips_page(request: web.Request) -> web.StreamResponse:
     if f.q:
         result = engine.search(f.q, limit=SEARCH_LIMIT)
         found = [h.tip for h in result.hits if _keeps(f, h.tip)]
-        message = result.message
-        if result.hits and not found:
-            message = f"{result.message.rstrip(':')}, none of them with that topic or source."
+        message = result.message  # the engine's own words: what matched, or "did you mean"
+        if result.hits:
+            message = result.message.rstrip(":")
+            if f.topic or f.source:
+                message += f", {len(found)} of them with that topic or source"
+            message += "."
     else:
         found = [t for t in corpus.tips if _keeps(f, t)]
     start = (f.page - 1) * PAGE_SIZE

@@ -162,6 +162,8 @@ async def test_topic_and_source_filters_combine_with_each_other_and_a_search(
         t.id for t in corpus.tips if "rbac" in t.topics and t.source == "runbook"
     ]
     assert '<option value="rbac" selected>' in both
+    _, none = await open_page(console, "/tips?q=secrets&source=runbook&topic=rbac")
+    assert listed(none) == [] and "0 of them with that topic or source" in none
     _, searched = await open_page(console, "/tips?q=tip+number&source=runbook")
     ranked = [h.tip.id for h in engine.search("tip number", limit=SEARCH_LIMIT).hits]
     runbook = {f"tip-{i:02d}" for i in RUNBOOK}
