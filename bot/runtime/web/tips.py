@@ -130,8 +130,8 @@ async def tips_page(request: web.Request) -> web.StreamResponse:
     engine = await ctx.engine()
     corpus = engine.corpus
     f = _filters(request.query, corpus)
-    if f.q in corpus.by_id:  # a tip's id: open it
-        raise web.HTTPSeeOther(tip_link(f.q))
+    if f.q.lower() in corpus.by_id:  # a tip's id (ids are lower case): open it
+        raise web.HTTPSeeOther(tip_link(f.q.lower()))
     message = ""
     if f.q:
         result = engine.search(f.q, limit=SEARCH_LIMIT)

@@ -176,6 +176,8 @@ async def test_a_search_for_a_tip_id_opens_that_tip(console: Console) -> None:
     response = await console.client.get("/tips?q=+tip-05+", allow_redirects=False)
     assert response.status == 303
     assert response.headers["Location"] == "/tips/tip-05"
+    response = await console.client.get("/tips?q=TIP-06", allow_redirects=False)
+    assert (response.status, response.headers["Location"]) == (303, "/tips/tip-06")
 
 
 async def test_hostile_text_in_a_tip_shows_as_text(console: Console) -> None:
