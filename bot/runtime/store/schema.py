@@ -100,6 +100,8 @@ deliveries = Table(
     UniqueConstraint("subscription_id", "local_date"),
     UniqueConstraint("platform", "workspace", "channel", "local_date"),
     Index(None, "status", "due_at"),
+    # The Tips page counts a tip's posts (migration 0007).
+    Index(None, "tip_id", "status"),
 )
 
 tip_history = Table(
@@ -146,7 +148,9 @@ votes = Table(
     Column("at", DateTime, nullable=False),
     UniqueConstraint("platform", "workspace", "channel", "tip_id", "member"),
     Index(None, "platform", "member"),
-    Index(None, "tip_id"),
+    # By tip and kind (migration 0007, was by tip): the Tips page counts a tip's votes of
+    # each kind from the index alone; a read by tip uses it as before.
+    Index(None, "tip_id", "kind"),
 )
 
 # An admin undid a tip's retirement in a channel: the latest restore only.
@@ -181,6 +185,7 @@ quiz_postings = Table(
     Column("revealed", Boolean, nullable=False),  # its answer was shown in a later post
     Index(None, "platform", "workspace", "channel", "local_date"),
     Index(None, "platform", "workspace", "channel", "qid"),  # an answer button names its qid
+    Index(None, "tip_id"),  # the Tips page counts a tip's questions (migration 0007)
 )
 
 # One answer per member per posted question (ON CONFLICT DO NOTHING). The posting's channel

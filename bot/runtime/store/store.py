@@ -13,7 +13,8 @@ and its channel setting), `channel_options.py` (thread answers, a post's mention
 `requests.py` (requests for tips, unanswered questions), `posts.py` (past daily posts with
 their votes), `schedule_changes.py` (`skip` and `post now` in the ledger), `personal.py`
 (members' own subscriptions), `suggestions.py` (suggested tips, the community source) and
-`web_console.py` (the admin web console's sessions and audit log).
+`web_console.py` (the admin web console's sessions and audit log), `channel_reads.py` and
+`tip_reads.py` (what the console's Channel and Tips pages read).
 Those classes hold no state but `self.engine`, which `Store` owns, so `Store` inherits them:
 every caller keeps calling `store.mark_sent(...)`, with no layer of forwarding methods to keep
 in step. Records and statuses are in `records.py`, schema upgrades in `migrate.py`.
@@ -41,6 +42,7 @@ from bot.runtime.store.schedule_changes import ScheduleChangeQueries
 from bot.runtime.store.schema import subscriptions
 from bot.runtime.store.subscriptions import SubscriptionQueries
 from bot.runtime.store.suggestions import SuggestionQueries
+from bot.runtime.store.tip_reads import TipPageQueries
 from bot.runtime.store.votes import VoteQueries
 from bot.runtime.store.web_console import WebConsoleQueries
 
@@ -61,6 +63,7 @@ class Store(
     PersonalQueries,
     WebConsoleQueries,
     ChannelPageQueries,
+    TipPageQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 

@@ -23,7 +23,11 @@ if TYPE_CHECKING:
     from bot.runtime.router import Router
     from bot.runtime.store import Store
 
-__all__ = ["MAX_BODY_BYTES", "WebServer", "build_app", "start_web_console"]
+__all__ = ["MAX_BODY_BYTES", "MAX_LINE_BYTES", "WebServer", "build_app", "start_web_console"]
+
+# The request line's limit: the Tips page searches by GET, and a pasted 10,000-character
+# question must reach the page (which cuts it) rather than aiohttp's bare 400 at 8190 bytes.
+MAX_LINE_BYTES = 64 * 1024
 
 
 def build_app(ctx: WebContext, throttle: SignInThrottle | None = None) -> web.Application:
@@ -66,7 +70,12 @@ class WebServer:
     async def start(self) -> None:
         # No access log, and aiohttp's own parse errors quieted (errors.QuietServerLog):
         # nobody who can merely reach the port writes a log line per request.
-        self._runner = web.AppRunner(build_app(self.ctx), access_log=None, logger=server_log())
+        self._runner = web.AppRunner(
+            build_app(self.ctx),
+            access_log=None,
+            logger=server_log(),
+            max_line_size=MAX_LINE_BYTES,
+        )
         await self._runner.setup()
         site: web.BaseSite
         if self.sock is not None:

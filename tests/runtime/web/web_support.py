@@ -19,7 +19,7 @@ from bot.runtime.router import Router
 from bot.runtime.store import Store
 from bot.runtime.web.auth import PasswordHash, SignInThrottle
 from bot.runtime.web.context import WebContext
-from bot.runtime.web.server import build_app
+from bot.runtime.web.server import MAX_LINE_BYTES, build_app
 from tests.fakes.clock import FakeClock
 
 PASSWORD = "correct horse battery staple"
@@ -93,6 +93,8 @@ async def open_console(
         default_timezone=config.timezone,
     )
     client = TestClient(TestServer(build_app(ctx, throttle), host="127.0.0.1"))
+    # The request-line limit `k8stip run` serves with (WebServer), so long searches reach pages.
+    await client.server.start_server(max_line_size=MAX_LINE_BYTES)
     await client.start_server()
     try:
         yield Console(client, store, router, clock, throttle, health)
