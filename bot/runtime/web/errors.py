@@ -5,7 +5,7 @@
   body that is not a form (`forms.BadForm`), 500 for a bug. Only a 500 is logged, as one
   line; a 404 or 400 is the browser's mistake and logs nothing.
 - `QuietServerLog`: aiohttp's own server logs a traceback at ERROR for every request it
-  cannot parse (a request line past 8 KB, a broken header), before any code of ours runs, so
+  cannot parse (a request line past 64 KB, a broken header), before any code of ours runs, so
   anybody who can reach the port could write a log line per request. The console's server
   logs those through this logger instead: one line, no traceback, and at most one a minute
   (the next says how many more there were).

@@ -23,7 +23,7 @@ from bot.runtime.web.context import CONTEXT, WebContext
 from bot.runtime.web.errors import QuietServerLog
 from bot.runtime.web.forms import MAX_BODY_BYTES
 from bot.runtime.web.render import FLASH_COOKIE, flash
-from bot.runtime.web.server import WebServer, build_app
+from bot.runtime.web.server import MAX_LINE_BYTES, WebServer, build_app
 from tests.fakes.clock import FakeClock
 from tests.runtime.web.web_support import (
     NOW,
@@ -240,7 +240,7 @@ async def _send_raw(port: int, data: bytes) -> bytes:
         writer.close()
 
 
-async def test_request_lines_past_8_kb_log_one_quiet_line_not_one_traceback_each(
+async def test_request_lines_past_the_limit_log_one_quiet_line_not_one_traceback_each(
     store: Store, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -249,7 +249,7 @@ async def test_request_lines_past_8_kb_log_one_quiet_line_not_one_traceback_each
     server = WebServer(context_for(store, engine), sock=sock)
     await server.start()
     try:
-        line = b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        line = b"GET /" + b"a" * (MAX_LINE_BYTES + 1000) + b" HTTP/1.1\r\nHost: x\r\n\r\n"
         answers = [await _send_raw(server.port, line) for _ in range(20)]
     finally:
         await server.stop()
