@@ -19,12 +19,12 @@ here, before any command runs.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from aiohttp import web
-from multidict import MultiDictProxy
 
 from bot.core.replies import ReplyKind
 from bot.core.schedules import parse_timezone
@@ -39,7 +39,7 @@ __all__ = ["ASKED_SHOWN", "DECIDED_SHOWN", "PENDING_SHOWN", "REQUEST_DAYS", "rou
 
 routes = web.RouteTableDef()
 
-Form = MultiDictProxy[str | bytes | web.FileField]
+Form = Mapping[str, object]  # a posted form (`request.post()`)
 
 PENDING_SHOWN = 100  # pending suggestions listed; past these, "and N more"
 DECIDED_SHOWN = 20  # decisions listed, newest first
