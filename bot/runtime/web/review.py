@@ -7,8 +7,8 @@ type (`actions.run_command`), in the channel the suggestion was made in, so the 
 has its own approval: the router checks the text, refuses a duplicate, makes the community
 tip, rebuilds the engine and tells the author, as it does for chat. The edit form
 (`/review/{id}/edit`) posts the edited text and topics as chat's edit form does
-(`review save ID` with the form's fields), then, unless asked only to save, approves it
-(`review approve ID`): the same edit-then-approve path an admin takes in chat.
+(`review save ID` with the form's fields), then, when the admin pressed "Save and approve",
+approves it (`review approve ID`): the same edit-then-approve path an admin takes in chat.
 
 Every value from the browser is hostile: an id that is no suggestion's is a 404 page; text
 the router refuses (too long, too short, an unknown topic) comes back in the form with the
@@ -251,7 +251,7 @@ async def _save(
     request: web.Request, s: Suggestion, text: str, topics: str, form: Form
 ) -> web.StreamResponse:
     """The edit form's post: `review save ID` with the text and topics as fields, then
-    `review approve ID` unless the admin asked only to save."""
+    `review approve ID` when the admin pressed "Save and approve" (`then=approve`)."""
     if _control_characters(text) or _control_characters(topics):
         problem = "The text holds control characters (such as NUL); remove them and save again."
         return _form(request, s, text, topics, problem)
@@ -274,9 +274,11 @@ async def _save(
     latest: Suggestion | None = await ctx.db(ctx.store.suggestion, s.id)
     if latest is None or latest.status != PENDING:  # decided meanwhile: the router said by whom
         return done(request, HOME, reply_text(saved))
-    if saved.kind is not ReplyKind.INFO:  # refused: the router's words, the typed text kept
+    if saved.kind is not ReplyKind.INFO or not saved.text.startswith(f"Saved #{s.id}."):
+        # Refused (too long, an unknown topic, the rate limit): the router's words, and the
+        # typed text kept in the form.
         return _form(request, s, text, topics, reply_text(saved))
-    if _field(form, "then") == "save":
+    if _field(form, "then") != "approve":  # only the "Save and approve" button approves
         return done(request, HOME, reply_text(saved))
     approved = await _run(request, s, f"review approve {s.id}", "approve", target)
     return done(request, HOME, f"{reply_text(saved)}\n{approved}")

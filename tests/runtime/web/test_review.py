@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.config import config_from_mapping
 from bot.core.engine import Engine
 from bot.core.requests import REQUEST, UNANSWERED
 from bot.runtime.community import CommunityEngine
@@ -245,6 +246,32 @@ async def test_a_refused_edit_comes_back_with_the_reason_and_the_typed_text(
         assert f">{html.escape(text, quote=False)}</textarea>" in page
     now = status_of(console.store, s.id)
     assert (now.status, now.text, now.topics) == (PENDING, TIP, ("rbac",))
+
+
+async def test_an_edit_posted_without_a_button_only_saves(console: Console) -> None:
+    """Only "Save and approve" (`then=approve`) approves: a form posted otherwise saves."""
+    s = suggest(console.store)
+    await console.sign_in()
+    assert await post(console, f"/review/{s.id}/edit", text=OTHER, topics="") == (303, "/review")
+    now = status_of(console.store, s.id)
+    assert (now.status, now.text) == (PENDING, OTHER)
+
+
+async def test_an_edit_the_rate_limit_stops_keeps_the_typed_text(store: Store) -> None:
+    config = config_from_mapping({"rate_limit": {"commands_per_minute": 1}, "web": {}})
+    async for console in open_console(store, Engine(make_corpus()), config=config):
+        s, other = suggest(store), suggest(store, OTHER, member="U2")
+        await console.sign_in()
+        assert await post(console, f"/review/{other.id}/reject") == (303, "/review")
+        edited = "Run kubectl rollout undo to roll a Deployment back to its last revision."
+        status, page = await post_page(
+            console, f"/review/{s.id}/edit", text=edited, topics="", then="approve"
+        )
+        assert status == 400
+        assert "that's 1 commands in a minute" in html.unescape(page)
+        assert f">{edited}</textarea>" in page
+        now = status_of(store, s.id)
+        assert (now.status, now.text) == (PENDING, TIP)
 
 
 async def test_a_form_past_the_body_limit_is_refused_and_changes_nothing(
