@@ -13,8 +13,8 @@ and its channel setting), `channel_options.py` (thread answers, a post's mention
 `requests.py` (requests for tips, unanswered questions), `posts.py` (past daily posts with
 their votes), `schedule_changes.py` (`skip` and `post now` in the ledger), `personal.py`
 (members' own subscriptions), `suggestions.py` (suggested tips, the community source) and
-`web_console.py` (the admin web console's sessions and audit log), `channel_reads.py` and
-`tip_reads.py` (what the console's Channel and Tips pages read).
+`web_console.py` (the admin web console's sessions and audit log), with the console pages'
+reads in `channel_reads.py`, `tip_reads.py` and `review_reads.py`.
 Those classes hold no state but `self.engine`, which `Store` owns, so `Store` inherits them:
 every caller keeps calling `store.mark_sent(...)`, with no layer of forwarding methods to keep
 in step. Records and statuses are in `records.py`, schema upgrades in `migrate.py`.
@@ -38,6 +38,7 @@ from bot.runtime.store.posts import PostQueries
 from bot.runtime.store.practice import PracticeQueries
 from bot.runtime.store.quizzes import QuizQueries
 from bot.runtime.store.requests import RequestQueries
+from bot.runtime.store.review_reads import ReviewPageQueries
 from bot.runtime.store.schedule_changes import ScheduleChangeQueries
 from bot.runtime.store.schema import subscriptions
 from bot.runtime.store.subscriptions import SubscriptionQueries
@@ -64,6 +65,7 @@ class Store(
     WebConsoleQueries,
     ChannelPageQueries,
     TipPageQueries,
+    ReviewPageQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 

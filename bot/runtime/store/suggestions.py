@@ -79,7 +79,8 @@ def _topics(value: str) -> tuple[str, ...]:
     return tuple(t for t in value.split(",") if t)
 
 
-def _row(r: Any) -> Suggestion:
+def suggestion_row(r: Any) -> Suggestion:
+    """A `suggestions` row as a `Suggestion`."""
     return Suggestion(
         id=int(r.id),
         platform=r.platform,
@@ -162,7 +163,7 @@ class SuggestionQueries:
     @staticmethod
     def _suggestion(conn: Connection, suggestion_id: int) -> Suggestion | None:
         row = conn.execute(select(suggestions).where(suggestions.c.id == suggestion_id)).first()
-        return _row(row) if row is not None else None
+        return suggestion_row(row) if row is not None else None
 
     def pending_suggestions(self, limit: int = 100) -> tuple[list[Suggestion], int]:
         """The oldest pending suggestions (at most `limit`), and how many are pending."""
@@ -177,7 +178,7 @@ class SuggestionQueries:
                 .order_by(s.created_at, s.id)
                 .limit(limit)
             )
-            return [_row(r) for r in rows], int(total)
+            return [suggestion_row(r) for r in rows], int(total)
 
     def edit_suggestion(self, suggestion_id: int, text: str, topics: tuple[str, ...]) -> bool:
         """Change a pending suggestion's text and topics; False when it is not pending."""

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import Config, config_from_mapping
 from bot.core.engine import Engine
+from bot.runtime.community import CommunityEngine
 from bot.runtime.router import Router
 from bot.runtime.store import Store
 from bot.runtime.web.auth import PasswordHash, SignInThrottle
@@ -35,6 +36,9 @@ class Console:
     clock: FakeClock
     throttle: SignInThrottle
     health: dict[str, bool]
+    # The engine the router answers with: the one given, or with `community=True` a
+    # `CommunityEngine` over it (approved suggestions join it, as in `k8stip run`).
+    engine: Engine | CommunityEngine
 
     async def sign_in(self, name: str = "Ana", password: str = PASSWORD) -> int:
         """Sign in as a browser would; the status of the POST (303 when signed in)."""
@@ -70,16 +74,27 @@ def console_config(**web: object) -> Config:
 
 
 async def open_console(
-    store: Store, engine: Engine, *, config: Config | None = None, now: datetime = NOW
+    store: Store,
+    engine: Engine,
+    *,
+    config: Config | None = None,
+    now: datetime = NOW,
+    community: bool = False,
 ) -> AsyncIterator[Console]:
-    """Serve the console over `store` and `engine`; yields the Console, then closes it."""
+    """Serve the console over `store` and `engine`; yields the Console, then closes it.
+    `community`: the router answers with the engine plus the store's community tips, rebuilt
+    when a suggestion is approved (what `k8stip run` serves)."""
     config = config or console_config()
     clock = FakeClock(now)
-    router = Router(engine, store, config, clock, random.Random(7))
+    live = CommunityEngine(engine, store, clock) if community else engine
+    router = Router(live, store, config, clock, random.Random(7))
     health = {"console": True, "slack": True, "discord": False}
 
     async def current() -> Engine:
-        return engine
+        if isinstance(live, CommunityEngine):
+            await live.refresh()
+            return live.current
+        return live
 
     throttle = SignInThrottle()
     ctx = WebContext(
@@ -97,6 +112,6 @@ async def open_console(
     await client.server.start_server(max_line_size=MAX_LINE_BYTES)
     await client.start_server()
     try:
-        yield Console(client, store, router, clock, throttle, health)
+        yield Console(client, store, router, clock, throttle, health, live)
     finally:
         await client.close()
