@@ -30,6 +30,7 @@ from bot.runtime.store.channel_reads import LedgerRow
 from bot.runtime.web.actions import done, run_command
 from bot.runtime.web.charts import Series, stacked_bars
 from bot.runtime.web.context import WebContext, context
+from bot.runtime.web.forms import read_form
 from bot.runtime.web.render import render
 
 __all__ = ["PAGE_SIZE", "routes"]
@@ -202,7 +203,7 @@ async def channel_action(request: web.Request) -> web.StreamResponse:
         )
     target = _where(sub)
     if action == "restore":
-        form = await request.post()
+        form = await read_form(request)
         tip = form.get("tip")
         if not isinstance(tip, str) or not tip or len(tip) > MAX_TIP_ID or not tip.isprintable():
             return done(request, location, "Say which tip to restore: use a Restore button.")

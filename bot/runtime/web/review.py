@@ -33,6 +33,7 @@ from bot.runtime.store.suggestions import APPROVED, PENDING, REASON_MAX, Suggest
 from bot.runtime.suggestion_commands import TEXT_FIELD_MAX
 from bot.runtime.web.actions import done, reply_text, run_command, run_reply
 from bot.runtime.web.context import WebContext, context
+from bot.runtime.web.forms import read_form
 from bot.runtime.web.render import render
 
 __all__ = ["ASKED_SHOWN", "DECIDED_SHOWN", "PENDING_SHOWN", "REQUEST_DAYS", "routes"]
@@ -222,7 +223,7 @@ async def review_action(request: web.Request) -> web.StreamResponse:
     if s is None or action not in ACTIONS:
         return _missing(request)
     target = f"suggestion #{s.id} ({'/'.join(_where(s))})"
-    form = await request.post()
+    form = await read_form(request)
     if action == "approve":
         command = f"review approve {s.id}"
         return done(request, HOME, await _run(request, s, command, action, target))
