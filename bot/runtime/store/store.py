@@ -13,7 +13,8 @@ and its channel setting), `channel_options.py` (thread answers, a post's mention
 `requests.py` (requests for tips, unanswered questions), `posts.py` (past daily posts with
 their votes), `schedule_changes.py` (`skip` and `post now` in the ledger), `personal.py`
 (members' own subscriptions), `suggestions.py` (suggested tips, the community source) and
-`web_console.py` (the admin web console's sessions and audit log).
+`web_console.py` (the admin web console's sessions and audit log); the console's pages
+read through `channel_reads.py` and `overview_reads.py`.
 Those classes hold no state but `self.engine`, which `Store` owns, so `Store` inherits them:
 every caller keeps calling `store.mark_sent(...)`, with no layer of forwarding methods to keep
 in step. Records and statuses are in `records.py`, schema upgrades in `migrate.py`.
@@ -32,6 +33,7 @@ from bot.runtime.store.engine import SQLITE_BUSY_TIMEOUT_MS, open_engine
 from bot.runtime.store.history import HistoryQueries
 from bot.runtime.store.ledger import LedgerQueries
 from bot.runtime.store.migrate import bundled_head, current_revision, upgrade
+from bot.runtime.store.overview_reads import OverviewQueries
 from bot.runtime.store.personal import PersonalQueries
 from bot.runtime.store.posts import PostQueries
 from bot.runtime.store.practice import PracticeQueries
@@ -61,6 +63,7 @@ class Store(
     PersonalQueries,
     WebConsoleQueries,
     ChannelPageQueries,
+    OverviewQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 
