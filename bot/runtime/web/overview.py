@@ -14,7 +14,7 @@ absurd, shows the first page; a page past the end says so with a link back. Neve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -77,9 +77,10 @@ def _link(page: int, audit: int, paused_only: bool) -> str:
     return "/?" + urlencode(query) if query else "/"
 
 
-def _rows(
-    ctx: WebContext, subs: list[Subscription], nexts: dict[int, Any]
-) -> list[SubscriptionRow]:
+NextPosts = dict[int, tuple[date, datetime, list[date]] | None]
+
+
+def _rows(ctx: WebContext, subs: list[Subscription], nexts: NextPosts) -> list[SubscriptionRow]:
     now = ctx.clock()
     rows = []
     for sub in subs:
