@@ -23,7 +23,7 @@ from bot.runtime.store.schema import deliveries, subscriptions, web_audit
 from bot.runtime.store.times import aware, to_db
 from bot.runtime.store.web_console import AuditEntry
 
-__all__ = ["CHART_STATUSES", "OverviewQueries", "WorkspaceCount"]
+__all__ = ["CHART_STATUSES", "OverviewQueries", "SubscriptionTotals", "WorkspaceCount"]
 
 # The endings a day's deliveries are counted by (planned and claimed ones are not over yet).
 CHART_STATUSES = (SENT, SKIPPED, FAILED, PAUSED)
@@ -39,32 +39,39 @@ class WorkspaceCount:
     paused: int
 
 
+@dataclass(frozen=True)
+class SubscriptionTotals:
+    """Every subscription: how many workspaces and guilds, subscriptions and paused ones."""
+
+    workspaces: int
+    subscriptions: int
+    paused: int
+
+
 class OverviewQueries:
     """Reads of the Overview page. A part of `Store`, which supplies the engine."""
 
     engine: Engine
 
-    def workspace_counts(self, limit: int) -> tuple[list[WorkspaceCount], int]:
+    def workspace_counts(self, limit: int) -> tuple[list[WorkspaceCount], SubscriptionTotals]:
         """The first `limit` workspaces by platform and name with their subscription and
-        paused counts (one GROUP BY), and how many workspaces there are in all."""
+        paused counts, and the totals over every workspace: one GROUP BY, one pass over
+        the table (a workspace past `limit` is counted, not kept)."""
         s = subscriptions.c
         paused = func.sum(case((s.paused.is_(True), 1), else_=0))
         q = (
             select(s.platform, s.workspace, func.count(), paused)
             .group_by(s.platform, s.workspace)
             .order_by(s.platform, s.workspace)
-            .limit(limit)
         )
-        every = select(func.count()).select_from(
-            select(s.platform, s.workspace).group_by(s.platform, s.workspace).subquery()
-        )
+        shown: list[WorkspaceCount] = []
+        groups = subs = paused_subs = 0
         with self.engine.connect() as conn:
-            rows = [
-                WorkspaceCount(platform, workspace, int(n), int(p or 0))
-                for platform, workspace, n, p in conn.execute(q)
-            ]
-            total = int(conn.execute(every).scalar_one())
-        return rows, total
+            for platform, workspace, n, p in conn.execute(q):
+                groups, subs, paused_subs = groups + 1, subs + int(n), paused_subs + int(p or 0)
+                if len(shown) < limit:
+                    shown.append(WorkspaceCount(platform, workspace, int(n), int(p or 0)))
+        return shown, SubscriptionTotals(groups, subs, paused_subs)
 
     def subscription_page(
         self, limit: int, offset: int = 0, paused_only: bool = False

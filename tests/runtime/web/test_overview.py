@@ -185,6 +185,22 @@ async def test_the_deliveries_chart_counts_each_status_per_day(console: Console)
     assert totals == ["2", "1", "1", "1"]
 
 
+async def test_the_chart_counts_are_reused_for_a_minute(console: Console) -> None:
+    """Counting a month of every channel's deliveries is the page's one heavy read: a click
+    through the list within a minute reuses it; after that the chart is counted again."""
+    add_delivery(console.store, date(2026, 3, 26), "tip-01")
+    await console.sign_in()
+    _, page = await open_page(console, "/")
+    assert "sent: 1" in page
+    add_delivery(console.store, date(2026, 3, 26), "tip-02", channel=("slack", "T1", "C2"))
+    console.clock.advance(59)
+    _, page = await open_page(console, "/?page=2")
+    assert "sent: 1" in page
+    console.clock.advance(2)
+    _, page = await open_page(console, "/")
+    assert "sent: 2" in page
+
+
 async def test_the_adapters_health_is_shown(console: Console) -> None:
     await console.sign_in()
     _, page = await open_page(console, "/")
@@ -304,13 +320,16 @@ async def test_the_overview_needs_a_session(console: Console) -> None:
 
 def test_workspace_counts_are_cut_to_the_limit_and_counted_in_all(store: Store) -> None:
     add_sink_subscriptions(store, 30, 7, NOW, "U0")
+    first = store.subscription_page(1)[0]
+    assert (first.workspace, first.channel) == ("W000", "C00000")
+    store.set_paused(first.id, True, "paused by U9", NOW)
     shown, total = store.workspace_counts(3)
-    assert [(w.workspace, w.subscriptions) for w in shown] == [
-        ("W000", 5),
-        ("W001", 5),
-        ("W002", 4),
+    assert [(w.workspace, w.subscriptions, w.paused) for w in shown] == [
+        ("W000", 5, 1),
+        ("W001", 5, 0),
+        ("W002", 4, 0),
     ]
-    assert total == 7
+    assert (total.workspaces, total.subscriptions, total.paused) == (7, 30, 1)
 
 
 def test_the_audit_page_is_newest_first(store: Store) -> None:
