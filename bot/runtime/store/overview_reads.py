@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Engine, case, func, select
 
@@ -108,22 +108,23 @@ class OverviewQueries:
         """Every channel's finished deliveries of the local dates `first`..`last`, counted
         per local date and status (sent, skipped, failed, paused): one GROUP BY.
 
-        The due instant bounds the rows too (a local date begins at most a day before UTC's),
-        so the `(status, due_at)` index finds them without reading older rows."""
+        The statuses are picked here, not in the WHERE: with `status IN (…)` SQLite walks
+        the `(status, due_at)` index and fetches every row from the table, which took twice
+        as long as one plain pass over it (200,000 rows of 30 days: ~500 ms against ~220 ms
+        on a busy machine). The few planned and claimed rows are dropped after."""
         d = deliveries.c
-        since = datetime.combine(first - timedelta(days=2), time.min)
         q = (
             select(d.local_date, d.status, func.count())
-            .where(
-                d.status.in_(CHART_STATUSES),
-                d.due_at >= since,
-                d.local_date >= first,
-                d.local_date <= last,
-            )
+            .where(d.local_date >= first, d.local_date <= last)
             .group_by(d.local_date, d.status)
         )
+        finished = {s.value for s in CHART_STATUSES}
         with self.engine.connect() as conn:
-            return {(_day(day), str(status)): int(n) for day, status, n in conn.execute(q)}
+            return {
+                (_day(day), str(status)): int(n)
+                for day, status, n in conn.execute(q)
+                if status in finished
+            }
 
     def audit_page(self, limit: int, offset: int = 0) -> list[AuditEntry]:
         """`limit` changes made on pages after `offset`, newest first."""
