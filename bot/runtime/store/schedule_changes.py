@@ -8,6 +8,7 @@ replica plans later for that date finds the row and leaves it alone.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,29 @@ from bot.runtime.store.times import to_db
 
 # How far ahead `skip` looks for a post without a ledger row (a year of daily posts).
 SKIP_SEARCH_LIMIT = 400
+# How far back a ledger row can matter to the next post: a row due up to this long before
+# `after` may be the one of a local date still ahead in a far-west timezone.
+WRITTEN_LOOKBACK = timedelta(days=2)
+
+
+def first_unwritten_post(
+    sub: Subscription, after: datetime, written: Collection[date]
+) -> tuple[date, datetime, list[date]] | None:
+    """The rule of `next_unwritten_post` once the subscription's ledger rows due after
+    `after` minus two days are read (their local dates, `written`): the first scheduled post
+    after `after` with no row and outside a snooze, and the dates passed over because a row
+    was already written. Also used for a page of subscriptions whose rows are read at once
+    (`overview_reads.next_posts`)."""
+    schedule, instant = sub.schedule, after
+    passed: list[date] = []
+    for _ in range(SKIP_SEARCH_LIMIT):
+        local_date, due = schedule.next_after(instant)
+        instant = due
+        if local_date not in written and not sub.snoozed_at(due):
+            return local_date, due, passed
+        if local_date in written:
+            passed.append(local_date)
+    return None
 
 
 class ScheduleChangeQueries:
@@ -85,20 +109,11 @@ class ScheduleChangeQueries:
                 r.local_date: r.status
                 for r in conn.execute(
                     select(d.local_date, d.status).where(
-                        d.subscription_id == sub.id, d.due_at > to_db(after - timedelta(days=2))
+                        d.subscription_id == sub.id, d.due_at > to_db(after - WRITTEN_LOOKBACK)
                     )
                 )
             }
-        schedule, instant = sub.schedule, after
-        passed: list[date] = []
-        for _ in range(SKIP_SEARCH_LIMIT):
-            local_date, due = schedule.next_after(instant)
-            instant = due
-            if local_date not in written and not sub.snoozed_at(due):
-                return local_date, due, passed
-            if local_date in written:
-                passed.append(local_date)
-        return None
+        return first_unwritten_post(sub, after, written)
 
     def open_for_now(self, sub: Subscription, local_date: date, now: datetime) -> Delivery:
         """Today's row, due now: planned if there was none, brought forward if it was

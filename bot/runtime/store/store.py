@@ -14,7 +14,7 @@ and its channel setting), `channel_options.py` (thread answers, a post's mention
 their votes), `schedule_changes.py` (`skip` and `post now` in the ledger), `personal.py`
 (members' own subscriptions), `suggestions.py` (suggested tips, the community source) and
 `web_console.py` (the admin web console's sessions and audit log), with the console pages'
-reads in `channel_reads.py`, `tip_reads.py` and `review_reads.py`.
+reads in `overview_reads.py`, `channel_reads.py`, `tip_reads.py` and `review_reads.py`.
 Those classes hold no state but `self.engine`, which `Store` owns, so `Store` inherits them:
 every caller keeps calling `store.mark_sent(...)`, with no layer of forwarding methods to keep
 in step. Records and statuses are in `records.py`, schema upgrades in `migrate.py`.
@@ -33,6 +33,7 @@ from bot.runtime.store.engine import SQLITE_BUSY_TIMEOUT_MS, open_engine
 from bot.runtime.store.history import HistoryQueries
 from bot.runtime.store.ledger import LedgerQueries
 from bot.runtime.store.migrate import bundled_head, current_revision, upgrade
+from bot.runtime.store.overview_reads import OverviewQueries
 from bot.runtime.store.personal import PersonalQueries
 from bot.runtime.store.posts import PostQueries
 from bot.runtime.store.practice import PracticeQueries
@@ -66,6 +67,7 @@ class Store(
     ChannelPageQueries,
     TipPageQueries,
     ReviewPageQueries,
+    OverviewQueries,
 ):
     """Subscriptions, deliveries, history, votes and quizzes in one SQL database."""
 

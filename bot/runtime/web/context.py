@@ -5,7 +5,7 @@ kept on the aiohttp application under `CONTEXT`."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,9 @@ class WebContext:
     # The scrypt hash of the password (`auth.PasswordHash`).
     password: Any
     default_timezone: str = "UTC"
+    # What a page keeps between requests in this process, by the page's own key (the
+    # Overview's delivery counts, say); each page says how long a value stays good.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     async def db(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking store call off the event loop."""
