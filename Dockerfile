@@ -40,6 +40,29 @@ RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels . \
         \( -name '*.pyi' -o -name '*.c' -o -name '*.h' -o -name '*.cpp' -o -name '*.pyx' \
            -o -name '*.pxd' \) -delete
 
+# Extension modules lose their symbol tables and debug sections (`strip --strip-unneeded`
+# keeps the dynamic symbols, PyInit_* among them, that importing needs). Left alone: the
+# libraries auditwheel vendors into `*.libs/` and any module with an RPATH/RUNPATH (they were
+# rewritten by patchelf, which binutils' strip can corrupt). Then every dependency must still
+# import (`-I`: from the venv, not from the sources in /src), or the build fails here rather
+# than the container at start. binutils is installed only when strip is missing (the slim
+# base has none; the builder stage is thrown away, so it costs the image nothing).
+# hadolint ignore=DL3008
+RUN if ! command -v strip >/dev/null || ! command -v readelf >/dev/null; then \
+        apt-get update && apt-get install -y --no-install-recommends binutils \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi \
+    && find /opt/venv/lib/python3.11/site-packages -type f -name '*.so' -not -path '*.libs/*' \
+        -exec sh -c 'for so; do \
+            readelf -d "$so" | grep -qE "[(](RPATH|RUNPATH)[)]" \
+                || strip --strip-unneeded "$so" || exit 1; \
+        done' sh {} +
+RUN /opt/venv/bin/python -I -c "import aiohttp, alembic, apscheduler, cryptography.fernet, \
+discord, prometheus_client, psycopg, rapidfuzz.distance, ryml, slack_bolt.async_app, slack_sdk, \
+sqlalchemy.dialects.postgresql, sqlalchemy.ext.asyncio, Stemmer, tzdata, yaml, bot.app, \
+bot.runtime.store.migrate" \
+    && if [ "${EXTRAS}" = "fast" ]; then /opt/venv/bin/python -I -c "import numpy"; fi
+
 FROM python:3.11-slim-bookworm AS runtime
 ARG VERSION=0.1.0
 ARG SOURCE=https://github.com/k8stip/k8stip

@@ -166,6 +166,9 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("K8STIP_", "SLACK_"))}
         env = {k: v for k, v in env.items() if not k.startswith("DISCORD_")}
         env["K8STIP_CONFIG"] = str(work / "config.yaml")
+        # A parsed-corpus cache of the run's own (built by the warm-up start): another process
+        # sharing ~/.cache/k8stip can't rebuild or evict it mid-run.
+        env["K8STIP_CACHE_DIR"] = str(root / "cache")
         if args.src:
             env["PYTHONPATH"] = str(args.src.resolve())
         k8stip = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]

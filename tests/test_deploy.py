@@ -5,9 +5,11 @@ checkov); these tests pin down the facts those tools can't know about k8stip."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -362,6 +364,63 @@ def test_dockerfile_adds_the_fast_extra_only_when_asked() -> None:
     assert '"${EXTRAS}" = "fast"' in runs and "-r requirements-fast.lock" in runs
     copies = [args for word, args in builder if word == "COPY"]
     assert any("requirements-fast.lock" in c for c in copies)
+
+
+def _elf(path: Path) -> tuple[int, bool]:
+    """(size, has a .symtab section) of an ELF file, as `readelf -S` lists its sections."""
+    sections = subprocess.run(
+        ["readelf", "-S", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    return path.stat().st_size, ".symtab" in sections
+
+
+@pytest.mark.skipif(
+    not (shutil.which("strip") and shutil.which("readelf")), reason="needs binutils"
+)
+def test_dockerfile_strips_extension_modules_but_not_vendored_libraries_or_rpath_ones(
+    tmp_path: Path,
+) -> None:
+    """The builder's strip step, run here on a venv made of real wheels' files: an extension
+    module loses its symbol table and still imports; a library in a `*.libs/` folder and a
+    module with an RPATH (both rewritten by auditwheel's patchelf) are left byte for byte."""
+    (step,) = [args for word, args in _dockerfile() if word == "RUN" and "strip " in args]
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    yaml_dir = Path(yaml.__file__).parent
+    shutil.copytree(yaml_dir, site / "yaml", ignore=shutil.ignore_patterns("__pycache__"))
+    (plain,) = (site / "yaml").glob("_yaml*.so")
+    spec = importlib.util.find_spec("psycopg_binary")  # found, not imported (psycopg first)
+    assert spec is not None and spec.origin is not None
+    (rpath,) = Path(spec.origin).parent.glob("pq.*.so")
+    (site / "psycopg_binary").mkdir()
+    shutil.copy2(rpath, site / "psycopg_binary" / rpath.name)
+    vendored = site / "fake.libs" / "libfake-0123abcd.so"
+    vendored.parent.mkdir()
+    shutil.copy2(plain, vendored)  # no RPATH: left alone only because it is under *.libs/
+    before = {p: p.read_bytes() for p in (site / "psycopg_binary" / rpath.name, vendored)}
+    size, symbols = _elf(plain)
+    assert symbols  # the wheel's module has a symbol table to lose
+
+    script = step.replace("/opt/venv", str(tmp_path / "venv"))
+    subprocess.run(["sh", "-c", script], check=True, capture_output=True)
+
+    stripped, symbols = _elf(plain)
+    assert not symbols and stripped < size
+    for path, data in before.items():
+        assert path.read_bytes() == data, path
+    imported = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "import yaml; print(yaml.__with_libyaml__, yaml.__file__)",
+            str(site),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert imported == ["True", str(site / "yaml" / "__init__.py")]
 
 
 def test_dockerfile_runtime_is_non_root_and_read_only_friendly() -> None:

@@ -4,10 +4,17 @@ because they never import what they don't use."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pty
+import re
+import select
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,6 +25,12 @@ from tests.fakes.databases import pg_schema_url
 # Never needed by either command (pydantic is no longer a dependency at all).
 HEAVY: tuple[str, ...] = ("pydantic", "alembic", "aiohttp", "apscheduler", "prometheus_client")
 HEAVY += ("slack_bolt", "slack_sdk", "discord", "psycopg", "numpy")
+# Never needed by `run` on its defaults (console, health server, scheduler; no web console,
+# no Slack or Discord credentials, the schema already at head).
+NOT_RUN: tuple[str, ...] = ("jinja2", "markupsafe", "alembic", "slack_bolt", "slack_sdk")
+NOT_RUN += ("discord", "psycopg", "numpy", "pydantic", "bot.runtime.web")
+# The platform packages' factories are imported (they say what is missing); their adapters not.
+NOT_RUN += ("bot.adapters.slack.adapter", "bot.adapters.discord.adapter")
 
 _PROBE = """
 import json, sys
@@ -138,3 +151,77 @@ def test_deliver_with_nothing_due_on_postgresql_answers_before_sqlalchemy_loads(
             heavy = _loaded(modules, "sqlalchemy", "psycopg", "psycopg_binary", "asyncio")
             assert bool(heavy) == full, at
             assert "bot.runtime.libpq" in modules  # it asked PostgreSQL, not SQLite
+
+
+# `run` in a terminal, writing the modules it loaded to a file as it exits (after SIGTERM,
+# which it handles by stopping and returning from main, so atexit handlers run).
+_RUN_PROBE = """
+import atexit, json, os, sys
+from bot.cli import main
+def dump():
+    with open(os.environ["PROBE_OUT"], "w") as f:
+        json.dump(sorted(sys.modules), f)
+atexit.register(dump)
+sys.exit(main(["run"]))
+"""
+
+
+def _read_until(fd: int, screen: bytearray, pattern: bytes, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not re.search(pattern, screen) and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                screen += os.read(fd, 65536)
+            except OSError:
+                break
+    assert re.search(pattern, screen), screen[-1500:].decode(errors="replace")
+
+
+@pytest.mark.slow
+def test_run_on_its_defaults_loads_no_web_console_no_alembic_and_no_chat_sdk(
+    tmp_path: Path,
+) -> None:
+    """`k8stip run` at a terminal with no credentials and the schema at head answers
+    `/k8stip secrets` and serves /healthz, and through all of it never imports Jinja2,
+    MarkupSafe, Alembic, slack_bolt, discord, psycopg or numpy; it does load aiohttp and the
+    health server (so the probe did see the whole start, not one cut short)."""
+    (tmp_path / "config.yaml").write_text(
+        f"database: sqlite:///{tmp_path}/k8stip.db\ncorpus: {TIPS_DIR}\nhealth: {{port: 0}}\n",
+        encoding="utf-8",
+    )
+    assert _run(tmp_path, "migrate")[0] == 0  # the schema at head, as after the first start
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("K8STIP_", "SLACK_"))}
+    env = {k: v for k, v in env.items() if not k.startswith(("DISCORD_", "PYTHON"))}
+    env.update(
+        K8STIP_CONFIG=str(tmp_path / "config.yaml"),
+        K8STIP_CACHE_DIR=str(tmp_path / "cache"),
+        PROBE_OUT=str(tmp_path / "modules.json"),
+        PYTHONPATH=str(ROOT),
+    )
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the bot, in the terminal
+        try:
+            os.chdir(tmp_path)
+            os.execve(sys.executable, [sys.executable, "-c", _RUN_PROBE], env)
+        finally:
+            os._exit(127)
+    screen = bytearray()
+    try:
+        _read_until(fd, screen, rb"Type /k8stip help")
+        os.write(fd, b"/k8stip secrets\r")
+        _read_until(fd, screen, rb"(?s)Share with the channel.*Share with the channel")
+        health = re.search(rb"health:\s+(http://\S+/healthz)", screen)
+        assert health, screen.decode(errors="replace")
+        with urllib.request.urlopen(health.group(1).decode(), timeout=30) as resp:
+            assert resp.status == 200
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        while not os.waitpid(pid, os.WNOHANG)[0]:  # drain: the child never blocks writing
+            if select.select([fd], [], [], 0.2)[0]:
+                with contextlib.suppress(OSError):  # the child closed the terminal
+                    screen += os.read(fd, 65536)
+        os.close(fd)
+    assert b"Traceback" not in screen
+    modules = json.loads((tmp_path / "modules.json").read_text(encoding="utf-8"))
+    assert _loaded(modules, *NOT_RUN) == []
+    assert {"aiohttp", "bot.runtime.health", "bot.adapters.console"} <= set(modules)

@@ -142,3 +142,20 @@ async def test_shutdown_waits_for_a_pass_the_job_started(deliverer: ScriptedDeli
     await sched._on_tick()  # starts the pass as its own task
     await sched.shutdown(grace_seconds=5)
     assert sched.passes == 1
+
+
+async def test_a_stop_right_after_the_start_logs_no_error(
+    deliverer: ScriptedDeliverer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SIGTERM the moment `run` has started its scheduler: APScheduler submits the first
+    tick's job on the loop's next turn, and applies the shutdown on the one after, before that
+    job's task ran. The job is let finish instead of being cancelled (which APScheduler logs as
+    "Error running job" with a CancelledError traceback); no pass starts once stopping."""
+    deliverer.outages = 0
+    sched = DeliveryScheduler(deliverer, tick_seconds=30)
+    sched.start()
+    await sched.shutdown(grace_seconds=5)
+    for _ in range(3):  # whatever the loop still had to run
+        await asyncio.sleep(0)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert sched.passes == 0 and deliverer.calls == 0
