@@ -102,6 +102,8 @@ deliveries = Table(
     Index(None, "status", "due_at"),
     # The Tips page counts a tip's posts (migration 0007).
     Index(None, "tip_id", "status"),
+    # The Overview's chart counts 30 days of deliveries by day and status (migration 0007).
+    Index(None, "local_date", "status"),
 )
 
 tip_history = Table(
