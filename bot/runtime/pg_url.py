@@ -12,7 +12,7 @@ full path, where SQLAlchemy reads the URL and says what is wrong with it:
   the query (the dialect merges those in ways not worth copying);
 - a query parameter given twice, or one that is not a libpq keyword (libpq would refuse it, or
   psycopg would take it as its own argument);
-- a port that is not a number.
+- a port that is not a number, or a `:` with no port after it.
 
 `tests/runtime/test_pg_url.py` holds it to SQLAlchemy's answer over many URLs.
 """
@@ -68,7 +68,7 @@ def libpq_params(url: str) -> dict[str, str] | None:
     host = parts["ipv4host"] or parts["ipv6host"]
     if host:
         params["host"] = host
-    if parts["port"]:
+    if parts["port"] is not None:  # `db:/x`, an empty port, is an error to SQLAlchemy too
         if not parts["port"].isascii() or not parts["port"].isdigit():
             return None
         if int(parts["port"]):  # SQLAlchemy drops a port of 0

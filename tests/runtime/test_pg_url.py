@@ -78,6 +78,8 @@ def test_plain_urls_give_the_keywords_sqlalchemy_gives(url: str, expected: dict[
         "postgres+psycopg://u@db/x",
         "sqlite:///data/k8stip.db",
         "postgresql+psycopg://u@db:notaport/x",
+        "postgresql+psycopg://u@db:/x",  # an empty port: SQLAlchemy's int('') fails
+        "postgresql+psycopg://:@:?@/",  # found by the property test below
         "postgresql+psycopg://u@db:５４３２/x",  # full-width digits: int() takes them
         "postgresql+psycopg://u@db/x?host=a,b",  # several hosts
         "postgresql+psycopg://u@db/x?host=a:5432&host=b:5433",
