@@ -19,8 +19,8 @@ from tests.browser.console_world import PASSWORD, World, serve_world
 
 CHROMIUM = Path("/usr/bin/chromium")
 MISSING_CHROMIUM = (
-    f"The browser tests drive Debian's Chromium at {CHROMIUM}, which is not installed: "
-    "run `sudo apt-get install -y chromium` (.ci/run does this in CI)."
+    "The browser tests drive Debian's Chromium at {path}, which is not installed: "
+    "run `apt-get install chromium` (as root; .ci/run does this in CI)."
 )
 
 
@@ -30,13 +30,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield served
 
 
+def require_chromium(path: Path = CHROMIUM) -> Path:
+    """`path`, or a failed test that says how to install Chromium."""
+    if not path.is_file():
+        pytest.fail(MISSING_CHROMIUM.format(path=path), pytrace=False)
+    return path
+
+
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(MISSING_CHROMIUM, pytrace=False)
+    chromium = require_chromium()
     with sync_playwright() as p:
         launched = p.chromium.launch(
-            executable_path=str(CHROMIUM),
+            executable_path=str(chromium),
             headless=True,
             # Containers and CI runners often lack the user namespaces Chromium's sandbox needs.
             args=["--no-sandbox"],
