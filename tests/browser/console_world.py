@@ -49,6 +49,7 @@ HOSTILE_ID = "hostile-01"
 HOSTILE = "Beware <script>window.pwned=1</script> and {{ 7*7 }} in a tip."
 SUGGESTION = "kubectl rollout undo deployment/web puts back the previous ReplicaSet."
 WEEKDAYS = (1, 2, 3, 4, 5)
+DAILY = (1, 2, 3, 4, 5, 6, 7)
 
 
 @dataclass(frozen=True)
@@ -82,24 +83,29 @@ def _engine() -> Engine:
 
 
 def _subscribe(
-    store: Store, platform: str, workspace: str, channel: str, topics: tuple[str, ...] = ()
+    store: Store,
+    platform: str,
+    workspace: str,
+    channel: str,
+    days: tuple[int, ...],
+    topics: tuple[str, ...] = (),
 ) -> Subscription:
-    spec = SubscriptionSpec(
-        platform, workspace, channel, "09:00", "Europe/Amsterdam", WEEKDAYS, topics
-    )
+    spec = SubscriptionSpec(platform, workspace, channel, "09:00", "Europe/Amsterdam", days, topics)
     return store.upsert_subscription(spec, "chat", "U0", NOW - timedelta(days=60))
 
 
 def seed(store: Store, engine: Engine) -> World:
-    team = _subscribe(store, "slack", "T1", "k8s-learning", ("networking",))
-    community = _subscribe(store, "discord", "G1", "daily-k8s")
-    paused = _subscribe(store, "slack", "T1", "ops")
+    team = _subscribe(store, "slack", "T1", "k8s-learning", WEEKDAYS, ("networking",))
+    community = _subscribe(store, "discord", "G1", "daily-k8s", DAILY)
+    paused = _subscribe(store, "slack", "T1", "ops", WEEKDAYS)
     store.set_paused(paused.id, True, "paused by U9", NOW - timedelta(days=3))
     tips = [t.id for t in engine.corpus.tips if t.id != HOSTILE_ID]
-    # 30 days of deliveries: mostly sent, some skipped, failed or paused.
+    # 30 days of deliveries on each channel's days: mostly sent, some skipped, failed or paused.
     for back in range(1, 31):
         day = (NOW - timedelta(days=back)).date()
         for n, sub in enumerate((team, community, paused)):
+            if day.isoweekday() not in sub.days:
+                continue
             status: DeliveryStatus = SENT
             if sub is paused and back <= 3:
                 status = PAUSED
