@@ -43,6 +43,8 @@ def test_a_tip_is_found_and_opened_with_its_text_inert(
     search.fill("pwned")
     search.press("Enter")
     expect(page).to_have_url(re.compile(r"/tips\?.*q=pwned"))
+    expect(page.get_by_text(HOSTILE).first).to_be_visible()  # in the results, as text
+    assert page.evaluate("typeof window.pwned") == "undefined"
     page.locator(f'a[href="/tips/{HOSTILE_ID}"]').first.click()
     expect(page).to_have_url(re.compile(rf"/tips/{HOSTILE_ID}$"))
     expect(page.get_by_text(HOSTILE).first).to_be_visible()
