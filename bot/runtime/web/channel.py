@@ -31,6 +31,7 @@ from bot.runtime.web.actions import done, run_command
 from bot.runtime.web.charts import Series, stacked_bars
 from bot.runtime.web.context import WebContext, context
 from bot.runtime.web.forms import read_form
+from bot.runtime.web.params import page_number, row_id
 from bot.runtime.web.render import render
 
 __all__ = ["PAGE_SIZE", "routes"]
@@ -38,11 +39,7 @@ __all__ = ["PAGE_SIZE", "routes"]
 routes = web.RouteTableDef()
 
 PAGE_SIZE = 25  # history rows per page
-MAX_PAGE = 100_000  # past this, `?page=` is nonsense: the first page is shown
 RECENT_DAYS = 30  # the non-sent deliveries listed and the days the chart covers
-# Subscription ids are a 32-bit INTEGER column: a larger number is no subscription, and
-# PostgreSQL would refuse to compare it (integer out of range) with a 500.
-MAX_ID = 2**31 - 1
 MAX_TIP_ID = 128  # the votes/restorations column size
 RETIRED_SHOWN = 200
 # The commands a button may run: its path's last word -> the `/k8stip` command.
@@ -74,17 +71,9 @@ class HistoryRow:
     knew_it: int
 
 
-def _number(text: str | None, limit: int) -> int | None:
-    """A positive decimal number of at most `limit` digits, else None (ASCII digits only:
-    `str.isdigit` also takes '²' and Arabic-Indic digits)."""
-    if not text or len(text) > limit or not text.isascii() or not text.isdigit():
-        return None
-    return int(text)
-
-
 async def _subscription(request: web.Request) -> Subscription | None:
-    sub_id = _number(request.match_info.get("id"), len(str(MAX_ID)))
-    if sub_id is None or sub_id > MAX_ID:
+    sub_id = row_id(request.match_info.get("id"))
+    if sub_id is None:
         return None
     ctx = context(request)
     found: Subscription | None = await ctx.db(ctx.store.get_subscription_by_id, sub_id)
@@ -143,8 +132,7 @@ async def channel_page(request: web.Request) -> web.Response:
     if sub is None:
         return _missing(request)
     ctx = context(request)
-    page = _number(request.query.get("page"), len(str(MAX_PAGE))) or 1
-    page = page if page <= MAX_PAGE else 1
+    page = page_number(request.query.get("page"))
     now = ctx.clock()
     engine = await ctx.engine()
     corpus = engine.corpus

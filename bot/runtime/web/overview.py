@@ -24,6 +24,7 @@ from bot.runtime.schedule_words import local_when, when_text
 from bot.runtime.store import FAILED, PAUSED, SENT, SKIPPED, Subscription
 from bot.runtime.web.charts import Series, stacked_bars
 from bot.runtime.web.context import WebContext, context
+from bot.runtime.web.params import page_number
 from bot.runtime.web.render import render
 
 __all__ = ["AUDIT_PAGE_SIZE", "PAGE_SIZE", "routes"]
@@ -32,7 +33,6 @@ routes = web.RouteTableDef()
 
 PAGE_SIZE = 100  # subscriptions per page
 AUDIT_PAGE_SIZE = 50  # audit entries per page
-MAX_PAGE = 100_000  # past this, a page number is nonsense: the first page is shown
 RECENT_DAYS = 30  # the days the deliveries chart covers
 WORKSPACES_SHOWN = 200  # workspace rows in the counts table; the rest are summed up
 PAUSED_SHOWN = 20  # paused subscriptions listed in their own section
@@ -55,15 +55,6 @@ class SubscriptionRow:
     reason: str
     snoozed_until: str
     next_post: str
-
-
-def _page(text: str | None) -> int:
-    """A page number from the address: 1 unless it is a plain ASCII number from 1 to
-    MAX_PAGE (`str.isdigit` also takes '²' and Arabic-Indic digits)."""
-    if not text or len(text) > len(str(MAX_PAGE)) or not text.isascii() or not text.isdigit():
-        return 1
-    number = int(text)
-    return number if 1 <= number <= MAX_PAGE else 1
 
 
 def _link(page: int, audit: int, paused_only: bool) -> str:
@@ -155,8 +146,8 @@ async def _deliveries_chart(ctx: WebContext) -> dict[str, Any]:
 @routes.get("/")
 async def overview(request: web.Request) -> web.Response:
     ctx = context(request)
-    page = _page(request.query.get("page"))
-    audit = _page(request.query.get("audit"))
+    page = page_number(request.query.get("page"))
+    audit = page_number(request.query.get("audit"))
     paused_only = request.query.get("paused") == "1"
     workspaces, totals = await ctx.db(ctx.store.workspace_counts, WORKSPACES_SHOWN)
     total, paused_total = totals.subscriptions, totals.paused

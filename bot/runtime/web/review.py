@@ -34,6 +34,7 @@ from bot.runtime.suggestion_commands import TEXT_FIELD_MAX
 from bot.runtime.web.actions import done, reply_text, run_command, run_reply
 from bot.runtime.web.context import WebContext, context
 from bot.runtime.web.forms import read_form
+from bot.runtime.web.params import row_id
 from bot.runtime.web.render import render
 
 __all__ = ["ASKED_SHOWN", "DECIDED_SHOWN", "PENDING_SHOWN", "REQUEST_DAYS", "routes"]
@@ -46,9 +47,6 @@ PENDING_SHOWN = 100  # pending suggestions listed; past these, "and N more"
 DECIDED_SHOWN = 20  # decisions listed, newest first
 ASKED_SHOWN = 50  # things asked for, most members first
 REQUEST_DAYS = 30  # how far back the requests list looks (as `/k8stip requests`)
-# Suggestion ids are a 32-bit INTEGER column: a larger number is no suggestion, and
-# PostgreSQL would refuse to compare it (integer out of range) with a 500.
-MAX_ID = 2**31 - 1
 TOPICS_FIELD_MAX = 200  # as chat's edit form
 ACTIONS = ("approve", "reject", "edit")
 HOME = "/review"
@@ -126,18 +124,8 @@ def _asked(a: AskedFor, tz: str) -> AskedRow:
     )
 
 
-def _id_of(request: web.Request) -> int | None:
-    """The address's suggestion id: ASCII digits of a 32-bit id, else None (`str.isdigit`
-    also takes '²' and Arabic-Indic digits)."""
-    text = request.match_info.get("id", "")
-    if not text or len(text) > len(str(MAX_ID)) or not text.isascii() or not text.isdigit():
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
-
-
 async def _suggestion(request: web.Request) -> Suggestion | None:
-    sid = _id_of(request)
+    sid = row_id(request.match_info.get("id"))
     if sid is None:
         return None
     ctx = context(request)

@@ -27,6 +27,7 @@ from bot.runtime.learning_commands import short
 from bot.runtime.schedule_words import local_when
 from bot.runtime.store.tip_reads import TipChannelLine, TipCounts
 from bot.runtime.web.context import context
+from bot.runtime.web.params import page_number
 from bot.runtime.web.render import render
 
 __all__ = ["MAX_QUERY_CHARS", "PAGE_SIZE", "SEARCH_LIMIT", "routes"]
@@ -34,7 +35,6 @@ __all__ = ["MAX_QUERY_CHARS", "PAGE_SIZE", "SEARCH_LIMIT", "routes"]
 routes = web.RouteTableDef()
 
 PAGE_SIZE = 50  # tips per page
-MAX_PAGE = 100_000  # past this, `?page=` is nonsense: the first page is shown
 # A search lists at most this many ranked tips (`k8stip search --limit 200`); the topic and
 # source filters keep those of the 200 that match.
 SEARCH_LIMIT = 200
@@ -78,13 +78,6 @@ class Filters:
         return "/tips" + (f"?{urlencode(kept)}" if kept else "")
 
 
-def _number(text: str | None, limit: int) -> int | None:
-    """A positive decimal number of at most `limit` digits, else None (ASCII digits only)."""
-    if not text or len(text) > limit or not text.isascii() or not text.isdigit():
-        return None
-    return int(text)
-
-
 def tip_link(tip_id: str) -> str:
     return f"/tips/{quote(tip_id, safe='')}"
 
@@ -103,8 +96,7 @@ def _filters(query: Any, corpus: Corpus) -> Filters:
     if source and source not in corpus.sources:
         notes.append("No source has that id: all sources are shown. Pick one from the list.")
         source = ""
-    page = _number(query.get("page"), len(str(MAX_PAGE))) or 1
-    page = page if page <= MAX_PAGE else 1
+    page = page_number(query.get("page"))
     return Filters(q=q, topic=topic, source=source, page=page, notes=notes)
 
 
