@@ -35,7 +35,7 @@ from bot.runtime.store import (
 )
 from bot.runtime.web.auth import PasswordHash
 from bot.runtime.web.context import WebContext
-from bot.runtime.web.server import WebServer
+from bot.runtime.web.server import WebServer, engine_reader
 from tests.core_support import TIPS_DIR
 from tests.fakes.clock import FakeClock
 from tests.fakes.databases import fresh_store
@@ -155,12 +155,9 @@ def serve_world(folder: Path) -> Iterator[World]:
         clock = FakeClock(NOW)
         router = Router(engine, store, config, clock, random.Random(7))
 
-        async def current() -> Engine:
-            return engine
-
         ctx = WebContext(
             store=store,
-            engine=current,
+            engine=engine_reader(engine),
             handle=router.handle,
             settings=config.web,
             clock=clock.now,

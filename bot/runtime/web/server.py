@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from bot.runtime.router import Router
     from bot.runtime.store import Store
 
-__all__ = ["MAX_BODY_BYTES", "MAX_LINE_BYTES", "WebServer", "build_app", "start_web_console"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_LINE_BYTES",
+    "WebServer",
+    "build_app",
+    "engine_reader",
+    "start_web_console",
+]
 
 # The request line's limit: the Tips page searches by GET, and a pasted 10,000-character
 # question must reach the page (which cuts it) rather than aiohttp's bare 400 at 8190 bytes.
@@ -97,6 +104,22 @@ class WebServer:
             self._runner = None
 
 
+def engine_reader(live: object) -> Callable[[], Awaitable[Engine]]:
+    """`WebContext.engine` for the engine the router answers with: a `CommunityEngine` is
+    refreshed first (tips approved on any replica show at once), a plain `Engine` is itself."""
+    from bot.core.engine import Engine
+    from bot.runtime.community import CommunityEngine
+
+    async def current() -> Engine:
+        if isinstance(live, CommunityEngine):
+            await live.refresh()
+            return live.current
+        assert isinstance(live, Engine)
+        return live
+
+    return current
+
+
 async def start_web_console(
     config: Config,
     secrets: Secrets,
@@ -108,21 +131,10 @@ async def start_web_console(
     """The console of `k8stip run`, serving on `sock` (bound at start-up, before the store
     opened). `bot.startup.check_web` has made sure the password is set."""
     from bot.config import WEB_PASSWORD
-    from bot.core.engine import Engine
-    from bot.runtime.community import CommunityEngine
-
-    live = router.ctx.engine
-
-    async def engine() -> Engine:
-        if isinstance(live, CommunityEngine):
-            await live.refresh()  # tips approved on any replica show at once
-            return live.current
-        assert isinstance(live, Engine)
-        return live
 
     ctx = WebContext(
         store=store,
-        engine=engine,
+        engine=engine_reader(router.ctx.engine),
         handle=router.handle,
         settings=config.web,
         clock=lambda: datetime.now(UTC),

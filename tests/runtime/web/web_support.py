@@ -20,7 +20,7 @@ from bot.runtime.router import Router
 from bot.runtime.store import Store
 from bot.runtime.web.auth import PasswordHash, SignInThrottle
 from bot.runtime.web.context import WebContext
-from bot.runtime.web.server import MAX_LINE_BYTES, build_app
+from bot.runtime.web.server import MAX_LINE_BYTES, build_app, engine_reader
 from tests.fakes.clock import FakeClock
 
 PASSWORD = "correct horse battery staple"
@@ -90,16 +90,10 @@ async def open_console(
     router = Router(live, store, config, clock, random.Random(7))
     health = {"console": True, "slack": True, "discord": False}
 
-    async def current() -> Engine:
-        if isinstance(live, CommunityEngine):
-            await live.refresh()
-            return live.current
-        return live
-
     throttle = SignInThrottle()
     ctx = WebContext(
         store=store,
-        engine=current,
+        engine=engine_reader(live),
         handle=router.handle,
         settings=config.web,
         clock=clock.now,
