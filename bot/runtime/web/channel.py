@@ -31,7 +31,7 @@ from bot.runtime.web.actions import done, run_command
 from bot.runtime.web.charts import Series, stacked_bars
 from bot.runtime.web.context import WebContext, context
 from bot.runtime.web.forms import read_form
-from bot.runtime.web.params import page_number, row_id
+from bot.runtime.web.params import MAX_TIP_ID, page_number, row_id
 from bot.runtime.web.render import render
 
 __all__ = ["PAGE_SIZE", "routes"]
@@ -40,7 +40,6 @@ routes = web.RouteTableDef()
 
 PAGE_SIZE = 25  # history rows per page
 RECENT_DAYS = 30  # the non-sent deliveries listed and the days the chart covers
-MAX_TIP_ID = 128  # the votes/restorations column size
 RETIRED_SHOWN = 200
 # The commands a button may run: its path's last word -> the `/k8stip` command.
 COMMANDS = {"pause": "pause", "resume": "resume", "skip": "skip"}

@@ -4,12 +4,13 @@ Arabic-Indic digits, which `int` would then read or refuse)."""
 
 from __future__ import annotations
 
-__all__ = ["MAX_ID", "MAX_PAGE", "page_number", "row_id"]
+__all__ = ["MAX_ID", "MAX_PAGE", "MAX_TIP_ID", "page_number", "row_id"]
 
 MAX_PAGE = 100_000  # past this, a page number is nonsense: the first page is shown
 # Row ids are 32-bit INTEGER columns: a larger number is no row, and PostgreSQL would refuse
 # to compare it (integer out of range) with a 500.
 MAX_ID = 2**31 - 1
+MAX_TIP_ID = 128  # the size of the tip_id columns (ledger, votes, restorations)
 
 
 def _whole_number(text: str | None, limit: int) -> int | None:

@@ -27,7 +27,7 @@ from bot.runtime.learning_commands import short
 from bot.runtime.schedule_words import local_when
 from bot.runtime.store.tip_reads import TipChannelLine, TipCounts
 from bot.runtime.web.context import context
-from bot.runtime.web.params import page_number
+from bot.runtime.web.params import MAX_TIP_ID, page_number
 from bot.runtime.web.render import render
 
 __all__ = ["MAX_QUERY_CHARS", "PAGE_SIZE", "SEARCH_LIMIT", "routes"]
@@ -41,7 +41,6 @@ SEARCH_LIMIT = 200
 # A longer search is cut to this: no question needs more, and a 10,000-character one would
 # only cost the engine time.
 MAX_QUERY_CHARS = 500
-MAX_TIP_ID = 128  # the tip_id column size
 CHANNELS_SHOWN = 500  # per-channel lines on a tip's page
 TEXT_CHARS = 160  # a tip's text in a list row
 
