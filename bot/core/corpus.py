@@ -63,6 +63,9 @@ class Tip(NamedTuple):
     note: str = ""  # the reader's own note on the passage, shown under it on cards
     location: str = ""  # where in the source: "page 12", "Location 170-172"
     highlighted_at: str = ""  # ISO 8601, when the reader marked it
+    # Words people use for what the tip answers that its text doesn't say ("passwords" for a
+    # tip on secrets). Search reads them (postings.py); cards never show them.
+    search_words: tuple[str, ...] = ()
 
     @property
     def chapter(self) -> str:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # Below this total size the files' contents are part of the key (above it, hashing them would
 # cost what the cache saves: size and modification time have to do).
 CONTENT_KEY_MAX_BYTES = 2 * 1024 * 1024
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: Tip.search_words
 
 
 def cache_dir() -> Path:

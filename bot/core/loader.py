@@ -46,8 +46,11 @@ TIP_KEYS = (
     "note",
     "location",
     "highlighted_at",
+    "search_words",
 )
 _TIP_KEY_SET = frozenset(TIP_KEYS)
+MAX_SEARCH_WORDS = 100  # per tip
+MAX_SEARCH_PHRASE = 60  # characters
 _NO_HIGHLIGHT = ("", "", "")
 _SPACE_RE = re.compile(r"\s")  # str.isspace, for any character
 SOURCE_KEYS = ("id", "title", "authors", "kind", "note", "url", "language")
@@ -310,6 +313,42 @@ def _highlight_fields(item: dict[str, Any], where: Path_, fp: _FileProblems) -> 
     return note.strip(), str(location).strip(), stamp
 
 
+def _search_words(item: dict[str, Any], where: Path_, fp: _FileProblems) -> tuple[str, ...]:
+    """A tip's `search_words`: a list of short phrases. Anything else is a problem, and the
+    tip keeps its place with none (they only help search; the tip itself is fine)."""
+    raw = item.get("search_words")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        fp.add(
+            (*where, "search_words"),
+            "`search_words` is a list of words or short phrases, e.g. [passwords, api keys]",
+        )
+        return ()
+    kept: list[str] = []
+    for entry in raw[:MAX_SEARCH_WORDS]:
+        if isinstance(entry, bool) or not isinstance(entry, (str, int, float)):
+            fp.add((*where, "search_words"), f"{str(entry)[:40]!r} is not a word or phrase")
+            continue
+        phrase = " ".join(str(entry).split())
+        if len(phrase) > MAX_SEARCH_PHRASE:
+            fp.add(
+                (*where, "search_words"),
+                f"{phrase[:40]!r}… is over {MAX_SEARCH_PHRASE} characters; "
+                "write a few words, not a sentence",
+            )
+            continue
+        if phrase:
+            kept.append(phrase)
+    if len(raw) > MAX_SEARCH_WORDS:
+        fp.add(
+            (*where, "search_words"),
+            f"{len(raw)} search words; the first {MAX_SEARCH_WORDS} are used",
+            "warning",
+        )
+    return tuple(kept)
+
+
 def text_too_long(body: str) -> str | None:
     """What `k8stip validate` says of a tip text too long for a chat message, or None."""
     if len(body) <= SLACK_SECTION_LIMIT:
@@ -497,6 +536,7 @@ def _load_tip_file(
             note, location, highlighted_at = _highlight_fields(item, where, fp)
         else:
             note, location, highlighted_at = _NO_HIGHLIGHT
+        search_words = _search_words(item, where, fp) if "search_words" in item else ()
         if bad:
             continue
         # Positional, in Tip's field order: a third faster than keywords at 100,000 tips.
@@ -516,6 +556,7 @@ def _load_tip_file(
                     note,
                     location,
                     highlighted_at,
+                    search_words,
                 )
             )
         )

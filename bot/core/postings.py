@@ -27,6 +27,8 @@ from bot.core.corpus import Tip
 from bot.core.textnorm import STOPWORDS, foreign_terms, plain_stems, raw_words, terms_of
 
 NUMPY_FROM_TIPS = 20_000
+SEARCH_WORD_TF = 0.5  # a tip's search word counts as half an occurrence in its text
+SEARCH_WORD_SHARE = 0.4  # how much a word only search words hold counts as understood
 NO_NUMPY_WARNING = (
     "%d tips indexed and ranked without numpy, more slowly: "
     "pip install 'k8stip[fast]' (or numpy) to speed up corpora of %d tips or more"
@@ -49,11 +51,46 @@ def warn_without_numpy(tips: int) -> None:
 
 def postings_of(tips: Sequence[Tip], languages: Sequence[str]) -> Postings:
     """The postings of `tips`; `languages[i]` is tip i's language key ('' for English)."""
-    if len(tips) < NUMPY_FROM_TIPS:
-        return postings_by_loop(tips, languages)
-    if not numpy_installed():
-        return postings_by_loop(tips, languages)
-    return postings_by_numpy(tips, languages)
+    if len(tips) < NUMPY_FROM_TIPS or not numpy_installed():
+        found = postings_by_loop(tips, languages)
+    else:
+        found = postings_by_numpy(tips, languages)
+    return with_search_words(found, tips, languages)
+
+
+def with_search_words(found: Postings, tips: Sequence[Tip], languages: Sequence[str]) -> Postings:
+    """`found` with each tip's `search_words` added: every distinct term of them counts
+    SEARCH_WORD_TF for the tip (however often the phrases repeat it), on top of its own text's
+    count. The tip's length stays its text's, so a tip with many search words is not ranked
+    lower for the words it does say. Their words join the vocabulary (typo correction)."""
+    extra: dict[str, dict[int, float]] = {}
+    extra_vocab: dict[str, None] = {}
+    for i, tip in enumerate(tips):
+        if not tip.search_words:
+            continue
+        tokens = [w for phrase in tip.search_words for w in raw_words(phrase)]
+        extra_vocab.update(dict.fromkeys(tokens))
+        for t in set(_terms(tokens, languages[i])):
+            extra.setdefault(t, {})[i] = SEARCH_WORD_TF
+    if not extra:
+        return found
+    doc_len, post_docs, post_tfs, spans, vocab = found
+    docs, tfs = array("i"), array("f")
+    merged: dict[str, tuple[int, int]] = {}
+    for t in chain(spans, (t for t in extra if t not in spans)):
+        counts: dict[int, float] = {}
+        if t in spans:
+            a, b = spans[t]
+            counts = dict(zip(post_docs[a:b], post_tfs[a:b], strict=True))
+        for d, w in extra.get(t, {}).items():
+            counts[d] = counts.get(d, 0.0) + w
+        start = len(docs)
+        for d in sorted(counts):
+            docs.append(d)
+            tfs.append(counts[d])
+        merged[t] = (start, len(docs))
+    known = dict.fromkeys(vocab)
+    return doc_len, docs, tfs, merged, vocab + [w for w in extra_vocab if w not in known]
 
 
 def _terms(tokens: list[str], language: str) -> list[str]:
@@ -190,3 +227,13 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
     post_docs = array("i", (pairs % max(n, 1)).astype(np.int32).tobytes())
     post_tfs = array("f", counts.astype(np.float32).tobytes())
     return doc_len, post_docs, post_tfs, postings, list(vocab)
+
+
+def search_only_terms(
+    tips: Sequence[Tip], tfs: array[float], spans: dict[str, tuple[int, int]]
+) -> frozenset[str]:
+    """The terms no tip's text says, only its `search_words` (each of their counts is
+    SEARCH_WORD_TF, under a text's 1): search counts them as half understood."""
+    if not any(t.search_words for t in tips):
+        return frozenset()
+    return frozenset(t for t, (a, b) in spans.items() if max(tfs[a:b], default=0.0) < 1.0)

@@ -32,7 +32,13 @@ from bot.core.concepts import Concepts, concept_word, unknown_weight
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.everyday import EVERYDAY, EVERYDAY_WEIGHT
 from bot.core.passing import drop_passing_names, name_topics
-from bot.core.postings import numpy_installed, postings_of, warn_without_numpy
+from bot.core.postings import (
+    SEARCH_WORD_SHARE,
+    numpy_installed,
+    postings_of,
+    search_only_terms,
+    warn_without_numpy,
+)
 from bot.core.synonyms import expansions_of, synonym_idf
 from bot.core.textnorm import (
     STOPWORDS,
@@ -121,6 +127,7 @@ class SearchIndex:
             self.tips, tip_languages
         )
         self.languages = sorted(set(tip_languages) - {""})  # besides English
+        self.search_only = search_only_terms(self.tips, self.post_tfs, self.postings)
         self.avgdl = (sum(self.doc_len) / n) if n else 1.0
         self.idf = {
             t: math.log(1 + (n - (b - a) + 0.5) / ((b - a) + 0.5))
@@ -170,7 +177,7 @@ class SearchIndex:
         """Tip words that stand in for the topic's name: its first keyword's, keeping only the
         words of its names when there are some ("in a certain namespace" -> "namespace", not
         "certain")."""
-        stems = [s for k in topic.keywords[:1] for s in phrase_key(k) if s in self.postings]
+        stems = [s for k in topic.keywords[:1] for s in phrase_key(k) if self.said(s)]
         names = {s for p in (topic.id, topic.title, *topic.aliases) for s in phrase_key(p)}
         return [s for s in stems if s in names] or stems
 
@@ -182,6 +189,10 @@ class SearchIndex:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._vector = _vector_scorer(self)
+
+    def said(self, term: str) -> bool:
+        """Whether some tip's text holds `term` (not only its search words)."""
+        return term in self.postings and term not in self.search_only
 
     # -- reading a request -------------------------------------------------------------
 
@@ -249,11 +260,11 @@ class SearchIndex:
                     name_topics(u, self.aliases[key], range(i, i + n), named_at)
                     named = parts_named(self, key, raw[i : i + n])
                     u.subtopics.extend(named)
-                    if not any(st in self.postings for st in key):
+                    if not any(self.said(st) for st in key):
                         # "passwords" names the topic but no tip says it: rank by the
                         # words the topic's tips do use ("secret"), or the part's ("sa":
                         # "service account").
-                        said = [s for part, _ in named for s in part if s in self.postings]
+                        said = [s for part, _ in named for s in part if self.said(s)]
                         for topic in self.aliases[key][:1]:
                             u.topic_terms.extend(said or self.topic_stems.get(topic, ()))
                     for j in range(i, i + n):
@@ -284,7 +295,8 @@ class SearchIndex:
                 known_w, total_w = known_w + self.max_idf, total_w + self.max_idf
             elif known:
                 w_ = max(self.idf[t] for t in known)
-                known_w += w_
+                in_text = not self.search_only.issuperset(known)
+                known_w += w_ if in_text else SEARCH_WORD_SHARE * w_
                 total_w += w_
             else:
                 u.unknown.append(r)  # its expansions, if any, stand in for it (`query_terms`)
@@ -299,7 +311,9 @@ class SearchIndex:
 
     # -- ranking ----------------------------------------------------------------------
 
-    def _bm25(self, weighted_terms: dict[str, float]) -> dict[int, float]:
+    def _bm25(self, weighted_terms: dict[str, float], words: bool = True) -> dict[int, float]:
+        """BM25 over the tips' text and, unless `words` is False (a topic request), their
+        search words: those count SEARCH_WORD_TF, a fraction, and `int` drops it."""
         scores: dict[int, float] = defaultdict(float)
         for t, qw in weighted_terms.items():
             span = self.postings.get(t)
@@ -308,6 +322,8 @@ class SearchIndex:
             idf = self.idf[t] * qw
             a, b = span
             for doc, tf in zip(self.post_docs[a:b], self.post_tfs[a:b], strict=True):
+                if not words and not (tf := int(tf)):
+                    continue
                 norm = BM25_K1 * (1 - BM25_B + BM25_B * self.doc_len[doc] / self.avgdl)
                 scores[doc] += idf * tf * (BM25_K1 + 1) / (tf + norm)
         return scores
@@ -330,7 +346,7 @@ class SearchIndex:
         """Tips ranked by BM25 over `weighted` plus how central the request's topics are."""
         if self._vector is not None:
             return self._vector.search(u, weighted, limit)
-        text_scores = self._bm25(weighted)
+        text_scores = self._bm25(weighted, words=not u.topic_only)
         top_text = max(text_scores.values(), default=0.0) or 1.0
         topic_scores: dict[int, float] = defaultdict(float)
         for topic, factor in topic_factors(u).items():
@@ -465,8 +481,18 @@ def split_joined(index: SearchIndex, word: str, loose: bool = False) -> tuple[st
 def parts_named(index: SearchIndex, key: tuple[str, ...], raw: list[str]) -> list[Part]:
     """The part of its topic alias `key` names, if it names one ("role binding" of rbac)."""
     head = index.corpus.topics[index.aliases[key][0]]
-    part = named_part(key, raw, head, partial(narrows, index), index.postings)
+    part = named_part(key, raw, head, partial(narrows, index), _Said(index))
     return [part] if part is not None else []
+
+
+class _Said:
+    """The terms some tip's text holds, as a container (`SearchIndex.said`)."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.said = index.said
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.said(term)
 
 
 def narrows(index: SearchIndex, s: str, topic: str) -> bool:
@@ -558,6 +584,8 @@ class _VectorScorer:
             if not span:
                 continue
             docs, tf = self.docs[span[0] : span[1]], self.tfs[span[0] : span[1]]
+            if u.topic_only:  # a topic request reads the text alone (SearchIndex._bm25)
+                docs, tf = docs[tf >= 1], np.floor(tf[tf >= 1])
             text[docs] += ix.idf[t] * qw * tf * (BM25_K1 + 1) / (tf + self.norm[docs])
         text_weight, topic_weight = mix_weights(u)
         top = float(text.max()) if n else 0.0

@@ -145,6 +145,8 @@ def test_the_book_answers_a_generic_access_question_with_no_azure_tip_first() ->
     assert first.topics[0] == "rbac" and not {"azure", "aks"} & set(first.topics)
     flat = load_corpus([ROOT / "tips"])
     flat.topics = {k: dataclasses.replace(t, platform=False) for k, t in flat.topics.items()}
+    # the text alone decides here: the search words of a generic RBAC tip say "read only"
+    flat.tips = [t._replace(search_words=()) for t in flat.tips]
     assert Engine(flat).search(question).hits[0].tip.id == "hka-c10-17676a"
 
 
