@@ -9,7 +9,7 @@ word: "helmchart") are recognised, and so are topics a question describes in pla
 Tips are then ranked by BM25 over their text plus how central each recognised topic is to
 them (a tip's first topic is its subject). A topic request that names a part of its topic
 ("role binding" of RBAC, "hpa" of scaling) ranks the topic's tips whose text says that part
-first, and draws only among them (`best_matches`). A request whose words mostly appear nowhere
+first, and draws only among them (`topic_pool`). A request whose words mostly appear nowhere
 in the corpus gets no results, not noise; a concept's words count as understood, and everyday
 words around it ("app", "keep") count half against it.
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -43,11 +42,10 @@ from bot.core.textnorm import (
     stem,
     words,
 )
+from bot.core.topic_names import alias_table
 from bot.core.topic_parts import (
     COMMON_SHARE,
-    FOCUS_WEIGHT,
     Part,
-    focus_of,
     name_stems,
     named_part,
 )
@@ -75,6 +73,7 @@ class Hit:
     tip: Tip
     score: float
     focus: float = 0.0  # how much the tip's text says the part of a topic a request names
+    said: float = 0.0  # how often and densely it says it, 1.0 for the tip saying it most
 
 
 @dataclass
@@ -134,24 +133,7 @@ class SearchIndex:
                 self.topic_postings[topic_id].append((i, w))
         self._vector: _VectorScorer | None = _vector_scorer(self)
         # Alias phrases (as stem tuples) -> topic ids; the topic id and title count as aliases.
-        self.aliases: dict[tuple[str, ...], list[str]] = defaultdict(list)
-        alias_words: set[str] = set()
-        for topic in corpus.topics.values():
-            names = (topic.id, topic.id.replace("-", " "), topic.title)
-            for phrase in (*names, *topic.aliases):
-                parts = [p for w in words(normalize(phrase)) for p in w.replace("-", " ").split()]
-                # A name of several words is also typed as one: "helm chart" as "helmchart".
-                joined = "".join(parts) if len(parts) > 1 else ""
-                for key in (phrase_key(phrase), (stem(joined),) if joined else ()):
-                    if key and topic.id not in self.aliases[key]:
-                        # A topic's own name beats another topic's alias: "containers" is the
-                        # containers topic even though pods lists it as an alias.
-                        self.aliases[key].insert(
-                            0 if phrase in names else len(self.aliases[key]), topic.id
-                        )
-                alias_words.update(words(normalize(phrase)))
-                if joined.isalnum():
-                    alias_words.add(joined)
+        self.aliases, alias_words = alias_table(corpus)
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.alias_word_set = frozenset(alias_words)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
@@ -324,7 +306,11 @@ class SearchIndex:
             return rerank(self, hits, u, limit), u
         wanted = max(limit, FOCUS_CANDIDATES) if focused else limit
         hits = self.rank(u, query_terms(self, u), wanted)
-        return (refocus(self, hits, u, limit) if focused else hits), u
+        if not focused:
+            return hits, u
+        from bot.core.topic_pool import refocus
+
+        return refocus(self, hits, u, limit), u
 
     def rank(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
         """Tips ranked by BM25 over `weighted` plus how central the request's topics are."""
@@ -476,30 +462,6 @@ def narrows(index: SearchIndex, s: str, topic: str) -> bool:
     return s not in index.name_stems.get(topic, set()) and not common
 
 
-def refocus(index: SearchIndex, hits: list[Hit], u: Understanding, limit: int) -> list[Hit]:
-    """Hits of a topic request naming part of its topic, reranked: a tip's topic weight
-    counts 1 + FOCUS_WEIGHT * focus times, so a tip about the topic that says the part
-    comes before one that only says it in passing or only carries the topic. A tip the
-    importer left without topics that says the whole part ("Taints repel, tolerations
-    permit" for `taints`) counts as if the topic were its first."""
-    factors = topic_factors(u)
-    untagged = max(factors.values(), default=0.0) * TOPIC_POSITION_WEIGHT[0] * (1 + FOCUS_WEIGHT)
-    scored: list[Hit] = []
-    for h in hits:
-        weight = sum(
-            f * TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
-            for pos, t in enumerate(h.tip.topics)
-            if (f := factors.get(t))
-        )
-        focus = 0.0
-        if weight or not h.tip.topics:
-            focus = focus_of(h.tip.text, u.subtopics, index.idf, index.max_idf)
-        if not h.tip.topics:
-            weight, focus = (untagged, focus) if focus >= 1.0 else (0.0, 0.0)
-        scored.append(Hit(h.tip, round(h.score + FOCUS_WEIGHT * focus * weight, 4), focus))
-    return sorted(scored, key=lambda h: -h.score)[: max(limit, 0)]
-
-
 def mix_weights(u: Understanding) -> tuple[float, float]:
     """How text match and topic match combine: a topic request is mostly about the topic."""
     return (0.25, 1.0) if u.topic_only else (1.0, 0.5)
@@ -577,23 +539,3 @@ class _VectorScorer:
         idx = np.argpartition(-combined, k - 1)[:k]
         order = sorted(idx.tolist(), key=lambda d: (-float(combined[d]), d))
         return [Hit(ix.tips[d], round(float(combined[d]), 4)) for d in order]
-
-
-def best_matches(
-    hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8, subjects: Collection[str] = ()
-) -> list[Hit]:
-    """The hits close to the top score: the pool a random tip is drawn from.
-
-    When the best hit of a topic request says the part of the topic the request names
-    ("role binding"), only the hits that say it are drawn from: a tip that merely mentions
-    roles is not drawn for "role binding", nor a KEDA tip for "hpa". Of those, the tips whose
-    subject (first topic) is one of `subjects`, the topics requested, when there are some: a
-    tip about Istio that points to the mTLS docs is not drawn for "mutual tls".
-    """
-    if not hits:
-        return []
-    pool = [h for h in hits if h.focus >= 1.0] if hits[0].focus >= 1.0 else list(hits)
-    if subjects:
-        pool = [h for h in pool if h.tip.topics and h.tip.topics[0] in subjects] or pool
-    floor = pool[0].score * ratio
-    return [h for h in pool if h.score >= floor][:cap]
