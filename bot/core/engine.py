@@ -17,9 +17,8 @@ from typing import Any, Protocol
 from bot.core import engine_cache
 from bot.core.corpus import NOTE_LIMIT, Corpus, Tip
 from bot.core.replies import NOTE_LABEL, TipCard
-from bot.core.search import VECTOR_THRESHOLD, Hit, SearchIndex, Understanding
+from bot.core.search import VECTOR_THRESHOLD, Hit, SearchIndex, Understanding, best_matches
 from bot.core.textnorm import normalize, phrase_key
-from bot.core.topic_pool import best_matches
 
 FALLBACK_SUGGESTIONS = ("pods", "secrets", "rbac", "probes", "helm")
 

@@ -9,9 +9,10 @@ word: "helmchart") are recognised, and so are topics a question describes in pla
 Tips are then ranked by BM25 over their text plus how central each recognised topic is to
 them (a tip's first topic is its subject). A topic request that names a part of its topic
 ("role binding" of RBAC, "hpa" of scaling) ranks the topic's tips whose text says that part
-first, and draws only among them (`topic_pool`). A request whose words mostly appear nowhere
-in the corpus gets no results, not noise; a concept's words count as understood, and everyday
-words around it ("app", "keep") count half against it.
+first, and draws only among those saying it nearly as much as the best (`topic_pool`,
+`best_matches`). A request whose words mostly appear nowhere in the corpus gets no results,
+not noise; a concept's words count as understood, and everyday words around it ("app",
+"keep") count half against it.
 
 Tips of a source in another language (`language: de`) are indexed with that language's stems,
 tagged with it (`de:geheimnis`), or word for word where PyStemmer has no stemmer; a request's
@@ -24,6 +25,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -42,7 +44,6 @@ from bot.core.textnorm import (
     stem,
     words,
 )
-from bot.core.topic_names import alias_table
 from bot.core.topic_parts import (
     COMMON_SHARE,
     Part,
@@ -66,6 +67,10 @@ CONCEPT_IDIOM_WEIGHT = 0.5
 RERANK_POOL = 30  # of a question's best tips, how many `answer_rank` looks at again
 FOCUS_CANDIDATES = 50  # of a topic's best tips, how many are read for the part a request names
 VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
+# Of the tips saying the part a topic request names, those saying it at least this share as
+# much (BM25 over the part's words: how often, in how short a text) as the one saying it most
+# are drawn from (`best_matches`, `topic_pool`).
+PART_RATIO = 0.7
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,8 @@ class SearchIndex:
                 self.topic_postings[topic_id].append((i, w))
         self._vector: _VectorScorer | None = _vector_scorer(self)
         # Alias phrases (as stem tuples) -> topic ids; the topic id and title count as aliases.
+        from bot.core.topic_names import alias_table  # not imported when the index is cached
+
         self.aliases, alias_words = alias_table(corpus)
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.alias_word_set = frozenset(alias_words)
@@ -539,3 +546,29 @@ class _VectorScorer:
         idx = np.argpartition(-combined, k - 1)[:k]
         order = sorted(idx.tolist(), key=lambda d: (-float(combined[d]), d))
         return [Hit(ix.tips[d], round(float(combined[d]), 4)) for d in order]
+
+
+def best_matches(
+    hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8, subjects: Collection[str] = ()
+) -> list[Hit]:
+    """The hits close to the top score: the pool a random tip is drawn from.
+
+    When the best hit of a topic request says the part of the topic the request names
+    ("role binding"), only the hits that say it are drawn from: a tip that merely mentions
+    roles is not drawn for "role binding", nor a KEDA tip for "hpa". Of those, the tips whose
+    subject (first topic) is one of `subjects`, the topics requested, when there are some: a
+    tip about Istio that points to the mTLS docs is not drawn for "mutual tls". Of those, the
+    ones saying the part nearly as much as the one saying it most (`PART_RATIO`): "roles"
+    does not draw the tip mentioning roles once in passing.
+    """
+    if not hits:
+        return []
+    focused = hits[0].focus >= 1.0
+    pool = [h for h in hits if h.focus >= 1.0] if focused else list(hits)
+    if subjects:
+        pool = [h for h in pool if h.tip.topics and h.tip.topics[0] in subjects] or pool
+    if focused:
+        most = max(h.said for h in pool)
+        pool = [h for h in pool if h.said >= PART_RATIO * most]
+    floor = pool[0].score * ratio
+    return [h for h in pool if h.score >= floor][:cap]

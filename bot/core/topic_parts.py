@@ -4,7 +4,7 @@
 part of the topic. A tip saying that part ("A RoleBinding links a subject to a role") is
 about the request; one that only mentions roles, or only carries the topic, is not. The
 search index reranks a topic request's hits by `focus_of` and draws only among those
-saying the part (`topic_pool.best_matches`).
+saying the part (`search.best_matches`).
 """
 
 from __future__ import annotations

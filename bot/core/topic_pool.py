@@ -3,16 +3,17 @@
 A topic request's score is mostly the topic's weight in a tip, and every tip whose subject
 is the topic carries the same weight: a pool cut at a share of the top score keeps them all.
 So a request naming a part of its topic ("roles" of RBAC, "hpa" of scaling) is reranked
-(`refocus`) and then drawn from the tips saying the part (`topic_parts.focus_of`) nearly as
-much as the tip saying it most (`PART_RATIO` of its BM25 over the part's words): "A role
-contains a set of permissions… The role also contains…" and the RoleBinding tip are drawn
-for "roles", not the tip that says once, in passing, that RBAC limits access "to roles that
-really need it". A whole topic ("secrets") is drawn among its best tips by score, as before.
+(`refocus`), and each hit carries how much it says the part (`Hit.said`: BM25 over the part's
+words, 1.0 for the tip saying it most). `search.best_matches` then draws among the tips saying
+the part (`topic_parts.focus_of`) at least `search.PART_RATIO` as much as that one: "A role
+contains a set of permissions… The role also contains…" and the RoleBinding tip are drawn for
+"roles", not the tip that says once, in passing, that RBAC limits access "to roles that really
+need it". A whole topic ("secrets") is drawn among its best tips by score, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -21,10 +22,6 @@ from bot.core.topic_parts import FOCUS_WEIGHT, Part, focus_of
 
 if TYPE_CHECKING:
     from bot.core.search import Hit, SearchIndex, Understanding
-
-# Of the tips saying the part a request names, those saying it at least this share as much
-# (BM25 over the part's words: how often, in how short a text) as the one saying it most.
-PART_RATIO = 0.7
 
 
 def part_terms(parts: Sequence[Part]) -> dict[str, float]:
@@ -71,29 +68,3 @@ def refocus(index: SearchIndex, hits: list[Hit], u: Understanding, limit: int) -
     most = max(saying, default=0.0) or 1.0
     scored = [replace(h, said=round(h.said / most, 4)) for h in scored]
     return sorted(scored, key=lambda h: -h.score)[: max(limit, 0)]
-
-
-def best_matches(
-    hits: Sequence[Hit], ratio: float = 0.85, cap: int = 8, subjects: Collection[str] = ()
-) -> list[Hit]:
-    """The hits close to the top score: the pool a random tip is drawn from.
-
-    When the best hit of a topic request says the part of the topic the request names
-    ("role binding"), only the hits that say it are drawn from: a tip that merely mentions
-    roles is not drawn for "role binding", nor a KEDA tip for "hpa". Of those, the tips whose
-    subject (first topic) is one of `subjects`, the topics requested, when there are some: a
-    tip about Istio that points to the mTLS docs is not drawn for "mutual tls". Of those, the
-    ones saying the part nearly as much as the one saying it most (`PART_RATIO`): "roles"
-    does not draw the tip mentioning roles once in passing.
-    """
-    if not hits:
-        return []
-    focused = hits[0].focus >= 1.0
-    pool = [h for h in hits if h.focus >= 1.0] if focused else list(hits)
-    if subjects:
-        pool = [h for h in pool if h.tip.topics and h.tip.topics[0] in subjects] or pool
-    if focused:
-        most = max(h.said for h in pool)
-        pool = [h for h in pool if h.said >= PART_RATIO * most]
-    floor = pool[0].score * ratio
-    return [h for h in pool if h.score >= floor][:cap]

@@ -7,9 +7,8 @@ import random
 from bench.relevance import JUDGED, TOPICS, evaluate, in_process
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.engine import Engine
-from bot.core.search import Hit
+from bot.core.search import PART_RATIO, Hit, best_matches
 from bot.core.textnorm import phrase_key
-from bot.core.topic_pool import PART_RATIO, best_matches
 from tests.core_support import ROOT, TOPICS_YAML, engine
 
 DRAWN_ON_TOPIC_FLOOR = 0.98
