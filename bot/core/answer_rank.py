@@ -12,7 +12,7 @@ RBAC; the answer is the tip that says what a role is. So a question's best candi
   tip that holds in any cluster. "log in to AKS with our Azure AD accounts" is not generic.
 - A question that names a part of a topic ("sa" of RBAC: a service account; "hpa" of scaling)
   ranks the tips saying that part higher, by `topic_parts.focus_of`, as a topic request does
-  (`search.refocus`): "the sa of our pipeline" is answered by the tip about service accounts,
+  (`topic_pool.refocus`): "the sa of our pipeline" is answered by the tip about service accounts,
   not by one that only says "RBAC".
 
 Topic requests ("rbac", "role binding") are not reranked here: the whole topic is asked for.

@@ -9,9 +9,10 @@ word: "helmchart") are recognised, and so are topics a question describes in pla
 Tips are then ranked by BM25 over their text plus how central each recognised topic is to
 them (a tip's first topic is its subject). A topic request that names a part of its topic
 ("role binding" of RBAC, "hpa" of scaling) ranks the topic's tips whose text says that part
-first, and draws only among them (`best_matches`). A request whose words mostly appear nowhere
-in the corpus gets no results, not noise; a concept's words count as understood, and everyday
-words around it ("app", "keep") count half against it.
+first, and draws only among those saying it nearly as much as the best (`topic_pool`,
+`best_matches`). A request whose words mostly appear nowhere in the corpus gets no results,
+not noise; a concept's words count as understood, and everyday words around it ("app",
+"keep") count half against it.
 
 Tips of a source in another language (`language: de`) are indexed with that language's stems,
 tagged with it (`de:geheimnis`), or word for word where PyStemmer has no stemmer; a request's
@@ -51,9 +52,8 @@ from bot.core.textnorm import (
 )
 from bot.core.topic_parts import (
     COMMON_SHARE,
-    FOCUS_WEIGHT,
     Part,
-    focus_of,
+    Said,
     name_stems,
     named_part,
 )
@@ -74,6 +74,10 @@ CONCEPT_IDIOM_WEIGHT = 0.5
 RERANK_POOL = 30  # of a question's best tips, how many `answer_rank` looks at again
 FOCUS_CANDIDATES = 50  # of a topic's best tips, how many are read for the part a request names
 VECTOR_THRESHOLD = 20_000  # from this many tips, rank with numpy
+# Of the tips saying the part a topic request names, those saying it at least this share as
+# much (BM25 over the part's words: how often, in how short a text) as the one saying it most
+# are drawn from (`best_matches`, `topic_pool`).
+PART_RATIO = 0.7
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Hit:
     tip: Tip
     score: float
     focus: float = 0.0  # how much the tip's text says the part of a topic a request names
+    said: float = 0.0  # how often and densely it says it, 1.0 for the tip saying it most
 
 
 @dataclass
@@ -141,24 +146,9 @@ class SearchIndex:
                 self.topic_postings[topic_id].append((i, w))
         self._vector: _VectorScorer | None = _vector_scorer(self)
         # Alias phrases (as stem tuples) -> topic ids; the topic id and title count as aliases.
-        self.aliases: dict[tuple[str, ...], list[str]] = defaultdict(list)
-        alias_words: set[str] = set()
-        for topic in corpus.topics.values():
-            names = (topic.id, topic.id.replace("-", " "), topic.title)
-            for phrase in (*names, *topic.aliases):
-                parts = [p for w in words(normalize(phrase)) for p in w.replace("-", " ").split()]
-                # A name of several words is also typed as one: "helm chart" as "helmchart".
-                joined = "".join(parts) if len(parts) > 1 else ""
-                for key in (phrase_key(phrase), (stem(joined),) if joined else ()):
-                    if key and topic.id not in self.aliases[key]:
-                        # A topic's own name beats another topic's alias: "containers" is the
-                        # containers topic even though pods lists it as an alias.
-                        self.aliases[key].insert(
-                            0 if phrase in names else len(self.aliases[key]), topic.id
-                        )
-                alias_words.update(words(normalize(phrase)))
-                if joined.isalnum():
-                    alias_words.add(joined)
+        from bot.core.topic_names import alias_table  # not imported when the index is cached
+
+        self.aliases, alias_words = alias_table(corpus)
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.alias_word_set = frozenset(alias_words)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
@@ -340,7 +330,11 @@ class SearchIndex:
             return rerank(self, hits, u, limit), u
         wanted = max(limit, FOCUS_CANDIDATES) if focused else limit
         hits = self.rank(u, query_terms(self, u), wanted)
-        return (refocus(self, hits, u, limit) if focused else hits), u
+        if not focused:
+            return hits, u
+        from bot.core.topic_pool import refocus
+
+        return refocus(self, hits, u, limit), u
 
     def rank(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
         """Tips ranked by BM25 over `weighted` plus how central the request's topics are."""
@@ -481,18 +475,8 @@ def split_joined(index: SearchIndex, word: str, loose: bool = False) -> tuple[st
 def parts_named(index: SearchIndex, key: tuple[str, ...], raw: list[str]) -> list[Part]:
     """The part of its topic alias `key` names, if it names one ("role binding" of rbac)."""
     head = index.corpus.topics[index.aliases[key][0]]
-    part = named_part(key, raw, head, partial(narrows, index), _Said(index))
+    part = named_part(key, raw, head, partial(narrows, index), Said(index.said))
     return [part] if part is not None else []
-
-
-class _Said:
-    """The terms some tip's text holds, as a container (`SearchIndex.said`)."""
-
-    def __init__(self, index: SearchIndex) -> None:
-        self.said = index.said
-
-    def __contains__(self, term: object) -> bool:
-        return isinstance(term, str) and self.said(term)
 
 
 def narrows(index: SearchIndex, s: str, topic: str) -> bool:
@@ -500,30 +484,6 @@ def narrows(index: SearchIndex, s: str, topic: str) -> bool:
     span = index.postings.get(s)
     common = span is not None and span[1] - span[0] > COMMON_SHARE * len(index.tips)
     return s not in index.name_stems.get(topic, set()) and not common
-
-
-def refocus(index: SearchIndex, hits: list[Hit], u: Understanding, limit: int) -> list[Hit]:
-    """Hits of a topic request naming part of its topic, reranked: a tip's topic weight
-    counts 1 + FOCUS_WEIGHT * focus times, so a tip about the topic that says the part
-    comes before one that only says it in passing or only carries the topic. A tip the
-    importer left without topics that says the whole part ("Taints repel, tolerations
-    permit" for `taints`) counts as if the topic were its first."""
-    factors = topic_factors(u)
-    untagged = max(factors.values(), default=0.0) * TOPIC_POSITION_WEIGHT[0] * (1 + FOCUS_WEIGHT)
-    scored: list[Hit] = []
-    for h in hits:
-        weight = sum(
-            f * TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
-            for pos, t in enumerate(h.tip.topics)
-            if (f := factors.get(t))
-        )
-        focus = 0.0
-        if weight or not h.tip.topics:
-            focus = focus_of(h.tip.text, u.subtopics, index.idf, index.max_idf)
-        if not h.tip.topics:
-            weight, focus = (untagged, focus) if focus >= 1.0 else (0.0, 0.0)
-        scored.append(Hit(h.tip, round(h.score + FOCUS_WEIGHT * focus * weight, 4), focus))
-    return sorted(scored, key=lambda h: -h.score)[: max(limit, 0)]
 
 
 def mix_weights(u: Understanding) -> tuple[float, float]:
@@ -616,12 +576,18 @@ def best_matches(
     ("role binding"), only the hits that say it are drawn from: a tip that merely mentions
     roles is not drawn for "role binding", nor a KEDA tip for "hpa". Of those, the tips whose
     subject (first topic) is one of `subjects`, the topics requested, when there are some: a
-    tip about Istio that points to the mTLS docs is not drawn for "mutual tls".
+    tip about Istio that points to the mTLS docs is not drawn for "mutual tls". Of those, the
+    ones saying the part nearly as much as the one saying it most (`PART_RATIO`): "roles"
+    does not draw the tip mentioning roles once in passing.
     """
     if not hits:
         return []
-    pool = [h for h in hits if h.focus >= 1.0] if hits[0].focus >= 1.0 else list(hits)
+    focused = hits[0].focus >= 1.0
+    pool = [h for h in hits if h.focus >= 1.0] if focused else list(hits)
     if subjects:
         pool = [h for h in pool if h.tip.topics and h.tip.topics[0] in subjects] or pool
+    if focused:
+        most = max(h.said for h in pool)
+        pool = [h for h in pool if h.said >= PART_RATIO * most]
     floor = pool[0].score * ratio
     return [h for h in pool if h.score >= floor][:cap]

@@ -36,6 +36,17 @@ def name_stems(topics: Iterable[Topic]) -> dict[str, set[str]]:
     }
 
 
+class Said:
+    """The terms some tip's text holds (`SearchIndex.said`), as a container for `named_part`:
+    a short name only search words hold is still one no tip uses."""
+
+    def __init__(self, said: Callable[[str], bool]) -> None:
+        self.said = said
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.said(term)
+
+
 def named_part(
     key: tuple[str, ...],
     raw: list[str],

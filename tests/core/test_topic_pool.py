@@ -7,7 +7,8 @@ import random
 from bench.relevance import JUDGED, TOPICS, evaluate, in_process
 from bot.core.corpus import Corpus, Tip, Topic
 from bot.core.engine import Engine
-from bot.core.search import Hit, best_matches
+from bot.core.search import PART_RATIO, Hit, best_matches
+from bot.core.textnorm import phrase_key
 from tests.core_support import ROOT, TOPICS_YAML, engine
 
 DRAWN_ON_TOPIC_FLOOR = 0.98
@@ -83,6 +84,54 @@ def test_best_matches_keeps_only_hits_that_say_the_part_when_the_best_does() -> 
     assert [h.tip for h in best_matches(hits, ratio=0.8)] == tips[:2]
     plain = [Hit(t, s) for t, s in zip(tips, (1.25, 1.0, 0.9, 0.5), strict=True)]
     assert [h.tip for h in best_matches(plain, ratio=0.8)] == tips[:2]
+
+
+def test_scale_to_zero_is_keda_and_draws_only_keda_tips() -> None:
+    """`scale to zero` (listed by scaling and KEDA) names KEDA, whose description says "zero":
+    its first tip and every draw are about KEDA, never the config-reload trick that scales a
+    Deployment "down to zero" (30% on topic before)."""
+    e = engine()
+    hits = e.search("scale to zero").hits
+    assert hits and hits[0].tip.topics[0] == "keda", [h.tip.id for h in hits]
+    drawn = set(_drawn("scale to zero"))
+    assert drawn and all(e.corpus.by_id[t].topics[0] == "keda" for t in drawn), drawn
+    assert "hka-c04-18984d" not in drawn
+
+
+def test_a_shared_alias_names_its_own_topic_then_a_generic_one_then_the_one_described() -> None:
+    """Of topics listing the same phrase: the one it names ("containers"), one that is no
+    platform ("key vault": secrets, not azure), the one whose description says it ("scale to
+    zero": keda); a tie keeps the taxonomy's order ("kubectl describe": troubleshooting)."""
+    aliases = engine().index.aliases
+    assert aliases[phrase_key("containers")][0] == "containers"
+    assert aliases[phrase_key("key vault")] == ["secrets", "azure"]
+    assert aliases[phrase_key("azure ad")][0] == "security"
+    assert aliases[phrase_key("scale to zero")] == ["keda", "scaling"]
+    assert aliases[phrase_key("scaletozero")] == ["keda", "scaling"]
+    assert aliases[phrase_key("kubectl describe")] == ["troubleshooting", "kubectl"]
+
+
+def test_roles_draws_the_tips_about_roles_not_those_mentioning_roles_once() -> None:
+    """`roles` draws the tips saying what a role is and how it is bound (several of them),
+    never the two long tips that mention roles once in passing (56% on topic before)."""
+    drawn = _drawn("roles")
+    assert not set(drawn) & {"hka-c10-a24716", "hka-c10-17676a"}, drawn
+    assert {"hka-c10-b4653e", "hka-c10-ae0194"} <= set(drawn)
+
+
+def test_a_part_is_drawn_among_hits_saying_it_nearly_as_much_as_the_best() -> None:
+    """Of the hits saying the named part, those whose `said` is below PART_RATIO of the most
+    are not drawn, even with a score within the ratio; a plain topic request is not affected."""
+    tips = engine().corpus.tips[:4]
+    hits = [
+        Hit(tips[0], 2.25, 1.0, said=1.0),
+        Hit(tips[1], 2.2, 1.0, said=PART_RATIO),
+        Hit(tips[2], 2.2, 1.0, said=PART_RATIO - 0.05),
+        Hit(tips[3], 2.1, 1.0, said=0.4),
+    ]
+    assert [h.tip for h in best_matches(hits, ratio=0.8)] == tips[:2]
+    plain = [Hit(t, 2.0, said=0.1 * i) for i, t in enumerate(tips)]
+    assert [h.tip for h in best_matches(plain, ratio=0.8)] == tips
 
 
 def test_best_matches_prefers_hits_whose_subject_was_requested() -> None:
