@@ -314,38 +314,24 @@ def _highlight_fields(item: dict[str, Any], where: Path_, fp: _FileProblems) -> 
 
 
 def _search_words(item: dict[str, Any], where: Path_, fp: _FileProblems) -> tuple[str, ...]:
-    """A tip's `search_words`: a list of short phrases. Anything else is a problem, and the
-    tip keeps its place with none (they only help search; the tip itself is fine)."""
-    raw = item.get("search_words")
-    if raw is None:
-        return ()
+    """A tip's `search_words`, short phrases. A bad entry is a problem, and is left out (they
+    only help search: the tip itself loads)."""
+    raw, at = item.get("search_words"), (*where, "search_words")
     if not isinstance(raw, list):
-        fp.add(
-            (*where, "search_words"),
-            "`search_words` is a list of words or short phrases, e.g. [passwords, api keys]",
-        )
+        if raw is not None:
+            fp.add(at, "`search_words` is a list of words or short phrases: [passwords, api keys]")
         return ()
     kept: list[str] = []
     for entry in raw[:MAX_SEARCH_WORDS]:
-        if isinstance(entry, bool) or not isinstance(entry, (str, int, float)):
-            fp.add((*where, "search_words"), f"{str(entry)[:40]!r} is not a word or phrase")
-            continue
         phrase = " ".join(str(entry).split())
-        if len(phrase) > MAX_SEARCH_PHRASE:
-            fp.add(
-                (*where, "search_words"),
-                f"{phrase[:40]!r}… is over {MAX_SEARCH_PHRASE} characters; "
-                "write a few words, not a sentence",
-            )
-            continue
-        if phrase:
+        if isinstance(entry, bool) or not isinstance(entry, (str, int, float)):
+            fp.add(at, f"{str(entry)[:40]!r} is not a word or phrase")
+        elif len(phrase) > MAX_SEARCH_PHRASE:
+            fp.add(at, f"{phrase[:40]!r} is over {MAX_SEARCH_PHRASE} characters: fewer words")
+        elif phrase:
             kept.append(phrase)
     if len(raw) > MAX_SEARCH_WORDS:
-        fp.add(
-            (*where, "search_words"),
-            f"{len(raw)} search words; the first {MAX_SEARCH_WORDS} are used",
-            "warning",
-        )
+        fp.add(at, f"{len(raw)} search words; the first {MAX_SEARCH_WORDS} are used", "warning")
     return tuple(kept)
 
 
