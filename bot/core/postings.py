@@ -16,6 +16,7 @@ is built or loaded) says how to speed it up.
 from __future__ import annotations
 
 import logging
+import math
 from array import array
 from collections.abc import Sequence
 from functools import cache
@@ -237,3 +238,19 @@ def search_only_terms(
     if not any(t.search_words for t in tips):
         return frozenset()
     return frozenset(t for t, (a, b) in spans.items() if max(tfs[a:b], default=0.0) < 1.0)
+
+
+def bm25_idf(n: int, df: int) -> float:
+    """BM25's inverse document frequency of a term `df` of `n` tips hold."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def text_frequencies(
+    tips: Sequence[Tip], tfs: array[float], spans: dict[str, tuple[int, int]]
+) -> dict[str, int] | None:
+    """How many tips' text holds each term (their search words left out), or None when no
+    tip has search words (then it is each term's postings count)."""
+    if not any(t.search_words for t in tips):
+        return None
+    found = {t: sum(1 for tf in tfs[a:b] if tf >= 1.0) for t, (a, b) in spans.items()}
+    return {t: df for t, df in found.items() if df}

@@ -35,9 +35,11 @@ from bot.core.everyday import EVERYDAY, EVERYDAY_WEIGHT
 from bot.core.passing import drop_passing_names, name_topics
 from bot.core.postings import (
     SEARCH_WORD_SHARE,
+    bm25_idf,
     numpy_installed,
     postings_of,
     search_only_terms,
+    text_frequencies,
     warn_without_numpy,
 )
 from bot.core.synonyms import expansions_of, synonym_idf
@@ -134,10 +136,12 @@ class SearchIndex:
         self.languages = sorted(set(tip_languages) - {""})  # besides English
         self.search_only = search_only_terms(self.tips, self.post_tfs, self.postings)
         self.avgdl = (sum(self.doc_len) / n) if n else 1.0
-        self.idf = {
-            t: math.log(1 + (n - (b - a) + 0.5) / ((b - a) + 0.5))
-            for t, (a, b) in self.postings.items()
-        }
+        self.idf = {t: bm25_idf(n, b - a) for t, (a, b) in self.postings.items()}
+        # A topic request reads the text alone, with how rare each word is in the text.
+        self.text_df = text_frequencies(self.tips, self.post_tfs, self.postings)
+        self.text_idf = self.idf
+        if self.text_df is not None:
+            self.text_idf = {t: bm25_idf(n, df) for t, df in self.text_df.items()}
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
         self.topic_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, tip in enumerate(self.tips):
@@ -309,7 +313,7 @@ class SearchIndex:
             span = self.postings.get(t)
             if not span:
                 continue
-            idf = self.idf[t] * qw
+            idf = (self.idf if words else self.text_idf).get(t, 0.0) * qw
             a, b = span
             for doc, tf in zip(self.post_docs[a:b], self.post_tfs[a:b], strict=True):
                 if not words and not (tf := int(tf)):
@@ -482,7 +486,8 @@ def parts_named(index: SearchIndex, key: tuple[str, ...], raw: list[str]) -> lis
 def narrows(index: SearchIndex, s: str, topic: str) -> bool:
     """Whether stem `s` narrows `topic` down: not its own name, not in most tips."""
     span = index.postings.get(s)
-    common = span is not None and span[1] - span[0] > COMMON_SHARE * len(index.tips)
+    df = span[1] - span[0] if span and index.text_df is None else (index.text_df or {}).get(s, 0)
+    common = df > COMMON_SHARE * len(index.tips)
     return s not in index.name_stems.get(topic, set()) and not common
 
 
@@ -546,7 +551,8 @@ class _VectorScorer:
             docs, tf = self.docs[span[0] : span[1]], self.tfs[span[0] : span[1]]
             if u.topic_only:  # a topic request reads the text alone (SearchIndex._bm25)
                 docs, tf = docs[tf >= 1], np.floor(tf[tf >= 1])
-            text[docs] += ix.idf[t] * qw * tf * (BM25_K1 + 1) / (tf + self.norm[docs])
+            idf = (ix.text_idf if u.topic_only else ix.idf).get(t, 0.0)
+            text[docs] += idf * qw * tf * (BM25_K1 + 1) / (tf + self.norm[docs])
         text_weight, topic_weight = mix_weights(u)
         top = float(text.max()) if n else 0.0
         combined = text * (text_weight / (top or 1.0))

@@ -59,7 +59,7 @@ def refocus(index: SearchIndex, hits: list[Hit], u: Understanding, limit: int) -
         )
         focus = 0.0
         if weight or not h.tip.topics:
-            focus = focus_of(h.tip.text, u.subtopics, index.idf, index.max_idf)
+            focus = focus_of(h.tip.text, u.subtopics, index.text_idf, index.max_idf)
         if not h.tip.topics:
             weight, focus = (untagged, focus) if focus >= 1.0 else (0.0, 0.0)
         score = round(h.score + FOCUS_WEIGHT * focus * weight, 4)

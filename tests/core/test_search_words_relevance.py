@@ -54,8 +54,9 @@ def engines() -> dict[bool, Engine]:
 # Held out: written by helpers who never saw the search words nor wrote them, committed before
 # they were measured; never tuned on. (set, nDCG@5 without search words, floor with them)
 HELD_OUT = [
-    ("paraphrase_fresh4.yaml", 0.453, 0.64),
-    ("paraphrase_fresh5.yaml", 0.817, 0.84),
+    ("paraphrase_fresh4.yaml", 0.453, 0.60),
+    ("paraphrase_fresh5.yaml", 0.817, 0.86),
+    ("paraphrase_fresh6.yaml", 0.766, 0.84),
 ]
 
 
