@@ -69,9 +69,9 @@ def with_search_words(found: Postings, tips: Sequence[Tip], languages: Sequence[
     for i, tip in enumerate(tips):
         if not tip.search_words:
             continue
-        tokens = [w for phrase in tip.search_words for w in raw_words(phrase)]
-        extra_vocab.update(dict.fromkeys(tokens))
-        for t in set(_terms(tokens, languages[i])):
+        tokens = dict.fromkeys(w for phrase in tip.search_words for w in raw_words(phrase))
+        extra_vocab.update(tokens)
+        for t in set(_terms(list(tokens), languages[i])):
             extra.setdefault(t, {})[i] = SEARCH_WORD_TF
     if not extra:
         return found
@@ -79,13 +79,16 @@ def with_search_words(found: Postings, tips: Sequence[Tip], languages: Sequence[
     docs, tfs = array("i"), array("f")
     merged: dict[str, tuple[int, int]] = {}
     for t in chain(spans, (t for t in extra if t not in spans)):
-        counts: dict[int, float] = {}
-        if t in spans:
-            a, b = spans[t]
-            counts = dict(zip(post_docs[a:b], post_tfs[a:b], strict=True))
+        start = len(docs)
+        a, b = spans.get(t, (0, 0))
+        if t not in extra:  # most terms: copied as they are
+            docs.extend(post_docs[a:b])
+            tfs.extend(post_tfs[a:b])
+            merged[t] = (start, len(docs))
+            continue
+        counts = dict(zip(post_docs[a:b], post_tfs[a:b], strict=True))
         for d, w in extra.get(t, {}).items():
             counts[d] = counts.get(d, 0.0) + w
-        start = len(docs)
         for d in sorted(counts):
             docs.append(d)
             tfs.append(counts[d])
