@@ -36,6 +36,7 @@ def browser_corpus() -> Corpus:
         t._replace(text=HOSTILE) if i == 0 else t._replace(source="runbook") if i in RUNBOOK else t
         for i, t in enumerate(corpus.tips)
     ]
+    tips[5] = tips[5]._replace(search_words=("pods can't reach each other", "<b>cni</b>"))
     sources = {**corpus.sources, "runbook": Source("runbook", "Team runbook", ("Ana",))}
     return Corpus(tips=tips, sources=sources, topics=corpus.topics)
 
@@ -226,6 +227,8 @@ async def test_a_tips_page_shows_it_whole_with_attribution_counts_and_channels(
     assert status == 200
     words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
     assert "Tip number 5 about networking." in words
+    assert "Search words pods can't reach each other, <b>cni</b> (search only" in words
+    assert "&lt;b&gt;cni&lt;/b&gt;" in page  # shown as text
     assert "Hands-On Kubernetes on Azure, 2nd ed." in words and "Ch. 1 A chapter" in words
     counts = re.search(r'<table class="tip-counts">.*?</table>', page, re.S)
     assert counts is not None
@@ -248,6 +251,7 @@ async def test_a_runbook_tip_names_its_authors(console: Console) -> None:
     await console.sign_in()
     _, page = await open_page(console, "/tips/tip-55")
     assert "Team runbook" in page and "by Ana" in page
+    assert "Search words" not in page  # a tip without them has no such line
     assert "No channel has been sent this tip" in page
 
 
