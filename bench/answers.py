@@ -20,6 +20,8 @@ Methods:
                         throwaway venv under /tmp, never a k8stip dependency; "nothing found"
                         when the best cosine is under 0.35
   engine gate + MiniLM  the engine decides whether there is an answer, MiniLM ranks
+  engine + MiniLM RRF   a hybrid: when the engine answers, its ranking and MiniLM's fused by
+                        reciprocal rank (k = 10, each weighted 1)
 
 Figures: nDCG@5 (gains 2^grade - 1) over topic, typo and question queries; "nothing found" for
 the out-of-corpus queries (kind: none), as in bench.relevance.
@@ -154,6 +156,17 @@ def embeddings(corpus: Corpus, queries: list[str], venv: Path) -> dict[str, list
     return dict(json.loads(run.stdout))
 
 
+def rrf(engine: list[str], model: list[str], k: int = 10) -> list[str]:
+    """Reciprocal rank fusion of two rankings, or nothing when the engine found nothing."""
+    if not engine:
+        return []
+    score: dict[str, float] = {}
+    for ranking in (engine, model):
+        for r, tip_id in enumerate(ranking):
+            score[tip_id] = score.get(tip_id, 0.0) + 1 / (k + r + 1)
+    return sorted(score, key=lambda i: -score[i])[:5]
+
+
 def measure(rank: Ranker, path: Path, tips: list[dict[str, Any]]) -> tuple[float, float]:
     """nDCG@5 over answerable queries, and the share of out-of-corpus ones answered "nothing"."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -214,6 +227,7 @@ def main() -> None:
             ]
             methods["MiniLM, never nothing"] = lambda q: [i for i, _ in emb[q]]
             methods["engine gate + MiniLM"] = lambda q: [i for i, _ in emb[q]] if gate(q) else []
+            methods["engine + MiniLM RRF"] = lambda q: rrf(gate(q), [i for i, _ in emb[q]])
     head = f"{'method':<24}" + "".join(f"{n + ' nDCG@5':>21}{'none ok':>9}" for n in sets)
     print(head)
     for name, rank in methods.items():
