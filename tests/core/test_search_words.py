@@ -75,7 +75,7 @@ def test_a_question_in_the_search_words_finds_the_tip_its_text_alone_does_not(
 def test_search_words_add_half_a_word_once_each_and_leave_the_tip_length_alone() -> None:
     tip = Tip("t", "memory notation", "s", (), search_words=("memory units", "units of ram", "RAM"))
     bare = postings_by_loop([tip._replace(search_words=())], [""])
-    doc_len, docs, tfs, spans, vocab = with_search_words(bare, [tip], [""])
+    doc_len, _docs, tfs, spans, vocab = with_search_words(bare, [tip], [""])
     counts = {t: tfs[a:b].tolist() for t, (a, b) in spans.items()}
     assert list(doc_len) == list(bare[0])  # the text's two words
     assert counts["memori"] == [1 + SEARCH_WORD_TF]  # said in the text and in the words
