@@ -57,6 +57,9 @@ HELD_OUT = [
     ("paraphrase_fresh4.yaml", 0.453, 0.60),
     ("paraphrase_fresh5.yaml", 0.817, 0.86),
     ("paraphrase_fresh6.yaml", 0.766, 0.84),
+    # 8 questions per tip, written blind from the tips' text; only each question's own tip is
+    # graded, so its figures understate (a development set since).
+    ("per_tip_questions.yaml", 0.560, 0.67),
 ]
 
 
