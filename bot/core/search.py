@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 from bot.core.concepts import Concepts, concept_word, unknown_weight
 from bot.core.corpus import Corpus, Tip, Topic
@@ -59,6 +60,9 @@ from bot.core.topic_parts import (
     name_stems,
     named_part,
 )
+
+if TYPE_CHECKING:
+    from bot.core.vector_rank import VectorScorer
 
 BM25_K1, BM25_B = 1.2, 0.75
 # How much a tip is "about" a topic, by the topic's place in its list.
@@ -148,7 +152,7 @@ class SearchIndex:
             for pos, topic_id in enumerate(tip.topics):
                 w = TOPIC_POSITION_WEIGHT[min(pos, len(TOPIC_POSITION_WEIGHT) - 1)]
                 self.topic_postings[topic_id].append((i, w))
-        self._vector: _VectorScorer | None = _vector_scorer(self)
+        self._vector: VectorScorer | None = _vector_scorer(self)
         # Alias phrases (as stem tuples) -> topic ids; the topic id and title count as aliases.
         from bot.core.topic_names import alias_table  # not imported when the index is cached
 
@@ -511,7 +515,7 @@ def topic_factors(u: Understanding) -> dict[str, float]:
     return factors
 
 
-def _vector_scorer(index: SearchIndex) -> _VectorScorer | None:
+def _vector_scorer(index: SearchIndex) -> VectorScorer | None:
     """numpy's ranking for a large corpus when numpy is installed (`k8stip[fast]`), else none:
     the loop ranks the same."""
     if len(index.tips) < VECTOR_THRESHOLD:
@@ -519,58 +523,9 @@ def _vector_scorer(index: SearchIndex) -> _VectorScorer | None:
     if not numpy_installed():
         warn_without_numpy(len(index.tips))
         return None
-    return _VectorScorer(index)
+    from bot.core.vector_rank import VectorScorer
 
-
-class _VectorScorer:
-    """The same ranking with numpy, for large corpora (imported only when one is loaded)."""
-
-    def __init__(self, index: SearchIndex) -> None:
-        import numpy as np
-
-        self.index = index
-        dl = np.frombuffer(index.doc_len, dtype=np.float32)
-        self.docs = np.frombuffer(index.post_docs, dtype=np.int32)
-        self.tfs = np.frombuffer(index.post_tfs, dtype=np.float32)
-        self.norm = BM25_K1 * (1 - BM25_B + BM25_B * dl / index.avgdl)
-        self.topics = {
-            t: (np.array([d for d, _ in p], dtype=np.int32), np.array([w for _, w in p]))
-            for t, p in index.topic_postings.items()
-        }
-
-    def search(self, u: Understanding, weighted: dict[str, float], limit: int) -> list[Hit]:
-        import numpy as np
-
-        ix = self.index
-        n = len(ix.tips)
-        text = np.zeros(n, dtype=np.float32)
-        for t, qw in weighted.items():
-            span = ix.postings.get(t)
-            if not span:
-                continue
-            docs, tf = self.docs[span[0] : span[1]], self.tfs[span[0] : span[1]]
-            if u.topic_only:  # a topic request reads the text alone (SearchIndex._bm25)
-                docs, tf = docs[tf >= 1], np.floor(tf[tf >= 1])
-            idf = (ix.text_idf if u.topic_only else ix.idf).get(t, 0.0)
-            text[docs] += idf * qw * tf * (BM25_K1 + 1) / (tf + self.norm[docs])
-        text_weight, topic_weight = mix_weights(u)
-        top = float(text.max()) if n else 0.0
-        combined = text * (text_weight / (top or 1.0))
-        for topic, factor in topic_factors(u).items():
-            if topic in self.topics:
-                docs, w = self.topics[topic]
-                combined[docs] += topic_weight * factor * w
-        if not u.topic_only:
-            keep = text > 0
-            for d in described(ix, u):
-                keep[d] = True
-            combined[~keep] = 0.0
-        k = min(max(limit, 0), int((combined > 0).sum()))
-        if k == 0:
-            return []
-        idx = np.argpartition(-combined, k - 1)[:k]
-        order = sorted(idx.tolist(), key=lambda d: (-float(combined[d]), d))
-        return [Hit(ix.tips[d], round(float(combined[d]), 4)) for d in order]
+    return VectorScorer(index)
 
 
 def best_matches(
