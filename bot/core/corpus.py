@@ -103,6 +103,9 @@ class Corpus:
     problems: list[Problem] = field(default_factory=list)
     # Query expansion from topics.yaml: a word people use -> words the tips use.
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Subjects with no topic (topics.yaml `other_subjects`): a question naming one no tip
+    # mentions gets "nothing found" (subjects.py).
+    subjects: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.by_id: dict[str, Tip] = {t.id: t for t in self.tips}

@@ -175,6 +175,12 @@ class Engine:
         names = ", ".join(suggestions)
         if u.empty:
             return f"Nothing to look up there. Try a topic, e.g. {names}.", suggestions
+        if u.outside:  # a subject no tip mentions: say which
+            return (
+                f"No tip answers “{shown}”: the tips don't cover {u.outside} yet. "
+                f"Did you mean: {names}? (the topics command lists them all)",
+                suggestions,
+            )
         return (
             f"No tip answers “{shown}”. Did you mean: {names}? (the topics command lists them all)",
             suggestions,

@@ -49,8 +49,7 @@ TIP_KEYS = (
     "search_words",
 )
 _TIP_KEY_SET = frozenset(TIP_KEYS)
-MAX_SEARCH_WORDS = 100  # per tip
-MAX_SEARCH_PHRASE = 60  # characters
+MAX_SEARCH_WORDS, MAX_SEARCH_PHRASE = 100, 60  # search words per tip; characters each
 _NO_HIGHLIGHT = ("", "", "")
 _SPACE_RE = re.compile(r"\s")  # str.isspace, for any character
 SOURCE_KEYS = ("id", "title", "authors", "kind", "note", "url", "language")
@@ -199,11 +198,11 @@ def load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
 
 def load_taxonomy(
     path: Path, problems: list[Problem]
-) -> tuple[dict[str, Topic], dict[str, tuple[str, ...]]]:
-    """Topics and the query expansions (word -> words the tips use) of a topics file."""
+) -> tuple[dict[str, Topic], dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """A topics file's topics, query expansions (word -> words the tips use), other_subjects."""
     loaded = _read_yaml(path, problems)
     if loaded is None:
-        return {}, {}
+        return {}, {}, ()
     data, text = loaded
     expansions: dict[str, tuple[str, ...]] = {}
     raw_exp = data.get("expansions") if isinstance(data, dict) else None
@@ -217,7 +216,7 @@ def load_taxonomy(
     if not isinstance(raw, dict):
         fp.add((), "expected a `topics:` mapping of topic id -> {title, description, aliases}")
         problems.extend(fp.resolve())
-        return {}, {}
+        return {}, {}, ()
     for tid, body in raw.items():
         where: Path_ = ("topics", str(tid))
         if not isinstance(tid, str) or not ID_RE.match(tid):
@@ -262,8 +261,17 @@ def load_taxonomy(
                     ("topics", tid, "related"),
                     f"related topic `{r}` is not defined{_suggest(r, topics)}",
                 )
+    subjects = _subjects(data.get("other_subjects"), fp)
     problems.extend(fp.resolve())
-    return topics, expansions
+    return topics, expansions, subjects
+
+
+def _subjects(raw: Any, fp: _FileProblems) -> tuple[str, ...]:
+    lists = raw.values() if isinstance(raw, dict) else [raw] if raw is not None else []
+    if all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in lists):
+        return tuple(x.strip().lower() for v in lists for x in v if x.strip())
+    fp.add(("other_subjects",), "`other_subjects` maps a group to a list of names: [etcd]")
+    return ()
 
 
 def _check_url(url: str) -> str | None:
@@ -563,9 +571,10 @@ def load_corpus(paths: Sequence[str | Path], topics_file: Path | None = None) ->
         beside = {f.parent / TOPICS_FILE for f in files if (f.parent / TOPICS_FILE).is_file()}
         topic_files = sorted(beside) or [bundled_tips_dir() / TOPICS_FILE]
     for tf in topic_files if topics_file is None else [topics_file]:
-        topics, expansions = load_taxonomy(tf, corpus.problems)
+        topics, expansions, subjects = load_taxonomy(tf, corpus.problems)
         corpus.topics.update(topics)
         corpus.expansions.update(expansions)
+        corpus.subjects += subjects
     seen_ids: dict[str, str] = {}
     seen_text: dict[str, str] = {}
     for f in files:

@@ -43,6 +43,7 @@ from bot.core.postings import (
     text_frequencies,
     warn_without_numpy,
 )
+from bot.core.subjects import subject_named, uncovered_subjects
 from bot.core.synonyms import expansions_of, synonym_idf
 from bot.core.textnorm import (
     STOPWORDS,
@@ -114,6 +115,7 @@ class Understanding:
     # Alias phrases (stems) that name a part of their topic, not the topic itself: "role
     # binding" of rbac, "hpa" of scaling, "liveness probe" of probes; with their telling stems.
     subtopics: list[Part] = field(default_factory=list)
+    outside: str = ""  # a subject no tip covers that the request names (subjects.py)
 
     @property
     def empty(self) -> bool:
@@ -160,24 +162,18 @@ class SearchIndex:
         self.alias_words = sorted(w for w in alias_words if len(w) >= 3)
         self.alias_word_set = frozenset(alias_words)
         self.vocab_words = sorted(w for w in vocab if len(w) >= 4)
-        self.topic_stems = {t.id: self._stand_in(t) for t in corpus.topics.values()}
+        self.topic_stems = {t.id: _stand_in(self, t) for t in corpus.topics.values()}
         self.name_stems = name_stems(corpus.topics.values())
         self.alias_stems = {s for k in self.aliases for s in k}
         self.known_stems = set(self.postings) | self.alias_stems
+        known = self.known_stems.__contains__
+        self.outside = uncovered_subjects(corpus.subjects, known)
         self.expansions = expansions_of(corpus)
 
     @functools.cached_property
     def concepts(self) -> Concepts:
         """Built on the first question that needs them: a topic request starts no slower."""
         return Concepts(self.corpus.topics.values(), self.expansions, self.aliases.keys())
-
-    def _stand_in(self, topic: Topic) -> list[str]:
-        """Tip words that stand in for the topic's name: its first keyword's, keeping only the
-        words of its names when there are some ("in a certain namespace" -> "namespace", not
-        "certain")."""
-        stems = [s for k in topic.keywords[:1] for s in phrase_key(k) if self.said(s)]
-        names = {s for p in (topic.id, topic.title, *topic.aliases) for s in phrase_key(p)}
-        return [s for s in stems if s in names] or stems
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -305,6 +301,8 @@ class SearchIndex:
                 )
         u.topic_only = bool(u.topics) and uncovered == 0
         u.coverage = known_w / total_w if total_w else 0.0
+        if not u.topic_only and (outside := subject_named(self.outside, stems)):
+            u.outside, u.coverage = outside, 0.0  # "how do i back up etcd": not our subject
         return u
 
     # -- ranking ----------------------------------------------------------------------
@@ -374,6 +372,15 @@ class SearchIndex:
         from bot.core.topic_suggest import suggest_topics
 
         return suggest_topics(self, query, n)
+
+
+def _stand_in(index: SearchIndex, topic: Topic) -> list[str]:
+    """Tip words that stand in for the topic's name: its first keyword's, keeping only the
+    words of its names when there are some ("in a certain namespace" -> "namespace", not
+    "certain")."""
+    stems = [s for k in topic.keywords[:1] for s in phrase_key(k) if index.said(s)]
+    names = {s for p in (topic.id, topic.title, *topic.aliases) for s in phrase_key(p)}
+    return [s for s in stems if s in names] or stems
 
 
 def query_terms(index: SearchIndex, u: Understanding) -> dict[str, float]:

@@ -150,6 +150,7 @@ def with_community(base: Corpus, entries: Iterable[CommunityEntry]) -> Corpus:
         topics=base.topics,
         problems=base.problems,
         expansions=base.expansions,
+        subjects=base.subjects,
     )
 
 

@@ -28,6 +28,7 @@ def _engine(with_words: bool) -> Engine:
             dict(corpus.topics),
             [],
             dict(corpus.expansions),
+            corpus.subjects,
         )
     return Engine(corpus)
 
