@@ -68,17 +68,12 @@ Ranker = Callable[[str], list[str]]  # query -> up to 5 tip ids, [] for "nothing
 
 
 def _without_search_words(corpus: Corpus) -> Corpus:
-    tips = [t._replace(search_words=()) for t in corpus.tips]
-    return Corpus(
-        tips, dict(corpus.sources), dict(corpus.topics), [], dict(corpus.expansions), corpus.subjects
-    )
+    return dataclasses.replace(corpus, tips=[t._replace(search_words=()) for t in corpus.tips])
 
 
 def _without_concepts(corpus: Corpus) -> Corpus:
     topics = {k: dataclasses.replace(t, concepts=()) for k, t in corpus.topics.items()}
-    return Corpus(
-        list(corpus.tips), dict(corpus.sources), topics, [], dict(corpus.expansions), corpus.subjects
-    )
+    return dataclasses.replace(corpus, topics=topics)
 
 
 def engine_ranker(index: SearchIndex, prf: bool = False) -> Ranker:
