@@ -243,7 +243,7 @@ def search_only_terms(
     return frozenset(t for t, (a, b) in spans.items() if max(tfs[a:b], default=0.0) < 1.0)
 
 
-def bm25_idf(n: int, df: int) -> float:
+def bm25_idf(n: int, df: float) -> float:
     """BM25's inverse document frequency of a term `df` of `n` tips hold."""
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 

@@ -144,10 +144,10 @@ class SearchIndex:
         self.avgdl = (sum(self.doc_len) / n) if n else 1.0
         self.idf = {t: bm25_idf(n, b - a) for t, (a, b) in self.postings.items()}
         # A topic request reads the text alone, with how rare each word is in the text.
-        self.text_df = text_frequencies(self.tips, self.post_tfs, self.postings)
+        text_df = text_frequencies(self.tips, self.post_tfs, self.postings)
         self.text_idf = self.idf
-        if self.text_df is not None:
-            self.text_idf = {t: bm25_idf(n, df) for t, df in self.text_df.items()}
+        if text_df is not None:
+            self.text_idf = {t: bm25_idf(n, df) for t, df in text_df.items()}
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
         self.topic_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, tip in enumerate(self.tips):
@@ -496,9 +496,8 @@ def parts_named(index: SearchIndex, key: tuple[str, ...], raw: list[str]) -> lis
 
 def narrows(index: SearchIndex, s: str, topic: str) -> bool:
     """Whether stem `s` narrows `topic` down: not its own name, not in most tips."""
-    span = index.postings.get(s)
-    df = span[1] - span[0] if span and index.text_df is None else (index.text_df or {}).get(s, 0)
-    common = df > COMMON_SHARE * len(index.tips)
+    # in more than COMMON_SHARE of the tips' text: as rare as that or less (idf falls with df)
+    common = index.text_idf.get(s, math.inf) < bm25_idf(n := len(index.tips), COMMON_SHARE * n)
     return s not in index.name_stems.get(topic, set()) and not common
 
 
