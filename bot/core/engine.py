@@ -175,14 +175,11 @@ class Engine:
         names = ", ".join(suggestions)
         if u.empty:
             return f"Nothing to look up there. Try a topic, e.g. {names}.", suggestions
-        if u.outside:  # a subject no tip mentions: say which
-            return (
-                f"No tip answers “{shown}”: the tips don't cover {u.outside} yet. "
-                f"Did you mean: {names}? (the topics command lists them all)",
-                suggestions,
-            )
+        # a subject no tip mentions: say which
+        why = f": the tips don't cover {u.outside} yet" if u.outside else ""
         return (
-            f"No tip answers “{shown}”. Did you mean: {names}? (the topics command lists them all)",
+            f"No tip answers “{shown}”{why}. Did you mean: {names}? "
+            "(the topics command lists them all)",
             suggestions,
         )
 

@@ -87,7 +87,7 @@ def with_search_words(found: Postings, tips: Sequence[Tip], languages: Sequence[
             merged[t] = (start, len(docs))
             continue
         counts = dict(zip(post_docs[a:b], post_tfs[a:b], strict=True))
-        for d, w in extra.get(t, {}).items():
+        for d, w in extra[t].items():
             counts[d] = counts.get(d, 0.0) + w
         for d in sorted(counts):
             docs.append(d)
@@ -233,16 +233,6 @@ def postings_by_numpy(tips: Sequence[Tip], languages: Sequence[str]) -> Postings
     return doc_len, post_docs, post_tfs, postings, list(vocab)
 
 
-def search_only_terms(
-    tips: Sequence[Tip], tfs: array[float], spans: dict[str, tuple[int, int]]
-) -> frozenset[str]:
-    """The terms no tip's text says, only its `search_words` (each of their counts is
-    SEARCH_WORD_TF, under a text's 1): search counts them as half understood."""
-    if not any(t.search_words for t in tips):
-        return frozenset()
-    return frozenset(t for t, (a, b) in spans.items() if max(tfs[a:b], default=0.0) < 1.0)
-
-
 def bm25_idf(n: int, df: float) -> float:
     """BM25's inverse document frequency of a term `df` of `n` tips hold."""
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
@@ -251,8 +241,9 @@ def bm25_idf(n: int, df: float) -> float:
 def text_frequencies(
     tips: Sequence[Tip], tfs: array[float], spans: dict[str, tuple[int, int]]
 ) -> dict[str, int] | None:
-    """How many tips' text holds each term (their search words left out), or None when no
-    tip has search words (then it is each term's postings count)."""
+    """How many tips' text holds each term (their search words left out: each counts
+    SEARCH_WORD_TF, under a text's 1), or None when no tip has search words (then it is each
+    term's postings count). A term missing is one only search words hold."""
     if not any(t.search_words for t in tips):
         return None
     found = {t: sum(1 for tf in tfs[a:b] if tf >= 1.0) for t, (a, b) in spans.items()}

@@ -39,7 +39,6 @@ from bot.core.postings import (
     bm25_idf,
     numpy_installed,
     postings_of,
-    search_only_terms,
     text_frequencies,
     warn_without_numpy,
 )
@@ -140,14 +139,15 @@ class SearchIndex:
             self.tips, tip_languages
         )
         self.languages = sorted(set(tip_languages) - {""})  # besides English
-        self.search_only = search_only_terms(self.tips, self.post_tfs, self.postings)
         self.avgdl = (sum(self.doc_len) / n) if n else 1.0
         self.idf = {t: bm25_idf(n, b - a) for t, (a, b) in self.postings.items()}
-        # A topic request reads the text alone, with how rare each word is in the text.
+        # A topic request reads the text alone, with how rare each word is in the text; a
+        # word only search words hold counts as part understood (`understand`).
         text_df = text_frequencies(self.tips, self.post_tfs, self.postings)
-        self.text_idf = self.idf
+        self.text_idf, self.search_only = self.idf, frozenset[str]()
         if text_df is not None:
             self.text_idf = {t: bm25_idf(n, df) for t, df in text_df.items()}
+            self.search_only = frozenset(self.postings.keys() - text_df.keys())
         self.max_idf = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
         self.topic_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, tip in enumerate(self.tips):
